@@ -1,0 +1,209 @@
+"""The `labelpact` command: thin wrappers that parse options, call the library, render results."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import textwrap
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+
+from .errors import ContractError, ExitCode, LabelpactError, render_problems
+
+EXIT_CODES = textwrap.dedent("""\
+    exit codes:
+      0  ok
+      1  violations: a lint error or a check with severity error failed
+      2  warnings only
+      3  invalid input, bad options, or an engine (dbt, GX, warehouse) error
+    """)
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="labelpact",
+        description="Data contracts for ML annotation data, compiled to dbt and Great "
+                    "Expectations.",
+        epilog="examples:\n  labelpact demo\n  labelpact lint contracts/\n"
+               "  labelpact compile --check\n\n" + EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (helptext, example, configure, _) in COMMANDS.items():
+        p = sub.add_parser(name, help=helptext, description=helptext,
+                           epilog=f"example:\n  {example}\n\n{EXIT_CODES}",
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+        configure(p)
+    return parser
+
+
+# --- lint -------------------------------------------------------------------------------------
+
+def _lint_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("paths", nargs="*", type=Path, default=[Path("contracts")],
+                   help="contract files or directories (default: contracts/)")
+    p.add_argument("--strict", action="store_true",
+                   help="also require descriptions; treat warnings as errors")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--max-problems", type=int, default=50, help="cap the listing (default 50)")
+
+
+def _lint(args: argparse.Namespace) -> int:
+    from .lint import lint
+
+    report = lint(args.paths, strict=args.strict)
+    if args.format == "json":
+        print(json.dumps(report.to_json(), indent=2))
+    else:
+        if report.problems:
+            print(render_problems(report.problems, limit=args.max_problems))
+        print(report.summary())
+    return int(report.exit_code)
+
+
+# --- schema -----------------------------------------------------------------------------------
+
+def _schema_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--output", "-o", type=Path, help="write to this file instead of stdout")
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from .spec import json_schema
+
+    text = json.dumps(json_schema(), indent=2) + "\n"
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+# --- compile ----------------------------------------------------------------------------------
+
+def _compile_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("paths", nargs="*", type=Path, default=[Path("contracts")],
+                   help="contract files or directories (default: contracts/)")
+    p.add_argument("--project-dir", type=Path, default=Path("."),
+                   help="dbt project root to write models/, expectations/ into (default: .)")
+    p.add_argument("--check", action="store_true",
+                   help="write nothing; fail (exit 1) if committed artifacts are stale")
+    p.add_argument("--dialects", default=None,
+                   help="comma-separated SQL dialects to render annotation checks for "
+                        "(default: duckdb,postgres,spark)")
+
+
+def _compile(args: argparse.Namespace) -> int:
+    from .project import check_artifacts, compile_contracts, write_artifacts
+    from .resolve import load_contracts
+
+    contracts = load_contracts(args.paths)
+    dialects = tuple(args.dialects.split(",")) if args.dialects else None
+    artifacts = compile_contracts(contracts, dialects=dialects)
+    if args.check:
+        stale = check_artifacts(artifacts, args.project_dir)
+        if stale:
+            print("stale artifacts (run `labelpact compile`):")
+            for line in stale:
+                print(f"  {line}")
+            return int(ExitCode.VIOLATIONS)
+        print(f"{len(artifacts)} artifacts are up to date")
+        return 0
+    changed = write_artifacts(artifacts, args.project_dir)
+    print(f"compiled {len(contracts)} contracts into {len(artifacts)} files "
+          f"({changed} changed)")
+    return 0
+
+
+# --- generate ---------------------------------------------------------------------------------
+
+def _generate_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("target", type=Path, help="DuckDB file, or directory for --format parquet")
+    p.add_argument("--rows", type=int, default=10_000, help="annotation rows (default 10000)")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--fault", default=None, help="inject one fault class (see --list-faults)")
+    p.add_argument("--format", choices=("duckdb", "parquet"), default="duckdb")
+    p.add_argument("--schema", default="raw", help="schema for DuckDB tables (default raw)")
+    p.add_argument("--list-faults", action="store_true", help="list fault classes and exit")
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from . import exampledata
+
+    if args.list_faults:
+        for name, what in exampledata.FAULTS.items():
+            print(f"{name:34} {what}")
+        return 0
+    counts = exampledata.generate(args.target, rows=args.rows, seed=args.seed, fault=args.fault,
+                                  fmt=args.format, schema=args.schema, progress=_progress)
+    print(", ".join(f"{table}: {n:,} rows" for table, n in counts.items()))
+    return 0
+
+
+def _progress(message: str) -> None:
+    if sys.stderr.isatty():
+        print(f"  {message}", file=sys.stderr)
+
+
+# --- demo -------------------------------------------------------------------------------------
+
+def _demo_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--rows", type=int, default=20_000, help="example annotation rows")
+    p.add_argument("--workdir", type=Path, default=Path("target/demo"),
+                   help="where the example warehouse is written (default target/demo)")
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    return run_demo(rows=args.rows, workdir=args.workdir, say=print)
+
+
+COMMANDS: dict[str, tuple[str, str, Callable[[argparse.ArgumentParser], None], Handler]] = {
+    "lint": ("check contract files and report every problem with file:line:col",
+             "labelpact lint contracts/", _lint_args, _lint),
+    "compile": ("compile contracts into dbt models, tests and GX suites",
+                "labelpact compile contracts/ && dbt build", _compile_args, _compile),
+    "generate": ("write deterministic example annotation data, optionally with a fault",
+                 "labelpact generate target/example.duckdb --rows 100000 --fault bad_label",
+                 _generate_args, _generate),
+    "schema": ("print the JSON Schema for contract files (for editor autocompletion)",
+               "labelpact schema -o contract.schema.json", _schema_args, _schema),
+    "demo": ("run the whole story on example data: generate, compile, dbt build, inject faults",
+             "labelpact demo --rows 20000", _demo_args, _demo),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return int(ExitCode.INVALID)
+    handler = COMMANDS[args.command][3]
+    try:
+        return handler(args)
+    except ContractError as exc:
+        print(render_problems(exc.problems), file=sys.stderr)
+        print(f"{len(exc.problems)} problem(s); nothing was written", file=sys.stderr)
+        return int(exc.exit_code)
+    except LabelpactError as exc:
+        if args.debug:
+            traceback.print_exc()
+        print(f"labelpact: error: {exc}", file=sys.stderr)
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        print("labelpact: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # an engine or a bug; never show a bare traceback unless asked
+        if args.debug or os.environ.get("LABELPACT_DEBUG"):
+            traceback.print_exc()
+        print(f"labelpact: internal error: {type(exc).__name__}: {exc} (rerun with --debug)",
+              file=sys.stderr)
+        return int(ExitCode.INVALID)
