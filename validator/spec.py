@@ -252,9 +252,24 @@ SECTIONS = ("provenance", "uncertainty", "instructions", "registry", "agreement"
             "adjudication_record", "revisions", "coverage", "label_distribution")
 
 
+# dbt renders Jinja in generated YAML and SQL, and labelpact marks relations with `__lp_`
+# placeholders: a contract string carrying either could smuggle code into the build.
+_RESERVED = ("{{", "{%", "{#", "__lp_")
+
+
+def reserved_text(text: str) -> str | None:
+    """The reserved sequence found in `text`, if any."""
+    return next((r for r in _RESERVED if r in text), None)
+
+
 def validate(node: Node, spec: Spec, where: str, problems: list[Problem]) -> None:
     """Structural validation of `node` against `spec`; appends every problem found."""
     value = node.value
+    if isinstance(value, str) and (bad := reserved_text(value)):
+        problems.append(Problem(node.loc, f"{where} contains '{bad}', which is reserved "
+                                "(Jinja delimiters and labelpact placeholders cannot appear "
+                                "in contracts)"))
+        return
     if isinstance(spec, Obj):
         if not isinstance(value, dict):
             problems.append(_type_problem(node, where, "a mapping"))
@@ -281,6 +296,9 @@ def validate(node: Node, spec: Spec, where: str, problems: list[Problem]) -> Non
         if len(value) < spec.min_items:
             problems.append(Problem(node.loc, f"{where} must not be empty"))
         for key, child in value.items():
+            if bad := reserved_text(key):
+                problems.append(Problem(node.key_locs.get(key, node.loc), f"{where} key '{key}' "
+                                        f"contains '{bad}', which is reserved"))
             validate(child, spec.value, f"{where}.{key}", problems)
     elif isinstance(spec, ListOf):
         if not isinstance(value, list):

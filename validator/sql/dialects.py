@@ -1,0 +1,110 @@
+"""Per-engine SQL differences, as class-level settings on one dialect object per engine.
+
+Check code asks the dialect for a formulation (`regex_match`, `now`); it never branches on the
+engine's name. sqlglot does the rest of the translation.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from sqlglot import exp
+
+
+class Dialect:
+    """Defaults: sqlglot's own translation is right for this engine."""
+
+    name: ClassVar[str] = ""
+    sqlglot: ClassVar[str] = ""
+    dbt_types: ClassVar[tuple[str, ...]] = ()  # dbt `target.type` values served by this dialect
+    # REGEXP_LIKE is a full match on Snowflake but a search everywhere else.
+    regex_is_full_match: ClassVar[bool] = False
+    recursive_cte: ClassVar[bool] = True
+    run_here: ClassVar[bool] = False  # tested against a real engine in this repo's CI
+    # Contract types whose warehouse name differs from the logical name (used in dbt contracts,
+    # where dbt casts null to the declared type on the warehouse and compares).
+    type_names: ClassVar[dict[str, str]] = {}
+
+    def regex_match(self, value: exp.Expression, pattern: str) -> exp.Expression:
+        """True when `pattern` is found in `value` (search semantics, like Python's re.search)."""
+        if self.regex_is_full_match:
+            pattern = f".*({pattern}).*"
+        return exp.RegexpLike(this=value, expression=exp.Literal.string(pattern))
+
+    def now(self) -> exp.Expression:
+        return exp.CurrentTimestamp()
+
+    def render(self, expression: exp.Expression) -> str:
+        return expression.sql(dialect=self.sqlglot, pretty=True)
+
+
+class DuckDB(Dialect):
+    name = sqlglot = "duckdb"
+    dbt_types = ("duckdb",)
+    run_here = True
+
+
+class Postgres(Dialect):
+    name = sqlglot = "postgres"
+    dbt_types = ("postgres", "redshift")
+    run_here = True
+    type_names = {"double": "double precision", "varchar": "character varying"}
+
+
+class Spark(Dialect):
+    name = "spark"
+    sqlglot = "spark"
+    dbt_types = ("spark", "databricks")
+    type_names = {"varchar": "string", "integer": "int"}
+
+
+class Snowflake(Dialect):
+    name = sqlglot = "snowflake"
+    dbt_types = ("snowflake",)
+    regex_is_full_match = True
+
+
+class BigQuery(Dialect):
+    name = sqlglot = "bigquery"
+    dbt_types = ("bigquery",)
+    type_names = {"varchar": "string", "bigint": "int64", "integer": "int64",
+                  "double": "float64", "boolean": "bool", "timestamp": "datetime"}
+
+
+class Trino(Dialect):
+    name = sqlglot = "trino"
+    dbt_types = ("trino",)
+    recursive_cte = True
+
+
+DIALECTS: dict[str, type[Dialect]] = {
+    d.name: d for d in (DuckDB, Postgres, Spark, Snowflake, BigQuery, Trino)
+}
+DEFAULT_DIALECTS = ("duckdb", "postgres", "spark")
+
+
+def dbt_type_expression(logical: str) -> str:
+    """A Jinja expression for schema YAML that names `logical` on whichever adapter runs.
+
+    dbt renders schema YAML at parse time, where `target` is known but macros are not.
+    """
+    parts = []
+    for dialect in DIALECTS.values():
+        name = dialect.type_names.get(logical)
+        if name:
+            adapters = "".join(f"'{t}', " for t in dialect.dbt_types)
+            parts.append(f"'{name}' if target.type in ({adapters.rstrip()}) else")
+    if not parts:
+        return logical
+    return "{{ " + " ".join(parts) + f" '{logical}' }}}}"
+
+
+def get_dialect(name: str) -> Dialect:
+    """The dialect object for an engine name (`duckdb`, `postgres`, ...)."""
+    try:
+        return DIALECTS[name]()
+    except KeyError:
+        from ..errors import UsageError, did_you_mean
+
+        raise UsageError(f"unknown dialect '{name}'; {did_you_mean(name, list(DIALECTS))}"
+                         ) from None
