@@ -41,12 +41,13 @@ class Problem:
     message: str
     hint: str = ""
     severity: str = "error"
+    excerpt: bool = True  # False when the file cannot be shown as text
 
     def render(self, with_excerpt: bool = True) -> str:
         text = f"{self.loc}: {self.severity}: {self.message}"
         if self.hint:
             text += f" ({self.hint})"
-        if with_excerpt:
+        if with_excerpt and self.excerpt:
             excerpt = _excerpt(self.loc)
             if excerpt:
                 text += "\n" + excerpt

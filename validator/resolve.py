@@ -105,7 +105,7 @@ def _resolve_one(raw: RawContract, strict: bool) -> tuple[Contract | None, list[
     for name, cnode in columns_node.value.items():
         loc = columns_node.key_locs[name]
         problems.extend(_check_column_name(name, loc, folded))
-        columns[name] = _column(name, cnode, loc, problems, strict)
+        columns[name] = _column(name, cnode, loc, problems)
     sections: dict[str, dict[str, Any]] = {}
     for section in S.SECTIONS:
         if section in node.value:
@@ -143,6 +143,9 @@ def _resolve_one(raw: RawContract, strict: bool) -> tuple[Contract | None, list[
         key=tuple(values.get("key") or ()), extra_columns=values.get("extra_columns", "forbid"),
         materialized=values.get("materialized", "view"), sections=sections,
     )
+    if strict:
+        problems.extend(Problem(col.loc, f"column '{col.name}' has no description (strict mode)")
+                        for col in columns.values() if not col.description)
     if strict and not contract.description:
         problems.append(Problem(node.loc, f"contract '{contract.name}' has no description "
                                 "(strict mode)"))
@@ -166,8 +169,7 @@ def _check_column_name(name: str, loc: Location, folded: dict[str, str]) -> list
     return problems
 
 
-def _column(name: str, cnode: Node, loc: Location, problems: list[Problem],
-            strict: bool) -> Column:
+def _column(name: str, cnode: Node, loc: Location, problems: list[Problem]) -> Column:
     v = cnode.plain()
     ctype = v["type"]
     if v.get("pattern") is not None and ctype != "varchar":
@@ -192,8 +194,6 @@ def _column(name: str, cnode: Node, loc: Location, problems: list[Problem],
     if accepted is not None:
         for item, anode in zip(accepted, cnode.value["accepted_values"].value, strict=True):
             problems.extend(_value_fits(name, ctype, item, anode.loc))
-    if strict and not v.get("description"):
-        problems.append(Problem(loc, f"column '{name}' has no description (strict mode)"))
     refs = v.get("references")
     return Column(
         name=name, type=ctype, loc=loc, required=bool(v.get("required")),

@@ -347,7 +347,9 @@ def validate(node: Node, spec: Spec, where: str, problems: list[Problem]) -> Non
             problems.append(_type_problem(node, where, "a string, number or boolean"))
     elif isinstance(spec, (Str, ColRef, ContractRef)):
         if not isinstance(value, str):
-            problems.append(_type_problem(node, where, "a string"))
+            doc = spec.pattern_doc if isinstance(spec, Str) else ""
+            problems.append(_type_problem(node, where, f"a string ({doc}; quote it)" if doc
+                                          else "a string"))
         elif not value.strip():
             problems.append(Problem(node.loc, f"{where} must not be empty"))
         elif isinstance(spec, Str) and spec.pattern and not re.match(spec.pattern, value):

@@ -70,7 +70,8 @@ def load_bytes(raw: bytes, shown: str) -> tuple[Node | None, list[Problem]]:
         return None, [_p(shown, 1, 1, f"file is {len(raw) / 1024 / 1024:.1f} MB; contract files "
                          f"are limited to {MAX_BYTES // 1024 // 1024} MB")]
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return None, [_p(shown, 1, 1, "file is UTF-16 encoded; save it as UTF-8")]
+        return None, [Problem(Location(shown, 1, 1), "file is UTF-16 encoded; save it as UTF-8",
+                              excerpt=False)]
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]  # a UTF-8 byte-order mark is harmless; editors on Windows add it
     try:
@@ -83,7 +84,8 @@ def load_bytes(raw: bytes, shown: str) -> tuple[Node | None, list[Problem]]:
     if "\x00" in text:
         pos = text.index("\x00")
         line = text.count("\n", 0, pos) + 1
-        return None, [_p(shown, line, 1, "file contains a NUL character; is it a binary file?")]
+        return None, [Problem(Location(shown, line, 1), "file contains a NUL character; is it a "
+                              "binary file?", excerpt=False)]
     if not text.strip() or all(
         not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()
     ):
