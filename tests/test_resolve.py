@@ -1,0 +1,70 @@
+"""Resolver: defaults, implied requirements, and the plan built from resolved contracts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from validator.errors import ContractError
+from validator.plan import Kind, build_plans
+from validator.resolve import load_contracts
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def contracts():  # type: ignore[no-untyped-def]
+    return {c.name: c for c in load_contracts([ROOT / "contracts"])}
+
+
+def test_defaults_are_applied(contracts) -> None:  # type: ignore[no-untyped-def]
+    items = contracts["items"]
+    assert items.extra_columns == "forbid"
+    assert items.materialized == "view"
+    ann = contracts["annotations"]
+    assert ann.sections["instructions"]["require_approved"] is True
+    assert ann.sections["uncertainty"]["range"] == [0, 1]
+
+
+def test_roles_imply_non_null(contracts) -> None:  # type: ignore[no-untyped-def]
+    ann = contracts["annotations"]
+    # provenance.tool and agreement.rater make these required even if the column did not say so
+    assert ann.columns["tool"].required
+    assert ann.columns["annotator_id"].required
+    assert not ann.columns["confidence"].required
+
+
+def test_dependencies_between_contracts(contracts) -> None:  # type: ignore[no-untyped-def]
+    assert contracts["annotations"].depends_on() == {"items", "instruction_versions",
+                                                     "adjudications"}
+
+
+def test_check_ids_are_unique_and_stable(contracts) -> None:  # type: ignore[no-untyped-def]
+    plans = build_plans(list(contracts.values()))
+    ids = [c.id for p in plans for c in p.checks]
+    assert len(ids) == len(set(ids))
+    again = [c.id for p in build_plans(list(contracts.values())) for c in p.checks]
+    assert ids == again
+    kinds = {c.kind for p in plans for c in p.checks}
+    assert kinds >= {Kind.AGREEMENT, Kind.COVERAGE_MIN, Kind.REVISION_CYCLE,
+                     Kind.INSTRUCTION_ACTIVE, Kind.ADJUDICATION_MISSING, Kind.LABEL_SHARE}
+
+
+def test_load_contracts_raises_with_every_problem(tmp_path: Path) -> None:
+    (tmp_path / "a.yml").write_text("contract: a\nversion: x\n")
+    with pytest.raises(ContractError) as info:
+        load_contracts([tmp_path])
+    assert len(info.value.problems) == 4
+    assert "a.yml:2:10" in str(info.value)
+
+
+def test_ordinal_agreement_takes_categories_from_accepted_values(tmp_path: Path) -> None:
+    (tmp_path / "a.yml").write_text(
+        "contract: a\nversion: 1.0.0\nowner: o\nsource: {dbt_source: raw.a}\ncolumns:\n"
+        "  i: {type: varchar}\n  r: {type: varchar}\n"
+        "  l: {type: varchar, accepted_values: [low, mid, high]}\n"
+        "agreement: {item: i, rater: r, label: l, metric: krippendorff_alpha, level: ordinal, "
+        "min: 0.5}\n")
+    (a,) = load_contracts([tmp_path])
+    assert a.sections["agreement"]["categories"] == ["low", "mid", "high"]
