@@ -151,6 +151,111 @@ def _progress(message: str) -> None:
         print(f"  {message}", file=sys.stderr)
 
 
+# --- validate / gate / ledger ----------------------------------------------------------------
+
+def _settings_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--project-dir", type=Path, default=None, help="dbt project root (default .)")
+    p.add_argument("--target", default=None, help="dbt target in profiles.yml (default: duckdb)")
+    p.add_argument("--duckdb", type=Path, default=None, dest="duckdb_path",
+                   help="DuckDB file (default $LABELPACT_DUCKDB or target/labelpact.duckdb)")
+    p.add_argument("--ledger", type=Path, default=None, dest="ledger_path",
+                   help="ledger file (default $LABELPACT_LEDGER or .labelpact/ledger.jsonl)")
+
+
+def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from .settings import Settings
+
+    return Settings.from_env(project_dir=args.project_dir, target=args.target,
+                             duckdb_path=args.duckdb_path, ledger_path=args.ledger_path)
+
+
+def _validate_args(p: argparse.ArgumentParser) -> None:
+    _settings_args(p)
+    p.add_argument("--select", "-s", nargs="+", default=None, metavar="CONTRACT",
+                   help="validate only these contracts (default: all)")
+    p.add_argument("--format", choices=("console", "json", "junit", "openlineage"),
+                   default="console")
+    p.add_argument("--output", "-o", type=Path, help="write the report here (atomically)")
+    p.add_argument("--verbose", "-v", action="store_true", help="list passing checks too")
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from . import reports
+    from .validate import validate
+
+    run = validate(_settings(args), select=args.select, progress=_progress)
+    if args.format == "console":
+        text = reports.console(run, verbose=args.verbose)
+    elif args.format == "json":
+        text = json.dumps(reports.to_json(run), indent=2)
+    elif args.format == "junit":
+        text = reports.junit(run)
+    else:
+        text = json.dumps(reports.openlineage(run), indent=2)
+    _emit(text, args.output)
+    return int(run.exit_code)
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        print(text)
+        return
+    from .project import write_artifacts
+
+    write_artifacts({output.name: text + "\n"}, output.parent)
+
+
+def _gate_args(p: argparse.ArgumentParser) -> None:
+    _settings_args(p)
+    p.add_argument("contract", help="the contract whose data the job wants to use")
+    p.add_argument("--max-age", default="24h", help="oldest acceptable validation (default 24h)")
+    p.add_argument("--allow-warnings", action="store_true",
+                   help="accept a verdict whose only failures are warnings")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+
+
+def _gate(args: argparse.Namespace) -> int:
+    from .gate import gate
+
+    verdict = gate(args.contract, max_age=args.max_age, allow_warnings=args.allow_warnings,
+                   settings=_settings(args))
+    if args.format == "json":
+        print(json.dumps({"contract": verdict.contract, "allowed": verdict.allowed,
+                          "reasons": verdict.reasons, "ledger_seq": verdict.ledger_seq,
+                          "validated_at": verdict.validated_at}, indent=2))
+    elif verdict.allowed:
+        print(f"PASS {args.contract}: validated at {verdict.validated_at} (ledger entry "
+              f"{verdict.ledger_seq}); data unchanged since")
+    else:
+        print(f"REFUSED {args.contract}:")
+        for reason in verdict.reasons:
+            print(f"  - {reason}")
+    return int(verdict.exit_code)
+
+
+def _ledger_args(p: argparse.ArgumentParser) -> None:
+    _settings_args(p)
+    p.add_argument("action", choices=("verify", "show"), help="verify the chain, or list entries")
+
+
+def _ledger(args: argparse.Namespace) -> int:
+    from .ledger import Ledger
+
+    ledger = Ledger(_settings(args).ledger_path)
+    problems, entries = ledger.verify()
+    if args.action == "show":
+        for e in entries:
+            verdicts = ", ".join(f"{n}={v['status']}" for n, v in
+                                 e.record.get("contracts", {}).items())
+            print(f"{e.seq:5}  {e.record.get('started_at', '?')}  {e.hash[:12]}  {verdicts}")
+    for problem in problems:
+        print(f"TAMPERED: {problem}")
+    if problems:
+        return int(ExitCode.VIOLATIONS)
+    print(f"ledger {ledger.path}: {len(entries)} entries, chain intact")
+    return 0
+
+
 # --- demo -------------------------------------------------------------------------------------
 
 def _demo_args(p: argparse.ArgumentParser) -> None:
@@ -175,6 +280,13 @@ COMMANDS: dict[str, tuple[str, str, Callable[[argparse.ArgumentParser], None], H
                  _generate_args, _generate),
     "schema": ("print the JSON Schema for contract files (for editor autocompletion)",
                "labelpact schema -o contract.schema.json", _schema_args, _schema),
+    "validate": ("run every check in-process (dbt), fingerprint the data, record the verdict",
+                 "labelpact validate --select annotations --format junit -o report.xml",
+                 _validate_args, _validate),
+    "gate": ("may a training job use this data? pass only for a fresh, passing, unchanged "
+             "verdict", "labelpact gate annotations --max-age 24h", _gate_args, _gate),
+    "ledger": ("verify or show the tamper-evident ledger of verdicts",
+               "labelpact ledger verify", _ledger_args, _ledger),
     "demo": ("run the whole story on example data: generate, compile, dbt build, inject faults",
              "labelpact demo --rows 20000", _demo_args, _demo),
 }

@@ -34,6 +34,34 @@ class Dialect:
     def now(self) -> exp.Expression:
         return exp.CurrentTimestamp()
 
+    def row_hash(self, columns: list[exp.Expression]) -> exp.Expression:
+        """A 64-bit integer hash of one row's values (md5-based: stable across versions)."""
+        # Values are separated by a unit separator so ("ab", "c") and ("a", "bc") differ.
+        parts: list[exp.Expression] = []
+        for i, c in enumerate(columns):
+            if i:
+                parts.append(exp.Literal.string("\x1f"))
+            parts.append(exp.func("COALESCE", exp.cast(c, "text"), exp.Literal.string("\\N")))
+        row = exp.Concat(expressions=parts, safe=True)
+        # The first 15 hex digits of md5 fit a signed 64-bit integer on every engine.
+        prefix = exp.Substring(this=exp.MD5(this=row), start=exp.Literal.number(1),
+                               length=exp.Literal.number(15))
+        return self.hex_to_bigint(prefix)
+
+    def hex_to_bigint(self, hex_text: exp.Expression) -> exp.Expression:
+        return exp.func("CONV", hex_text, exp.Literal.number(16), exp.Literal.number(10))
+
+    def fingerprint(self, relation: exp.Expression, columns: list[str]) -> exp.Select:
+        """One pass, order-independent: row count, sum and xor of row hashes."""
+        cols: list[exp.Expression] = [exp.column(c, quoted=True) for c in columns]
+        h = self.row_hash(cols)
+        return exp.select(
+            exp.alias_(exp.Count(this=exp.Star()), "n_rows"),
+            exp.alias_(exp.cast(exp.Sum(this=exp.cast(h.copy(), "decimal(38, 0)")), "text"),
+                       "hash_sum"),
+            exp.alias_(exp.cast(exp.func("BIT_XOR", h.copy()), "text"), "hash_xor"),
+        ).from_(relation)
+
     def render(self, expression: exp.Expression) -> str:
         return expression.sql(dialect=self.sqlglot, pretty=True)
 
@@ -43,12 +71,20 @@ class DuckDB(Dialect):
     dbt_types = ("duckdb",)
     run_here = True
 
+    def hex_to_bigint(self, hex_text: exp.Expression) -> exp.Expression:
+        return exp.cast(exp.DPipe(this=exp.Literal.string("0x"), expression=hex_text), "bigint")
+
 
 class Postgres(Dialect):
     name = sqlglot = "postgres"
     dbt_types = ("postgres", "redshift")
     run_here = True
     type_names = {"double": "double precision", "varchar": "character varying"}
+
+    def hex_to_bigint(self, hex_text: exp.Expression) -> exp.Expression:
+        bits = exp.cast(exp.DPipe(this=exp.Literal.string("x"), expression=hex_text),
+                        exp.DataType.build("BIT(60)", dialect="postgres"))
+        return exp.cast(bits, "bigint")
 
 
 class Spark(Dialect):

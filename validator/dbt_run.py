@@ -1,0 +1,167 @@
+"""Run the compiled dbt project in-process and map dbt's results back to check ids.
+
+dbt is parsed once per `DbtProject`; every later `build()` reuses the manifest, so a caller
+that builds many warehouses (tests, `validate` over several targets) pays dbt's parse once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import EngineError
+
+_LOCK = threading.Lock()  # dbt keeps process-global state; one invocation at a time
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    """What one check returned in one run."""
+
+    check_id: str
+    contract: str
+    status: str  # pass | fail | warn | error | skipped
+    failures: int | None
+    message: str
+    severity: str
+    duration: float = 0.0
+    sql: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return self.status in ("fail", "error", "warn")
+
+
+@dataclass
+class BuildResult:
+    """Every check outcome of one `dbt build`, keyed by check id."""
+
+    success: bool
+    outcomes: dict[str, CheckOutcome] = field(default_factory=dict)
+    log: str = ""
+
+    @property
+    def failing_ids(self) -> set[str]:
+        """Checks that failed (errors and warnings both count), schema checks included."""
+        return {cid for cid, o in self.outcomes.items() if o.failed}
+
+    @property
+    def error_ids(self) -> set[str]:
+        return {cid for cid, o in self.outcomes.items() if o.status in ("fail", "error")}
+
+
+@contextlib.contextmanager
+def _env(extra: Mapping[str, str]) -> Iterator[None]:
+    old = {k: os.environ.get(k) for k in extra}
+    os.environ.update(extra)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+class DbtProject:
+    """A dbt project directory driven through `dbtRunner`, parsed once."""
+
+    def __init__(self, project_dir: Path, profiles_dir: Path | None = None,
+                 target: str | None = None, env: Mapping[str, str] | None = None) -> None:
+        self.project_dir = project_dir.resolve()
+        self.profiles_dir = (profiles_dir or project_dir).resolve()
+        self.target = target
+        self.env = dict(env or {})
+        self._manifest: Any = None
+
+    def _args(self, command: str, *extra: str) -> list[str]:
+        args = [command, "--project-dir", str(self.project_dir), "--profiles-dir",
+                str(self.profiles_dir), "--quiet", "--no-use-colors"]
+        if self.target:
+            args += ["--target", self.target]
+        return args + list(extra)
+
+    def _invoke(self, args: list[str], env: Mapping[str, str]) -> tuple[Any, str]:
+        from dbt.cli.main import dbtRunner
+
+        buffer = io.StringIO()
+        with _LOCK, _env(self.env | dict(env)), contextlib.redirect_stdout(buffer):
+            runner = dbtRunner(manifest=self._manifest) if self._manifest else dbtRunner()
+            result = runner.invoke(args)
+        return result, buffer.getvalue()
+
+    def parse(self) -> Any:
+        """Parse the project (once) and keep the manifest for later invocations."""
+        if self._manifest is None:
+            result, log = self._invoke(self._args("parse"), {})
+            if not result.success:
+                raise EngineError(f"dbt could not parse {self.project_dir}: "
+                                  f"{result.exception or log.strip()[-2000:]}")
+            self._manifest = result.result
+        return self._manifest
+
+    def relation_name(self, model: str) -> str:
+        """The warehouse relation dbt builds for `model` (e.g. `"db"."main"."annotations"`)."""
+        manifest = self.parse()
+        for node in manifest.nodes.values():
+            if node.resource_type == "model" and node.name == model:
+                return str(node.relation_name)
+        raise EngineError(f"model '{model}' is not in the dbt project; run `labelpact compile`")
+
+    def build(self, env: Mapping[str, str] | None = None, select: str | None = None,
+              vars: Mapping[str, Any] | None = None) -> BuildResult:
+        """`dbt build` against whatever `env` points the profile at."""
+        import json
+
+        self.parse()
+        extra: list[str] = []
+        if select:
+            extra += ["--select", select]
+        if vars:
+            extra += ["--vars", json.dumps(dict(vars))]
+        result, log = self._invoke(self._args("build", *extra), env or {})
+        if result.result is None:
+            raise EngineError(f"dbt build did not run: {result.exception or log.strip()[-2000:]}")
+        return _collect(result, log)
+
+
+def _collect(result: Any, log: str) -> BuildResult:
+    outcomes: dict[str, CheckOutcome] = {}
+    for node_result in result.result.results:
+        node = node_result.node
+        meta = (node.config.meta or {}).get("labelpact", {})
+        status = str(node_result.status).lower()
+        if node.resource_type == "model":
+            check_id = meta.get("schema_check_id")
+            if not check_id:
+                continue
+            contract = meta.get("contract", "")
+            severity = "error"
+            # A model that fails to build is a schema (contract) failure: dbt's own message.
+            status = {"success": "pass", "error": "error", "skipped": "skipped"}.get(status,
+                                                                                     status)
+        elif node.resource_type in ("test", "unit_test"):
+            check_id = meta.get("check_id")
+            if not check_id:
+                continue
+            contract = meta.get("contract", "")
+            severity = str(node.config.severity).lower()
+            status = {"pass": "pass", "fail": "fail", "warn": "warn", "error": "error",
+                      "skipped": "skipped"}.get(status, status)
+        else:
+            continue
+        failures = getattr(node_result, "failures", None)
+        outcomes[check_id] = CheckOutcome(
+            check_id=check_id, contract=contract, status=status,
+            failures=int(failures) if failures is not None else None,
+            message=str(node_result.message or ""), severity=severity,
+            duration=float(node_result.execution_time or 0.0),
+            sql=str(getattr(node, "compiled_code", "") or ""))
+    return BuildResult(success=bool(result.success), outcomes=outcomes, log=log)

@@ -1,0 +1,55 @@
+"""One typed settings object, passed explicitly. Precedence: flag > environment > default."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the project, warehouse and ledger are."""
+
+    project_dir: Path = Path(".")
+    target: str | None = None  # dbt target in profiles.yml (default: the profile's default)
+    duckdb_path: Path = Path("target/labelpact.duckdb")
+    ledger_path: Path = Path(".labelpact/ledger.jsonl")
+    pg: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def contracts_dir(self) -> Path:
+        return self.project_dir / "contracts"
+
+    @property
+    def engine(self) -> str:
+        return "postgres" if (self.target or "").startswith("postgres") else "duckdb"
+
+    def dbt_env(self) -> dict[str, str]:
+        """Environment for dbt's profile so it points at the same warehouse as we do."""
+        env = {"LABELPACT_DUCKDB": str(self.duckdb_path.resolve())}
+        env.update({f"LABELPACT_PG_{k.upper()}": v for k, v in self.pg.items()})
+        return env
+
+    @classmethod
+    def from_env(cls, **flags: Any) -> Settings:
+        """Defaults, overridden by LABELPACT_* environment variables, overridden by flags."""
+        s = cls()
+        env = os.environ
+        if env.get("LABELPACT_DUCKDB"):
+            s = replace(s, duckdb_path=Path(env["LABELPACT_DUCKDB"]))
+        if env.get("LABELPACT_LEDGER"):
+            s = replace(s, ledger_path=Path(env["LABELPACT_LEDGER"]))
+        if env.get("LABELPACT_TARGET"):
+            s = replace(s, target=env["LABELPACT_TARGET"])
+        pg = {k[len("LABELPACT_PG_"):].lower(): v for k, v in env.items()
+              if k.startswith("LABELPACT_PG_")}
+        if pg:
+            s = replace(s, pg=pg)
+        given = {k: v for k, v in flags.items() if v is not None}
+        s = replace(s, **given)
+        if not s.ledger_path.is_absolute() and "ledger_path" not in given and not env.get(
+                "LABELPACT_LEDGER"):
+            s = replace(s, ledger_path=s.project_dir / s.ledger_path)
+        return s

@@ -1,0 +1,238 @@
+"""`labelpact validate`: build in-process, collect one result per check, fingerprint the data,
+and record the verdict in the ledger."""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import platform
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from typing import Any
+
+from sqlglot import exp
+
+from .dbt_run import CheckOutcome, DbtProject
+from .errors import EngineError, ExitCode, LabelpactError
+from .ledger import Entry, Ledger
+from .model import Contract
+from .plan import Check, Kind, Plan, build_plans
+from .project import check_artifacts, compile_plans
+from .resolve import load_contracts
+from .settings import Settings
+from .sql.checks import failing_rows
+from .sql.dialects import DEFAULT_DIALECTS
+from .warehouse import Warehouse
+
+SAMPLE_ROWS = 5
+Progress = Callable[[str], None]
+
+
+@dataclass
+class CheckResult:
+    """One check's result in one validation run."""
+
+    check_id: str
+    contract: str
+    kind: str
+    severity: str
+    owner: str
+    description: str
+    status: str  # pass | fail | warn | error | skipped
+    failures: int | None
+    message: str
+    duration: float
+    sql: str = ""
+    sample: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class ContractVerdict:
+    """The verdict for one contract: its version, data fingerprint and status."""
+
+    contract: str
+    version: str
+    status: str  # pass | warn | fail
+    fingerprint: dict[str, Any]
+    failing: list[str]
+
+
+@dataclass
+class ValidationRun:
+    """Everything one `validate` produced, as recorded in the ledger."""
+
+    started_at: str
+    duration: float
+    results: list[CheckResult]
+    verdicts: dict[str, ContractVerdict]
+    environment: dict[str, Any]
+    ledger_seq: int | None = None
+
+    @property
+    def exit_code(self) -> ExitCode:
+        statuses = {v.status for v in self.verdicts.values()}
+        if "fail" in statuses:
+            return ExitCode.VIOLATIONS
+        if "warn" in statuses:
+            return ExitCode.WARNINGS
+        return ExitCode.OK
+
+    def record(self) -> dict[str, Any]:
+        """The ledger record: verdicts with fingerprints, check results without samples."""
+        return {
+            "kind": "validate",
+            "started_at": self.started_at,
+            "duration_s": round(self.duration, 3),
+            "contracts": {n: asdict(v) for n, v in sorted(self.verdicts.items())},
+            "checks": [{"id": r.check_id, "status": r.status, "failures": r.failures,
+                        "severity": r.severity} for r in self.results],
+            "environment": self.environment,
+        }
+
+
+def _versions() -> dict[str, str]:
+    out = {}
+    for dist in ("labelpact", "dbt-core", "dbt-duckdb", "great-expectations", "duckdb",
+                 "sqlglot"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def _environment(settings: Settings) -> dict[str, Any]:
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return {"versions": _versions(), "user": user, "host": socket.gethostname(),
+            "python": platform.python_version(), "engine": settings.engine,
+            "target": settings.target or "default",
+            "warehouse": str(settings.duckdb_path) if settings.engine == "duckdb"
+            else settings.pg.get("host", "localhost")}
+
+
+def load_plans(settings: Settings, select: list[str] | None = None) -> tuple[list[Plan],
+                                                                               list[Plan]]:
+    """(all plans, selected plans); raises if compiled artifacts are stale."""
+    contracts = load_contracts([settings.contracts_dir])
+    plans = build_plans(contracts)
+    stale = check_artifacts(compile_plans(plans, DEFAULT_DIALECTS), settings.project_dir)
+    if stale:
+        raise LabelpactError("compiled artifacts are stale (" + "; ".join(stale[:3]) +
+                             "); run `labelpact compile` first")
+    names = {p.contract.name for p in plans}
+    if select:
+        unknown = sorted(set(select) - names)
+        if unknown:
+            from .errors import UsageError, did_you_mean
+
+            raise UsageError(f"unknown contract '{unknown[0]}'; "
+                             f"{did_you_mean(unknown[0], sorted(names))}")
+        return plans, [p for p in plans if p.contract.name in select]
+    return plans, plans
+
+
+def fingerprint(wh: Warehouse, relation: str, contract: Contract) -> dict[str, Any]:
+    """Content hash of a relation computed in the warehouse: one pass, order-independent."""
+    table = exp.to_table(relation, dialect=wh.dialect.sqlglot)
+    query = wh.dialect.fingerprint(table, list(contract.columns))
+    _, rows = wh.query(query.sql(dialect=wh.dialect.sqlglot))
+    n_rows, hash_sum, hash_xor = rows[0]
+    return {"rows": int(n_rows), "hash": f"{hash_sum or 0}:{hash_xor or 0}",
+            "version": contract.version, "relation": relation}
+
+
+def validate(settings: Settings, select: list[str] | None = None,
+             progress: Progress | None = None, project: DbtProject | None = None,
+             record: bool = True) -> ValidationRun:
+    """Build and test the selected contracts, fingerprint their data, record the verdict."""
+    say = progress or (lambda _m: None)
+    started = time.monotonic()
+    started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    all_plans, plans = load_plans(settings, select)
+    project = project or DbtProject(settings.project_dir, target=settings.target)
+    say(f"dbt build: {', '.join(p.contract.name for p in plans)}")
+    selector = " ".join(p.contract.name for p in plans)
+    build = project.build(env=settings.dbt_env(), select=selector)
+    say(f"dbt build finished: {len(build.outcomes)} results")
+    contracts = {p.contract.name: p.contract for p in all_plans}
+    relations = {name: project.relation_name(name) for name in contracts}
+    results: list[CheckResult] = []
+    verdicts: dict[str, ContractVerdict] = {}
+    with Warehouse(settings) as wh:
+        for plan in plans:
+            for check in plan.checks:
+                results.append(_result(check, build.outcomes.get(check.id)))
+            say(f"fingerprint {plan.contract.name}")
+            fp = fingerprint(wh, relations[plan.contract.name], plan.contract)
+            mine = [r for r in results if r.contract == plan.contract.name]
+            failing = [r.check_id for r in mine if r.status in ("fail", "error", "skipped")]
+            warned = [r.check_id for r in mine if r.status == "warn"]
+            status = "fail" if failing else "warn" if warned else "pass"
+            verdicts[plan.contract.name] = ContractVerdict(
+                plan.contract.name, plan.contract.version, status, fp, failing + warned)
+        for result, check in _failed_checks(results, plans):
+            result.sample = _sample(wh, check, contracts, relations)
+    run = ValidationRun(started_at, time.monotonic() - started, results, verdicts,
+                        _environment(settings))
+    if record:
+        entry = Ledger(settings.ledger_path).append(run.record())
+        run.ledger_seq = entry.seq
+        say(f"ledger entry {entry.seq} written to {settings.ledger_path}")
+    return run
+
+
+def _result(check: Check, outcome: CheckOutcome | None) -> CheckResult:
+    if outcome is None:
+        status, failures, message, duration, sql = ("error", None, "check did not run (is the "
+                                                     "dbt project compiled?)", 0.0, "")
+    else:
+        status, failures, message = outcome.status, outcome.failures, outcome.message
+        duration, sql = outcome.duration, outcome.sql
+        if status == "skipped":
+            message = message or "skipped because the model failed (see the schema check)"
+    return CheckResult(check.id, check.contract, check.kind.value, check.severity, check.owner,
+                       check.description, status, failures, message, duration, sql)
+
+
+def _failed_checks(results: list[CheckResult],
+                   plans: list[Plan]) -> list[tuple[CheckResult, Check]]:
+    checks = {c.id: c for p in plans for c in p.checks}
+    return [(r, checks[r.check_id]) for r in results
+            if r.status in ("fail", "warn") and checks[r.check_id].kind != Kind.SCHEMA]
+
+
+def _sample(wh: Warehouse, check: Check, contracts: dict[str, Contract],
+            relations: dict[str, str]) -> list[dict[str, Any]]:
+    """A few failing rows, never showing columns the contract marks as personal data."""
+    def rel(name: str) -> exp.Table:
+        return exp.to_table(relations[name], dialect=wh.dialect.sqlglot)
+
+    contract = contracts[check.contract]
+    query = failing_rows(check, rel, wh.dialect, contract.key)
+    limited = exp.select("*").from_(query.subquery("f")).limit(SAMPLE_ROWS)
+    try:
+        names, rows = wh.query(limited.sql(dialect=wh.dialect.sqlglot))
+    except EngineError:
+        return []
+    hidden = set()
+    for c in contracts.values():
+        hidden |= c.pii_columns
+    return [{n: (_jsonable(v) if n not in hidden else "<pii>") for n, v in zip(names, row,
+                                                                                   strict=True)}
+            for row in rows]
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
+
+
+def latest_entry(settings: Settings, contract: str) -> Entry | None:
+    return Ledger(settings.ledger_path).latest(contract)

@@ -1,0 +1,68 @@
+"""The only place labelpact itself opens a warehouse connection (read-only queries)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from .errors import EngineError
+from .settings import Settings
+from .sql.dialects import Dialect, get_dialect
+
+
+class Warehouse:
+    """A read-only connection with the dialect to render SQL for it."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.dialect: Dialect = get_dialect(settings.engine)
+        self._con: Any = None
+
+    def __enter__(self) -> Warehouse:
+        self._con = self._connect()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+
+    def _connect(self) -> Any:
+        s = self.settings
+        if s.engine == "duckdb":
+            import duckdb
+
+            if not s.duckdb_path.exists():
+                raise EngineError(f"DuckDB database {s.duckdb_path} does not exist (run "
+                                  "`labelpact generate` or point LABELPACT_DUCKDB at it)")
+            # DuckDB allows one writer per file: another process building may hold it briefly.
+            for attempt in range(20):
+                try:
+                    return duckdb.connect(str(s.duckdb_path), read_only=True)
+                except duckdb.IOException as exc:
+                    if "lock" not in str(exc).lower() or attempt == 19:
+                        raise EngineError(f"cannot open {s.duckdb_path}: {exc}") from exc
+                    time.sleep(0.25 * (attempt + 1))
+        import psycopg2
+
+        try:
+            con = psycopg2.connect(
+                host=s.pg.get("host", "localhost"), port=int(s.pg.get("port", "5432")),
+                user=s.pg.get("user", "postgres"), password=s.pg.get("password", ""),
+                dbname=s.pg.get("dbname", "labelpact"), connect_timeout=10)
+        except psycopg2.Error as exc:
+            raise EngineError(f"cannot connect to PostgreSQL: {str(exc).strip()}") from exc
+        con.set_session(readonly=True, autocommit=True)
+        return con
+
+    def query(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Run one statement; returns column names and rows."""
+        assert self._con is not None, "use `with Warehouse(settings) as wh:`"
+        try:
+            cur = self._con.cursor()
+            cur.execute(sql)
+            names = [d[0] for d in cur.description or []]
+            rows = cur.fetchall()
+        except Exception as exc:  # driver errors differ per engine; all are engine errors
+            raise EngineError(f"query failed: {exc}") from exc
+        return names, [tuple(r) for r in rows]
