@@ -16,46 +16,10 @@ from sqlglot import exp
 
 from ..plan import Check, Kind
 from .dialects import Dialect
+from .templates import literal as _literal
+from .templates import template
 
 RelationFor = Callable[[str], exp.Table]
-
-
-def template(sql: str, ids: Mapping[str, str] | None = None,
-             values: Mapping[str, Any] | None = None,
-             tables: Mapping[str, exp.Table] | None = None) -> exp.Select:
-    """Parse a template and substitute identifiers, literals and relations as sqlglot nodes."""
-    ids, values, tables = ids or {}, values or {}, tables or {}
-    tree = sqlglot.parse_one(sql, read="postgres")
-
-    def sub(node: exp.Expression) -> exp.Expression:
-        if isinstance(node, exp.Table) and node.name in tables:
-            new = tables[node.name].copy()
-            if node.alias:
-                new.set("alias", exp.TableAlias(this=exp.to_identifier(node.alias)))
-            return new
-        if isinstance(node, exp.In) and len(node.expressions) == 1:
-            only = node.expressions[0]
-            if isinstance(only, exp.Column) and only.name in values:
-                items = values[only.name]
-                node.set("expressions", [_literal(v) for v in items])
-                return node
-        if isinstance(node, exp.Column) and not node.table and node.name in values:
-            return _literal(values[node.name])
-        if isinstance(node, exp.Identifier) and node.name in ids:
-            return exp.to_identifier(ids[node.name], quoted=True)
-        return node
-
-    result = tree.transform(sub)
-    assert isinstance(result, exp.Select | exp.Union) or result is not None
-    return result  # type: ignore[return-value]
-
-
-def _literal(value: Any) -> exp.Expression:
-    if isinstance(value, bool):
-        return exp.Boolean(this=value)
-    if isinstance(value, (int, float)):
-        return exp.Literal.number(repr(value) if isinstance(value, float) else str(value))
-    return exp.Literal.string(str(value))
 
 
 def failing_rows(check: Check, rel: RelationFor, dialect: Dialect,
