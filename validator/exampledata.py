@@ -313,7 +313,7 @@ def _post_faults(con: object, fault: str | None) -> None:
         "orphan_revision": f"UPDATE annotations SET parent_annotation_id = 999999999999 "
                            f"WHERE {_victims(f'{j} = 2', 3)}",
         "revision_cycle": f"UPDATE annotations SET parent_annotation_id = annotation_id "
-                          f"WHERE {_victims(f'{j} = 2', 1)}",
+                          f"WHERE {_victims(f'{j} = 2 AND item_id NOT IN (SELECT item_id FROM adjudications)', 1)}",
         "revision_time_order": f"""
             UPDATE annotations AS c SET annotated_at = p.annotated_at - INTERVAL 1 HOUR
             FROM annotations AS p

@@ -367,7 +367,7 @@ def _revision_time(check: Check, rel: RelationFor, d: Dialect,
     p = check.params
     return template(
         "SELECT c.p_key, c.p_parent, c.p_ts FROM r_t AS c JOIN r_t AS par "
-        "ON par.p_key = c.p_parent WHERE c.p_ts <= par.p_ts",
+        "ON par.p_key = c.p_parent WHERE c.p_ts <= par.p_ts AND c.p_key <> c.p_parent",
         ids={"p_key": p["key"], "p_parent": p["parent"], "p_ts": p["timestamp"]},
         tables={"r_t": rel(check.contract)})
 

@@ -7,6 +7,7 @@ sqlglot for each configured dialect and selected by `target.type` at run time.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -156,8 +157,10 @@ def _model_yml(plan: Plan, singular: list[Check]) -> str:
         model["data_tests"] = model_tests
     doc: dict[str, Any] = {"version": 2, "models": [model]}
     if singular:
-        doc["data_tests"] = [{"name": ch.test_name, "description": ch.description,
-                              "config": _config(ch)} for ch in singular]
+        # Config lives in the SQL file: dbt's partial parsing can drop YAML-provided config of
+        # singular tests when only the SQL changes.
+        doc["data_tests"] = [{"name": ch.test_name, "description": ch.description}
+                             for ch in singular]
     return _dump(doc, HEADER.format(path=c.path))
 
 
@@ -167,7 +170,8 @@ def _singular_sql(check: Check, c: Contract, engines: list[Dialect]) -> str:
 
     key = c.key
     lines = [f"-- {HEADER.format(path=c.path)}",
-             f"-- check {check.id}: {_one_line(check.description)}"]
+             f"-- check {check.id}: {_one_line(check.description)}",
+             "{{ config(**" + _jinja_literal(_config(check)) + ") }}"]
     # Engines whose rendering is identical share one branch.
     variants: dict[str, list[str]] = {}
     for engine in engines:
@@ -184,6 +188,22 @@ def _singular_sql(check: Check, c: Contract, engines: list[Dialect]) -> str:
                  f"{names}; run: labelpact compile --dialects ' ~ target.type) }}}}")
     lines.append("{%- endif %}")
     return "\n".join(lines) + "\n"
+
+
+def _jinja_literal(value: Any) -> str:
+    """A Jinja literal for plain data (JSON syntax, with Jinja's spelling of null)."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_jinja_literal(str(k))}: {_jinja_literal(v)}"
+                               for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_jinja_literal(v) for v in value) + "]"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return json.dumps(str(value), ensure_ascii=False)
 
 
 def _one_line(text: str) -> str:
