@@ -105,7 +105,7 @@ def _compile(args: argparse.Namespace) -> int:
 
     contracts = load_contracts(args.paths)
     dialects = tuple(args.dialects.split(",")) if args.dialects else None
-    artifacts = compile_contracts(contracts, dialects=dialects)
+    artifacts = compile_contracts(contracts, dialects=dialects, root=args.project_dir)
     if args.check:
         stale = check_artifacts(artifacts, args.project_dir)
         if stale:

@@ -70,6 +70,26 @@ def _env(extra: Mapping[str, str]) -> Iterator[None]:
                 os.environ[k] = v
 
 
+def _release_duckdb() -> None:
+    """Close dbt-duckdb's process-wide database handle after each invocation.
+
+    dbt-duckdb caches one DuckDB instance per process (`DuckDBConnectionManager._ENV`) and
+    keeps the file open after `invoke()` returns. That holds DuckDB's single-writer lock
+    against other processes and makes a later read-only `duckdb.connect()` in this process
+    fail ("different configuration"). Closing it costs one reopen per build.
+    """
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:
+        return
+    with DuckDBConnectionManager._LOCK:
+        env = DuckDBConnectionManager._ENV
+        if env is not None:
+            with contextlib.suppress(Exception):
+                env.close()
+            DuckDBConnectionManager._ENV = None
+
+
 class DbtProject:
     """A dbt project directory driven through `dbtRunner`, parsed once."""
 
@@ -94,7 +114,10 @@ class DbtProject:
         buffer = io.StringIO()
         with _LOCK, _env(self.env | dict(env)), contextlib.redirect_stdout(buffer):
             runner = dbtRunner(manifest=self._manifest) if self._manifest else dbtRunner()
-            result = runner.invoke(args)
+            try:
+                result = runner.invoke(args)
+            finally:
+                _release_duckdb()
         return result, buffer.getvalue()
 
     def parse(self) -> Any:

@@ -33,7 +33,7 @@ def run_demo(rows: int, workdir: Path, say: Say = print, project_dir: Path = Pat
         return int(ExitCode.INVALID)
     say("2. compile contracts -> dbt models, tests and GX suites")
     contracts = load_contracts([contracts_dir])
-    changed = write_artifacts(compile_contracts(contracts), project_dir)
+    changed = write_artifacts(compile_contracts(contracts, root=project_dir), project_dir)
     say(f"   {len(contracts)} contracts, {changed} files changed")
     clean_db = workdir / "clean" / "labelpact.duckdb"
     say(f"3. generate {rows:,} example annotations -> {clean_db}")

@@ -15,15 +15,16 @@ from .targets import dbt as dbt_target
 OWNED_DIRS = (dbt_target.MODEL_DIR, dbt_target.TEST_DIR)
 
 
-def compile_contracts(contracts: list[Contract],
-                      dialects: tuple[str, ...] | None = None) -> dict[str, str]:
-    """Pure: {relative path: text} for every generated artifact."""
+def compile_contracts(contracts: list[Contract], dialects: tuple[str, ...] | None = None,
+                      root: Path | None = None) -> dict[str, str]:
+    """Pure: {relative path: text} for every generated artifact (paths shown relative to root)."""
     plans = build_plans(contracts)
-    return compile_plans(plans, dialects or DEFAULT_DIALECTS)
+    return compile_plans(plans, dialects or DEFAULT_DIALECTS, root)
 
 
-def compile_plans(plans: list[Plan], dialects: tuple[str, ...]) -> dict[str, str]:
-    files = dbt_target.render(plans, dialects)
+def compile_plans(plans: list[Plan], dialects: tuple[str, ...],
+                  root: Path | None = None) -> dict[str, str]:
+    files = dbt_target.render(plans, dialects, root)
     try:
         from .targets import gx as gx_target
     except ImportError:  # pragma: no cover - the GX target is optional at import time

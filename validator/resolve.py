@@ -158,6 +158,11 @@ def _check_column_name(name: str, loc: Location, folded: dict[str, str]) -> list
         problems.append(Problem(loc, "column name must not be empty"))
     elif any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
         problems.append(Problem(loc, f"column name {name!r} contains a control character"))
+    elif '"' in name or "`" in name:
+        # dbt's adapter.quote() does not escape embedded quotes, so the built model would
+        # break (or worse); such names cannot be carried safely to every warehouse.
+        problems.append(Problem(loc, f"column name {name!r} contains a quote character, which "
+                                "dbt cannot quote safely; rename the column"))
     elif len(name.encode("utf-8")) > MAX_NAME:
         problems.append(Problem(loc, f"column name '{name[:20]}...' is longer than {MAX_NAME} "
                                 "bytes; PostgreSQL would truncate it"))

@@ -121,7 +121,8 @@ def load_plans(settings: Settings, select: list[str] | None = None) -> tuple[lis
     """(all plans, selected plans); raises if compiled artifacts are stale."""
     contracts = load_contracts([settings.contracts_dir])
     plans = build_plans(contracts)
-    stale = check_artifacts(compile_plans(plans, DEFAULT_DIALECTS), settings.project_dir)
+    stale = check_artifacts(compile_plans(plans, DEFAULT_DIALECTS, settings.project_dir),
+                            settings.project_dir)
     if stale:
         raise LabelpactError("compiled artifacts are stale (" + "; ".join(stale[:3]) +
                              "); run `labelpact compile` first")
