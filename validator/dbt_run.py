@@ -9,7 +9,9 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import random
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,6 +92,21 @@ def _release_duckdb() -> None:
             DuckDBConnectionManager._ENV = None
 
 
+BUSY_RETRIES = 8
+
+
+class WarehouseBusy(EngineError):
+    """Another process holds the warehouse's write lock; retrying later will work."""
+
+
+def _is_busy(result: Any, log: str) -> bool:
+    """True when dbt failed only because DuckDB's file lock is held by another process."""
+    texts = [log, str(result.exception or "")]
+    if result.result is not None:
+        texts += [str(r.message or "") for r in result.result.results]
+    return any("Could not set lock on file" in t or "Conflicting lock" in t for t in texts)
+
+
 class DbtProject:
     """A dbt project directory driven through `dbtRunner`, parsed once."""
 
@@ -149,7 +166,15 @@ class DbtProject:
             extra += ["--select", select]
         if vars:
             extra += ["--vars", json.dumps(dict(vars))]
-        result, log = self._invoke(self._args("build", *extra), env or {})
+        for attempt in range(BUSY_RETRIES + 1):
+            result, log = self._invoke(self._args("build", *extra), env or {})
+            busy = _is_busy(result, log)
+            if not busy:
+                break
+            if attempt == BUSY_RETRIES:
+                raise WarehouseBusy("the warehouse is busy: another process holds DuckDB's "
+                                    "write lock; retry later")
+            time.sleep(min(0.5 * 2 ** attempt, 5.0) * (1 + random.random()))
         if result.result is None:
             raise EngineError(f"dbt build did not run: {result.exception or log.strip()[-2000:]}")
         return _collect(result, log)

@@ -6,14 +6,18 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from .dbt_run import BuildResult, DbtProject
+from .dbt_run import DbtProject
 from .errors import ExitCode
+from .gate import gate
+from .ledger import Ledger
 from .lint import lint
 from .project import compile_contracts, write_artifacts
 from .resolve import load_contracts
+from .settings import Settings
+from .validate import validate
 
-DEMO_FAULTS = ("missing_provenance", "low_agreement", "retired_instruction_version",
-               "unadjudicated_disagreement", "mistyped_column")
+DEMO_FAULTS = ("low_agreement", "retired_instruction_version", "unadjudicated_disagreement",
+               "revision_cycle", "mistyped_column")
 
 Say = Callable[[str], None]
 
@@ -35,17 +39,38 @@ def run_demo(rows: int, workdir: Path, say: Say = print, project_dir: Path = Pat
     contracts = load_contracts([contracts_dir])
     changed = write_artifacts(compile_contracts(contracts, root=project_dir), project_dir)
     say(f"   {len(contracts)} contracts, {changed} files changed")
-    clean_db = workdir / "clean" / "labelpact.duckdb"
+    clean_db = workdir / "warehouse" / "labelpact.duckdb"
     say(f"3. generate {rows:,} example annotations -> {clean_db}")
     counts = exampledata.generate(clean_db, rows=rows, seed=7)
     say("   " + ", ".join(f"{t}: {n:,}" for t, n in counts.items()))
+    settings = Settings(project_dir=project_dir, duckdb_path=clean_db,
+                        ledger_path=workdir / "ledger.jsonl")
     project = DbtProject(project_dir)
-    say("4. dbt build on clean data")
-    clean = project.build(env={"LABELPACT_DUCKDB": str(clean_db.resolve())})
-    _summarise(clean, say)
-    ok = clean.success and not clean.failing_ids
-    say("   PASS: every check holds" if ok else "   UNEXPECTED: clean data failed")
-    for number, fault in enumerate(faults, start=5):
+    say("4. labelpact validate: dbt build in-process, fingerprint, ledger")
+    run = validate(settings, project=project)
+    ok = run.exit_code == ExitCode.OK
+    say(f"   {sum(r.status == 'pass' for r in run.results)}/{len(run.results)} checks pass; "
+        f"ledger entry {run.ledger_seq}")
+    verdict = gate("annotations", settings=settings)
+    say(f"5. labelpact gate annotations -> {'PASS' if verdict else 'REFUSED: ' + verdict.reason}")
+    ok = ok and verdict.allowed
+    exampledata.generate(clean_db, rows=rows, seed=7, fault="missing_provenance")
+    say("6. new data lands with a provenance gap (some labels have no tool)")
+    verdict = gate("annotations", settings=settings)
+    say(f"   gate -> {'PASS' if verdict else 'REFUSED: ' + verdict.reason}")
+    ok = ok and not verdict.allowed
+    run = validate(settings, project=project)
+    failing = [r for r in run.results if r.status != "pass"]
+    for r in failing:
+        say(f"   validate: {r.status.upper()} {r.check_id} ({r.failures} failing rows; "
+            f"owner {r.owner})")
+    verdict = gate("annotations", settings=settings)
+    say(f"   gate -> {'PASS' if verdict else 'REFUSED: ' + verdict.reason}")
+    ok = ok and not verdict.allowed and bool(failing)
+    problems, entries = Ledger(settings.ledger_path).verify()
+    say(f"7. ledger verify: {len(entries)} entries, "
+        f"{'chain intact' if not problems else 'TAMPERED: ' + problems[0]}")
+    for number, fault in enumerate(faults, start=8):
         db = workdir / fault / "labelpact.duckdb"
         exampledata.generate(db, rows=rows, seed=7, fault=fault)
         say(f"{number}. inject fault '{fault}': {exampledata.FAULTS[fault]}")
@@ -54,17 +79,10 @@ def run_demo(rows: int, workdir: Path, say: Say = print, project_dir: Path = Pat
             for cid in sorted(result.failing_ids):
                 o = result.outcomes[cid]
                 count = f"{o.failures} failing" if o.failures is not None else o.status
-                say(f"   caught: {cid} ({o.status}, {count})")
+                say(f"   dbt build caught: {cid} ({o.status}, {count})")
         else:
             ok = False
             say("   MISSED: dbt build passed")
     say(f"done in {time.monotonic() - started:.0f}s; the project is plain dbt: "
         f"LABELPACT_DUCKDB={clean_db} dbt build")
     return int(ExitCode.OK if ok else ExitCode.VIOLATIONS)
-
-
-def _summarise(result: BuildResult, say: Say) -> None:
-    by_status: dict[str, int] = {}
-    for outcome in result.outcomes.values():
-        by_status[outcome.status] = by_status.get(outcome.status, 0) + 1
-    say("   " + ", ".join(f"{n} {s}" for s, n in sorted(by_status.items())))

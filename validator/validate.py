@@ -158,7 +158,12 @@ def validate(settings: Settings, select: list[str] | None = None,
     all_plans, plans = load_plans(settings, select)
     project = project or DbtProject(settings.project_dir, target=settings.target)
     say(f"dbt build: {', '.join(p.contract.name for p in plans)}")
-    selector = " ".join(p.contract.name for p in plans)
+    # Models of the selected contracts and of the contracts their checks read, plus every test
+    # tagged with a selected contract (a check may read only another contract's relation).
+    models = {p.contract.name for p in plans}
+    for p in plans:
+        models |= p.contract.depends_on()
+    selector = " ".join(sorted(models) + [f"tag:labelpact_{p.contract.name}" for p in plans])
     build = project.build(env=settings.dbt_env(), select=selector)
     say(f"dbt build finished: {len(build.outcomes)} results")
     contracts = {p.contract.name: p.contract for p in all_plans}
