@@ -1,0 +1,178 @@
+"""validate, gate and reports against a real DuckDB warehouse built by dbt in-process."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from conftest import ROOT
+from validator import reports
+from validator.errors import ExitCode
+from validator.gate import gate, parse_duration
+from validator.ledger import Ledger
+from validator.settings import Settings
+from validator.validate import validate
+
+
+@pytest.fixture()
+def settings(warehouses, tmp_path: Path) -> Settings:  # type: ignore[no-untyped-def]
+    db = tmp_path / "wh" / "labelpact.duckdb"
+    db.parent.mkdir()
+    shutil.copy(warehouses.path(None), db)
+    return Settings(project_dir=ROOT, duckdb_path=db, ledger_path=tmp_path / "ledger.jsonl")
+
+
+@pytest.fixture()
+def validated(settings: Settings, warehouses):  # type: ignore[no-untyped-def]
+    return validate(settings, project=warehouses.project)
+
+
+def test_clean_validation_passes_and_is_recorded(validated, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    assert validated.exit_code == ExitCode.OK
+    assert {v.status for v in validated.verdicts.values()} == {"pass"}
+    fp = validated.verdicts["annotations"].fingerprint
+    assert fp["rows"] > 3000 and fp["version"] == "1.2.0"
+    entries = Ledger(settings.ledger_path).entries()
+    assert [e.seq for e in entries] == [1]
+    assert entries[0].record["contracts"]["annotations"]["fingerprint"] == fp
+    assert entries[0].record["environment"]["versions"]["dbt-core"]
+
+
+def test_gate_passes_for_fresh_passing_unchanged_data(validated, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    verdict = gate("annotations", max_age="1h", settings=settings)
+    assert verdict.allowed, verdict.reasons
+    assert verdict.ledger_seq == 1
+
+
+def test_gate_refuses_stale_verdicts(validated, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=2)
+    verdict = gate("annotations", max_age="24h", settings=settings, now=later)
+    assert not verdict.allowed
+    assert verdict.reasons[0].startswith("latest validation is 2.0d old; the limit is 1.0d")
+
+
+def test_gate_refuses_changed_data(validated, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    con = duckdb.connect(str(settings.duckdb_path))
+    con.execute("UPDATE raw.annotations SET confidence = 0.99 WHERE annotation_id = "
+                "(SELECT min(annotation_id) FROM raw.annotations)")
+    con.close()
+    verdict = gate("annotations", settings=settings)
+    assert not verdict.allowed
+    assert len(verdict.reasons) == 1
+    assert verdict.reasons[0].startswith("data changed since validation")
+    # other contracts' data did not change
+    assert gate("items", settings=settings).allowed
+
+
+def test_gate_refuses_failed_verdicts_and_hides_pii(warehouses, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    settings = Settings(project_dir=ROOT, duckdb_path=warehouses.path("bad_pattern"),
+                        ledger_path=tmp_path / "ledger.jsonl")
+    run = validate(settings, select=["annotations"], project=warehouses.project)
+    assert run.exit_code == ExitCode.VIOLATIONS
+    failed = [r for r in run.results if r.status != "pass"]
+    assert [r.check_id for r in failed] == ["annotations.annotator_id.pattern"]
+    assert failed[0].failures == 5
+    assert 0 < len(failed[0].sample) <= 5
+    assert all(s["annotator_id"] == "<pii>" for s in failed[0].sample)
+    assert "annotator-7" not in json.dumps(reports.to_json(run))
+    verdict = gate("annotations", settings=settings)
+    assert not verdict.allowed
+    assert "failed: annotations.annotator_id.pattern" in verdict.reasons[0]
+
+
+def test_gate_without_any_validation(settings: Settings) -> None:
+    verdict = gate("annotations", settings=settings)
+    assert not verdict.allowed
+    assert "no validation of 'annotations'" in verdict.reasons[0]
+
+
+def test_warnings_need_allow_warnings(warehouses, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    settings = Settings(project_dir=ROOT, duckdb_path=warehouses.path("label_skew"),
+                        ledger_path=tmp_path / "ledger.jsonl")
+    run = validate(settings, select=["annotations"], project=warehouses.project)
+    assert run.exit_code == ExitCode.WARNINGS
+    assert not gate("annotations", settings=settings).allowed
+    assert gate("annotations", settings=settings, allow_warnings=True).allowed
+
+
+def test_junit_report_parses_with_a_junit_reader(warehouses, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from junitparser import Failure, JUnitXml
+
+    settings = Settings(project_dir=ROOT, duckdb_path=warehouses.path("missing_notes"),
+                        ledger_path=tmp_path / "ledger.jsonl")
+    run = validate(settings, project=warehouses.project, record=False)
+    path = tmp_path / "report.xml"
+    path.write_text(reports.junit(run))
+    xml = JUnitXml.fromfile(str(path))
+    cases = {case.name: case for suite in xml for case in suite}
+    assert len(cases) == len(run.results)
+    failing = [name for name, case in cases.items()
+               if any(isinstance(r, Failure) for r in case.result)]
+    assert failing == ["annotations.uncertainty.notes_required"]
+
+
+def test_openlineage_facets_load_in_the_openlineage_client(validated) -> None:  # type: ignore[no-untyped-def]
+    from openlineage.client.generated.data_quality_assertions_dataset import (
+        Assertion,
+        DataQualityAssertionsDatasetFacet,
+    )
+    from openlineage.client.serde import Serde
+
+    doc = reports.openlineage(validated)
+    assert len(doc["inputs"]) == 4
+    for dataset in doc["inputs"]:
+        facet = dataset["inputFacets"]["dataQualityAssertions"]
+        model = DataQualityAssertionsDatasetFacet(
+            assertions=[Assertion(**a) for a in facet["assertions"]])
+        round_trip = Serde.to_dict(model)
+        for ours, theirs in zip(facet["assertions"], round_trip["assertions"], strict=True):
+            assert {k: theirs[k] for k in ours} == ours
+        assert all(a["success"] for a in facet["assertions"])
+
+
+def test_parse_duration() -> None:
+    assert parse_duration("90s") == dt.timedelta(seconds=90)
+    assert parse_duration("24h") == dt.timedelta(days=1)
+    with pytest.raises(Exception, match="invalid duration 'soon'"):
+        parse_duration("soon")
+
+
+def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "validator", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.slow
+def test_concurrent_validate_and_gate_keep_the_ledger_intact(settings: Settings) -> None:
+    import os
+
+    env = dict(os.environ, LABELPACT_DUCKDB=str(settings.duckdb_path),
+               LABELPACT_LEDGER=str(settings.ledger_path))
+    procs = []
+    for i in range(20):
+        cmd = ["validate", "--select", "items"] if i % 2 == 0 else ["gate", "items"]
+        procs.append(subprocess.Popen([sys.executable, "-m", "validator", *cmd], cwd=ROOT,
+                                      env=env, stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE, text=True))
+    outcomes = []
+    for p in procs:
+        out, err = p.communicate(timeout=600)
+        outcomes.append((p.args[3], p.returncode, out + err))
+    for command, code, output in outcomes:
+        if command == "validate":
+            assert code == 0 or (code == 3 and "busy" in output), output
+        else:  # a gate may run before any validate finished
+            assert code == 0 or (code == 1 and "no validation" in output) or (
+                code == 3 and "busy" in output), output
+    problems, entries = Ledger(settings.ledger_path).verify()
+    assert problems == []
+    assert len(entries) == sum(1 for c, code, _ in outcomes if c == "validate" and code == 0)
+    assert entries
+    assert _cli("ledger", "verify", env=env).returncode == 0
