@@ -10,10 +10,10 @@ import duckdb
 import pytest
 import sqlglot
 import yaml
-from sqlglot import exp
-
 from conftest import ROOT
 from golden_compile import GOLDEN, cases, compiled, expected
+from sqlglot import exp
+
 from validator.cli import main
 from validator.dbt_run import DbtProject
 from validator.plan import build_plans

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import ROOT
+
 from validator import exampledata
 from validator.plan import build_plans
 from validator.resolve import load_contracts

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-
 from golden_lint import cases, expected_path, render_case
+
 from validator.cli import main
 from validator.errors import ExitCode
 from validator.lint import lint

@@ -16,7 +16,7 @@ SCHEMA_FILE = ROOT / "validator" / "schema" / "contract.schema.json"
 
 def test_committed_schema_is_current() -> None:
     committed = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
-    assert committed == json_schema(), "run: labelpact schema -o validator/schema/contract.schema.json"
+    assert committed == json_schema(), "run: labelpact schema -o " + str(SCHEMA_FILE)
 
 
 def test_schema_is_valid_draft_2020_12() -> None:

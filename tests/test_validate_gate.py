@@ -11,8 +11,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from conftest import ROOT
+
 from validator import reports
 from validator.errors import ExitCode
 from validator.gate import gate, parse_duration

@@ -8,5 +8,14 @@ from .model import Column, Contract
 from .resolve import load_contracts
 
 __version__ = "0.1.0"
-__all__ = ["Column", "Contract", "ContractError", "ExitCode", "LabelpactError", "LintReport",
-           "lint", "load_contracts", "__version__"]
+__all__ = [
+           "Column",
+           "Contract",
+           "ContractError",
+           "ExitCode",
+           "LabelpactError",
+           "LintReport",
+           "__version__",
+           "lint",
+           "load_contracts",
+]

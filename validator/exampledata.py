@@ -56,7 +56,7 @@ Progress = Callable[[str], None]
 
 def _u(seed: int, salt: str, *cols: str) -> str:
     """SQL for a uniform [0, 1) number derived from (seed, salt, cols): deterministic."""
-    args = ", ".join((str(seed), f"'{salt}'") + cols)
+    args = ", ".join((str(seed), f"'{salt}'", *cols))
     return f"((hash({args}) % 1000000)::DOUBLE / 1000000.0)"
 
 
@@ -142,12 +142,14 @@ def _items(con: object, n_items: int, seed: int) -> None:
 def _annotations(con: object, seed: int, n_annotators: int, fault: str | None) -> None:
     labels = "['" + "', '".join(LABELS) + "']"
     # Prevalence: cat 30%, dog 25%, bird 20%, fish 15%, other 10%.
-    prevalence = (f"CASE WHEN u_true < 0.30 THEN 'cat' WHEN u_true < 0.55 THEN 'dog' "
-                  f"WHEN u_true < 0.75 THEN 'bird' WHEN u_true < 0.90 THEN 'fish' "
-                  f"ELSE 'other' END")
+    prevalence = ("CASE WHEN u_true < 0.30 THEN 'cat' WHEN u_true < 0.55 THEN 'dog' "
+                  "WHEN u_true < 0.75 THEN 'bird' WHEN u_true < 0.90 THEN 'fish' "
+                  "ELSE 'other' END")
     skew_batch = 0 if fault == "label_skew" else -1
     noise_batch = 0 if fault == "low_agreement" else -1
     lowconf_batch = 0 if fault == "low_confidence_batch" else -1
+    t0 = _u(seed, "t0", "i")
+    other = f"{labels}[1 + (list_position({labels}, true_label) + floor(u_lab * 4)::INT) % 5]"
     con.execute(f"""
         CREATE TEMP TABLE item_plan AS
         SELECT i, item_id, split, i // {ITEMS_PER_BATCH} AS b,
@@ -157,8 +159,8 @@ def _annotations(con: object, seed: int, n_annotators: int, fault: str | None) -
                     THEN CASE WHEN {_u(seed, 'skew', 'i')} < 0.9 THEN 'cat' ELSE 'dog' END
                     ELSE {prevalence} END AS true_label,
                CASE WHEN split = 'train'
-                    THEN TIMESTAMP '2024-01-02' + to_seconds(({_u(seed, 't0', 'i')} * 60000000)::BIGINT)
-                    ELSE TIMESTAMP '2025-01-02' + to_seconds(({_u(seed, 't0', 'i')} * 25000000)::BIGINT)
+                    THEN TIMESTAMP '2024-01-02' + to_seconds(({t0} * 60000000)::BIGINT)
+                    ELSE TIMESTAMP '2025-01-02' + to_seconds(({t0} * 25000000)::BIGINT)
                END AS t0,
                {_u(seed, 'rev', 'i')} < 0.02 AS revised
         FROM (SELECT row_number() OVER () - 1 AS i, item_id, split FROM items) AS it,
@@ -185,7 +187,7 @@ def _annotations(con: object, seed: int, n_annotators: int, fault: str | None) -
           SELECT *,
                  CASE WHEN b = {noise_batch} THEN {labels}[1 + floor(u_lab * 5)::INT % 5]
                       WHEN b = {skew_batch} OR u_acc < 0.9 THEN true_label
-                      ELSE {labels}[1 + (list_position({labels}, true_label) + floor(u_lab * 4)::INT) % 5]
+                      ELSE {other}
                  END AS label,
                  CASE WHEN b = {lowconf_batch} THEN 0.4
                       WHEN u_low < 0.08 THEN round(0.05 + 0.4 * u_conf, 3)
@@ -269,6 +271,9 @@ def _adjudications(con: object, seed: int) -> None:
 
 def _post_faults(con: object, fault: str | None) -> None:
     j = f"annotation_id % {SLOTS}"
+    v1, v3 = f"{j} = 2 AND instruction_version = 'v1'", f"{j} = 2 AND instruction_version = 'v3'"
+    train, test = f"{j} = 2 AND split = 'train'", f"{j} = 2 AND split = 'test'"
+    agreed = f"{j} = 2 AND item_id NOT IN (SELECT item_id FROM adjudications)"
     first_adj = "item_id IN (SELECT item_id FROM adjudications ORDER BY item_id LIMIT {n})"
     statements = {
         "missing_column": "ALTER TABLE annotations DROP COLUMN tool",
@@ -283,18 +288,18 @@ def _post_faults(con: object, fault: str | None) -> None:
         "confidence_out_of_range": f"UPDATE annotations SET confidence = 1.5 "
                                    f"WHERE {_victims(f'{j} = 1')}",
         "future_timestamp": f"UPDATE annotations SET annotated_at = TIMESTAMP '2099-01-01' "
-                            f"WHERE {_victims(f'{j} = 2 AND instruction_version = ' + chr(39) + 'v3' + chr(39))}",
+                            f"WHERE {_victims(v3)}",
         "orphan_item": "DELETE FROM items WHERE item_id = (SELECT min(item_id) FROM annotations)",
         "unknown_instruction_version": f"UPDATE annotations SET instruction_version = 'v9' "
-                                       f"WHERE {_victims(f'{j} = 2 AND split = ' + chr(39) + 'train' + chr(39))}",
+                                       f"WHERE {_victims(train)}",
         "retired_instruction_version": f"UPDATE annotations SET annotated_at = "
-                                       f"TIMESTAMP '2024-09-01' WHERE {_victims(f'{j} = 2 AND instruction_version = ' + chr(39) + 'v1' + chr(39))}",
+                                       f"TIMESTAMP '2024-09-01' WHERE {_victims(v1)}",
         "unapproved_instruction_version": "UPDATE instruction_versions SET approved_by = NULL "
                                           "WHERE version = 'v2'",
         "overlapping_instruction_windows": "UPDATE instruction_versions SET retired_at = "
                                            "TIMESTAMP '2024-08-01' WHERE version = 'v1'",
         "split_version_mix": f"UPDATE annotations SET instruction_version = 'v2', annotated_at "
-                             f"= TIMESTAMP '2024-09-01' WHERE {_victims(f'{j} = 2 AND split = ' + chr(39) + 'test' + chr(39))}",
+                             f"= TIMESTAMP '2024-09-01' WHERE {_victims(test)}",
         "missing_notes": f"UPDATE annotations SET notes = NULL "
                          f"WHERE {_victims('confidence < 0.3')}",
         "unadjudicated_disagreement": "DELETE FROM adjudications WHERE "
@@ -313,8 +318,8 @@ def _post_faults(con: object, fault: str | None) -> None:
         "orphan_revision": f"UPDATE annotations SET parent_annotation_id = 999999999999 "
                            f"WHERE {_victims(f'{j} = 2', 3)}",
         "revision_cycle": f"UPDATE annotations SET parent_annotation_id = annotation_id "
-                          f"WHERE {_victims(f'{j} = 2 AND item_id NOT IN (SELECT item_id FROM adjudications)', 1)}",
-        "revision_time_order": f"""
+                          f"WHERE {_victims(agreed, 1)}",
+        "revision_time_order": """
             UPDATE annotations AS c SET annotated_at = p.annotated_at - INTERVAL 1 HOUR
             FROM annotations AS p
             WHERE c.parent_annotation_id = p.annotation_id AND c.split = 'train'

@@ -35,7 +35,7 @@ def compile_plans(plans: list[Plan], dialects: tuple[str, ...],
 
 def _owned(root: Path) -> set[str]:
     owned: set[str] = set()
-    for rel in OWNED_DIRS + ("expectations",):
+    for rel in (*OWNED_DIRS, "expectations"):
         base = root / rel
         if base.is_dir():
             owned.update(str(p.relative_to(root)) for p in base.rglob("*") if p.is_file())

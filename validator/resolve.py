@@ -89,7 +89,7 @@ def resolve(raws: list[RawContract], strict: bool = False) -> tuple[list[Contrac
         problems.extend(found)
         if contract is not None:
             contracts[name] = contract
-    for name, contract in contracts.items():
+    for contract in contracts.values():
         problems.extend(_check_links(contract, contracts, by_name))
     problems.extend(_check_cycles(contracts))
     bad = {p.loc.path for p in problems if p.severity == "error"}
@@ -265,7 +265,7 @@ def _check_sections(node: Node, s: dict[str, dict[str, Any]],
             problems.append(Problem(at("uncertainty", "batch"), "uncertainty.batch needs "
                                     "max_low_share or mean_between"))
     if (a := s.get("agreement")) is not None:
-        needs_order = a["metric"] == "krippendorff_alpha" and a["level"] == "ordinal" or (
+        needs_order = (a["metric"] == "krippendorff_alpha" and a["level"] == "ordinal") or (
             a["metric"] == "cohen_kappa" and a["weights"] != "none")
         label = columns[a["label"]]
         if needs_order and not a.get("categories"):
@@ -383,7 +383,7 @@ def _check_cycles(contracts: dict[str, Contract]) -> list[Problem]:
             if dep not in contracts:
                 continue
             if state.get(dep) == 1:
-                cycle = stack[stack.index(dep):] + [dep]
+                cycle = [*stack[stack.index(dep):], dep]
                 problems.append(Problem(contracts[name].loc, "contracts reference each other in "
                                         "a cycle: " + " -> ".join(cycle)))
             elif dep not in state:

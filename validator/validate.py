@@ -3,6 +3,7 @@ and record the verdict in the ledger."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import getpass
 import platform
@@ -97,10 +98,8 @@ def _versions() -> dict[str, str]:
     out = {}
     for dist in ("labelpact", "dbt-core", "dbt-duckdb", "great-expectations", "duckdb",
                  "sqlglot"):
-        try:
+        with contextlib.suppress(metadata.PackageNotFoundError):
             out[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            pass
     return out
 
 

@@ -8,10 +8,8 @@ named `select` or `label; drop table x` is just a quoted identifier.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable
 
-import sqlglot
 from sqlglot import exp
 
 from ..plan import Check, Kind
