@@ -51,8 +51,8 @@ def test_every_fault_has_an_expectation() -> None:
     assert set(EXPECTED) == set(exampledata.FAULTS)
 
 
-def test_clean_data_passes_every_check(warehouses) -> None:  # type: ignore[no-untyped-def]
-    result = warehouses.build(None)
+def test_clean_data_passes_every_check(engine) -> None:  # type: ignore[no-untyped-def]
+    result = engine.build(None)
     assert result.success
     assert result.failing_ids == set()
     statuses = {o.status for o in result.outcomes.values()}
@@ -63,16 +63,16 @@ def test_clean_data_passes_every_check(warehouses) -> None:  # type: ignore[no-u
 
 
 @pytest.mark.parametrize("fault", sorted(EXPECTED))
-def test_fault_fails_exactly_its_checks(warehouses, fault: str) -> None:  # type: ignore[no-untyped-def]
-    result = warehouses.build(fault)
+def test_fault_fails_exactly_its_checks(engine, fault: str) -> None:  # type: ignore[no-untyped-def]
+    result = engine.build(fault)
     assert result.failing_ids == EXPECTED[fault]
     warn_only = all(result.outcomes[c].severity == "warn" for c in EXPECTED[fault])
     assert result.success is warn_only  # a warn-severity check alone does not fail the build
 
 
 @pytest.mark.parametrize("fault", sorted(SCHEMA_FAULTS))
-def test_schema_faults_fail_with_dbts_contract_message(warehouses, fault: str) -> None:  # type: ignore[no-untyped-def]
-    outcome = warehouses.build(fault).outcomes["annotations.schema"]
+def test_schema_faults_fail_with_dbts_contract_message(engine, fault: str) -> None:  # type: ignore[no-untyped-def]
+    outcome = engine.build(fault).outcomes["annotations.schema"]
     assert outcome.status == "error"
     assert "This model has an enforced contract that failed" in outcome.message
     column = {"missing_column": "tool", "extra_column": "extra_col",
@@ -80,7 +80,7 @@ def test_schema_faults_fail_with_dbts_contract_message(warehouses, fault: str) -
     assert column in outcome.message
 
 
-def test_failures_report_counts(warehouses) -> None:  # type: ignore[no-untyped-def]
-    outcome = warehouses.build("missing_provenance").outcomes["annotations.tool.not_null"]
+def test_failures_report_counts(engine) -> None:  # type: ignore[no-untyped-def]
+    outcome = engine.build("missing_provenance").outcomes["annotations.tool.not_null"]
     assert outcome.failures == 5
     assert "is null" in outcome.sql.lower() and "tool" in outcome.sql

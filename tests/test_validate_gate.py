@@ -21,17 +21,45 @@ from validator.settings import Settings
 from validator.validate import validate
 
 
-@pytest.fixture()
-def settings(warehouses, tmp_path: Path) -> Settings:  # type: ignore[no-untyped-def]
+def _settings(engine, tmp_path: Path, fault: str | None = None) -> Settings:  # type: ignore[no-untyped-def]
+    ledger = tmp_path / "ledger.jsonl"
+    if engine.name == "postgres":
+        engine.load(fault)
+        return Settings(project_dir=ROOT, target="postgres", pg=dict(engine.params),
+                        ledger_path=ledger)
     db = tmp_path / "wh" / "labelpact.duckdb"
-    db.parent.mkdir()
-    shutil.copy(warehouses.path(None), db)
-    return Settings(project_dir=ROOT, duckdb_path=db, ledger_path=tmp_path / "ledger.jsonl")
+    db.parent.mkdir(exist_ok=True)
+    shutil.copy(engine.path(fault), db)
+    return Settings(project_dir=ROOT, duckdb_path=db, ledger_path=ledger)
+
+
+def _change_one_row(engine, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    sql = ("UPDATE raw.annotations SET confidence = 0.99 WHERE annotation_id = "
+           "(SELECT min(annotation_id) FROM raw.annotations)")
+    if engine.name == "postgres":
+        import psycopg2
+
+        p = engine.params
+        con = psycopg2.connect(host=p["host"], port=int(p["port"]), user=p["user"],
+                               dbname=p["dbname"])
+        con.cursor().execute(sql)
+        con.commit()
+        con.close()
+        engine.loaded = False  # the shared server's data is no longer the clean data
+    else:
+        con = duckdb.connect(str(settings.duckdb_path))
+        con.execute(sql)
+        con.close()
 
 
 @pytest.fixture()
-def validated(settings: Settings, warehouses):  # type: ignore[no-untyped-def]
-    return validate(settings, project=warehouses.project)
+def settings(engine, tmp_path: Path) -> Settings:  # type: ignore[no-untyped-def]
+    return _settings(engine, tmp_path)
+
+
+@pytest.fixture()
+def validated(settings: Settings, engine):  # type: ignore[no-untyped-def]
+    return validate(settings, project=engine.project)
 
 
 def test_clean_validation_passes_and_is_recorded(validated, settings: Settings) -> None:  # type: ignore[no-untyped-def]
@@ -58,11 +86,8 @@ def test_gate_refuses_stale_verdicts(validated, settings: Settings) -> None:  # 
     assert verdict.reasons[0].startswith("latest validation is 2.0d old; the limit is 1.0d")
 
 
-def test_gate_refuses_changed_data(validated, settings: Settings) -> None:  # type: ignore[no-untyped-def]
-    con = duckdb.connect(str(settings.duckdb_path))
-    con.execute("UPDATE raw.annotations SET confidence = 0.99 WHERE annotation_id = "
-                "(SELECT min(annotation_id) FROM raw.annotations)")
-    con.close()
+def test_gate_refuses_changed_data(validated, settings: Settings, engine) -> None:  # type: ignore[no-untyped-def]
+    _change_one_row(engine, settings)
     verdict = gate("annotations", settings=settings)
     assert not verdict.allowed
     assert len(verdict.reasons) == 1
@@ -71,10 +96,9 @@ def test_gate_refuses_changed_data(validated, settings: Settings) -> None:  # ty
     assert gate("items", settings=settings).allowed
 
 
-def test_gate_refuses_failed_verdicts_and_hides_pii(warehouses, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    settings = Settings(project_dir=ROOT, duckdb_path=warehouses.path("bad_pattern"),
-                        ledger_path=tmp_path / "ledger.jsonl")
-    run = validate(settings, select=["annotations"], project=warehouses.project)
+def test_gate_refuses_failed_verdicts_and_hides_pii(engine, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    settings = _settings(engine, tmp_path, "bad_pattern")
+    run = validate(settings, select=["annotations"], project=engine.project)
     assert run.exit_code == ExitCode.VIOLATIONS
     failed = [r for r in run.results if r.status != "pass"]
     assert [r.check_id for r in failed] == ["annotations.annotator_id.pattern"]
@@ -87,7 +111,8 @@ def test_gate_refuses_failed_verdicts_and_hides_pii(warehouses, tmp_path: Path) 
     assert "failed: annotations.annotator_id.pattern" in verdict.reasons[0]
 
 
-def test_gate_without_any_validation(settings: Settings) -> None:
+def test_gate_without_any_validation(warehouses, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    settings = _settings(warehouses, tmp_path)
     verdict = gate("annotations", settings=settings)
     assert not verdict.allowed
     assert "no validation of 'annotations'" in verdict.reasons[0]
@@ -118,7 +143,8 @@ def test_junit_report_parses_with_a_junit_reader(warehouses, tmp_path: Path) -> 
     assert failing == ["annotations.uncertainty.notes_required"]
 
 
-def test_openlineage_facets_load_in_the_openlineage_client(validated) -> None:  # type: ignore[no-untyped-def]
+def test_openlineage_facets_load_in_the_openlineage_client(warehouses, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    validated = validate(_settings(warehouses, tmp_path), project=warehouses.project)
     from openlineage.client.generated.data_quality_assertions_dataset import (
         Assertion,
         DataQualityAssertionsDatasetFacet,
@@ -150,9 +176,10 @@ def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.slow
-def test_concurrent_validate_and_gate_keep_the_ledger_intact(settings: Settings) -> None:
+def test_concurrent_validate_and_gate_keep_the_ledger_intact(warehouses, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     import os
 
+    settings = _settings(warehouses, tmp_path)
     env = dict(os.environ, LABELPACT_DUCKDB=str(settings.duckdb_path),
                LABELPACT_LEDGER=str(settings.ledger_path))
     procs = []

@@ -363,3 +363,56 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+PG_TYPES = {"BIGINT": "bigint", "INTEGER": "integer", "VARCHAR": "character varying",
+            "DOUBLE": "double precision", "TIMESTAMP": "timestamp", "BOOLEAN": "boolean",
+            "DATE": "date"}
+
+
+def load_into_postgres(duckdb_path: Path, params: dict[str, str], schema: str = "raw",
+                       source_schema: str = "raw") -> dict[str, int]:
+    """Copy the generated tables from a DuckDB file into PostgreSQL (replacing `schema`).
+
+    Streams CSV through COPY, so no extension download is needed (DuckDB's postgres
+    extension would fetch one at run time).
+    """
+    import io
+
+    import duckdb
+    import psycopg2
+
+    src = duckdb.connect(str(duckdb_path), read_only=True)
+    con = psycopg2.connect(host=params["host"], port=int(params["port"]), user=params["user"],
+                           password=params.get("password", ""), dbname=params["dbname"])
+    counts: dict[str, int] = {}
+    try:
+        cur = con.cursor()
+        cur.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        cur.execute(f'CREATE SCHEMA "{schema}"')
+        tables = [r[0] for r in src.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = ? "
+            "ORDER BY table_name", [source_schema]).fetchall()]
+        for table in tables:
+            columns = src.execute(
+                "SELECT column_name, data_type FROM information_schema.columns WHERE "
+                "table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+                [source_schema, table]).fetchall()
+            ddl = ", ".join(f'"{c}" {PG_TYPES.get(t, "text")}' for c, t in columns)
+            cur.execute(f'CREATE TABLE "{schema}"."{table}" ({ddl})')
+            buffer = io.StringIO()
+            rows = src.execute(f'SELECT * FROM "{source_schema}"."{table}"').fetchall()
+            import csv
+
+            writer = csv.writer(buffer)
+            for row in rows:
+                writer.writerow(["\\N" if v is None else v for v in row])
+            buffer.seek(0)
+            cur.copy_expert(f'COPY "{schema}"."{table}" FROM STDIN WITH (FORMAT csv, '
+                            "NULL '\\N')", buffer)
+            counts[table] = len(rows)
+        con.commit()
+    finally:
+        con.close()
+        src.close()
+    return counts
