@@ -117,3 +117,17 @@ def test_hostile_identifiers_build_for_real_and_inject_nothing(tmp_path: Path) -
     tables = {r[0] for r in duckdb.connect(str(db), read_only=True).execute(
         "select table_name from information_schema.tables").fetchall()}
     assert {"weird", "y"} <= tables
+
+
+@pytest.mark.parametrize("dialect", sorted(DIALECTS))
+def test_dialect_goldens(dialect: str) -> None:
+    from golden_dialects import GOLDEN as DIALECT_GOLDEN
+    from golden_dialects import rendered
+
+    got = rendered(dialect)
+    files = {p.name: p.read_text(encoding="utf-8")
+             for p in sorted((DIALECT_GOLDEN / dialect).glob("*.sql"))}
+    assert sorted(got) == sorted(files)
+    for name, sql in got.items():
+        assert sql == files[name], f"{dialect}/{name}"
+        sqlglot.parse_one(sql, read=get_dialect(dialect).sqlglot)

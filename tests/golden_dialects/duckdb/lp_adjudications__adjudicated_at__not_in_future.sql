@@ -1,0 +1,6 @@
+SELECT
+  "item_id",
+  "adjudicated_at"
+FROM analytics.adjudications
+WHERE
+  "adjudicated_at" > CAST(CURRENT_TIMESTAMP AS TIMESTAMP)

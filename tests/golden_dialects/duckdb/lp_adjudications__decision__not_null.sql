@@ -1,0 +1,6 @@
+SELECT
+  "item_id",
+  "decision"
+FROM analytics.adjudications
+WHERE
+  "decision" IS NULL

@@ -1,0 +1,5 @@
+SELECT
+  "version"
+FROM analytics.instruction_versions
+WHERE
+  "version" IS NULL

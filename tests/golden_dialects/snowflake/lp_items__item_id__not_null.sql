@@ -1,0 +1,5 @@
+SELECT
+  "item_id"
+FROM analytics.items
+WHERE
+  "item_id" IS NULL

@@ -1,0 +1,6 @@
+SELECT
+  `annotation_id`,
+  `annotator_id`
+FROM analytics.annotations
+WHERE
+  NOT `annotator_id` IS NULL AND NOT `annotator_id` RLIKE '^ann_[0-9]+$'

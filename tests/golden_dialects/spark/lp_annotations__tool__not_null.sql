@@ -1,0 +1,6 @@
+SELECT
+  `annotation_id`,
+  `tool`
+FROM analytics.annotations
+WHERE
+  `tool` IS NULL

@@ -1,0 +1,6 @@
+SELECT
+  `item_id`,
+  `split`
+FROM analytics.items
+WHERE
+  `split` IS NULL

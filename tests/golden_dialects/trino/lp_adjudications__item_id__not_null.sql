@@ -1,0 +1,5 @@
+SELECT
+  "item_id"
+FROM analytics.adjudications
+WHERE
+  "item_id" IS NULL

@@ -1,0 +1,6 @@
+SELECT
+  "item_id",
+  "rationale"
+FROM analytics.adjudications
+WHERE
+  "rationale" IS NULL

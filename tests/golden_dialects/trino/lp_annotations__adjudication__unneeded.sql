@@ -1,0 +1,32 @@
+SELECT
+  a."item_id"
+FROM analytics.adjudications AS a
+WHERE
+  NOT EXISTS(
+    SELECT
+      1
+    FROM (
+      SELECT
+        t."item_id" AS item,
+        COUNT(DISTINCT t."label") AS n_labels
+      FROM (
+        SELECT
+          *
+        FROM analytics.annotations AS t
+        WHERE
+          NOT EXISTS(
+            SELECT
+              1
+            FROM analytics.annotations AS c
+            WHERE
+              c."parent_annotation_id" = t."annotation_id"
+          )
+      ) AS t
+      WHERE
+        t."item_id" IS NOT NULL AND t."label" IS NOT NULL
+      GROUP BY
+        t."item_id"
+    ) AS g
+    WHERE
+      g.item = a."item_id" AND g.n_labels > 1
+  )

@@ -1,0 +1,6 @@
+SELECT
+  "item_id",
+  "uri"
+FROM analytics.items
+WHERE
+  "uri" IS NULL
