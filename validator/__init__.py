@@ -1,21 +1,21 @@
-"""labelpact: declarative data contracts for ML annotation data, compiled to dbt and GX."""
+"""labelpact: declarative data contracts for ML annotation data, compiled to dbt and GX.
+
+>>> from validator import gate
+>>> if not gate("annotations", max_age="24h"):      # doctest: +SKIP
+...     raise SystemExit("labels not validated")
+"""
 
 from __future__ import annotations
 
 from .errors import ContractError, ExitCode, LabelpactError
+from .gate import Verdict, gate
 from .lint import LintReport, lint
 from .model import Column, Contract
 from .resolve import load_contracts
+from .settings import Settings
+from .validate import ValidationRun, validate
 
 __version__ = "0.1.0"
-__all__ = [
-           "Column",
-           "Contract",
-           "ContractError",
-           "ExitCode",
-           "LabelpactError",
-           "LintReport",
-           "__version__",
-           "lint",
-           "load_contracts",
-]
+__all__ = ["Column", "Contract", "ContractError", "ExitCode", "LabelpactError", "LintReport",
+           "Settings", "ValidationRun", "Verdict", "__version__", "gate", "lint",
+           "load_contracts", "validate"]

@@ -1,0 +1,193 @@
+"""Benchmarks, side by side in one run: labelpact validate, dbt build of the compiled project,
+the single-scan floor query, the same simple checks as plain dbt generic tests.
+
+    ./run bench --rows 10000000          # data generated once, cached in bench/.data/
+
+Each contender runs in its own process; wall time and peak RSS come from os.wait4. Results go
+to bench/results.json and bench/results.md (ratios to the floor query).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+PY = sys.executable
+
+FLOOR_SQL = """
+SELECT
+  count(*) FILTER (WHERE annotation_id IS NULL) AS id_null,
+  count(*) - count(DISTINCT annotation_id) AS id_dupes,
+  count(*) FILTER (WHERE item_id IS NULL OR annotator_id IS NULL OR label IS NULL
+                   OR instruction_version IS NULL OR annotated_at IS NULL OR batch_id IS NULL
+                   OR tool IS NULL) AS required_null,
+  count(*) FILTER (WHERE label NOT IN ('cat', 'dog', 'bird', 'fish', 'other')) AS bad_label,
+  count(*) FILTER (WHERE split NOT IN ('train', 'validation', 'test')) AS bad_split,
+  count(*) FILTER (WHERE NOT regexp_matches(annotator_id, '^ann_[0-9]+$')) AS bad_pattern,
+  count(*) FILTER (WHERE confidence < 0 OR confidence > 1) AS bad_confidence,
+  count(*) FILTER (WHERE annotated_at > current_timestamp::TIMESTAMP) AS future,
+  count(*) - count(DISTINCT (item_id, annotator_id, annotated_at)) AS key_dupes
+FROM raw.annotations
+"""
+
+PLAIN_DBT_SCHEMA = """
+version: 2
+sources:
+  - name: raw
+    schema: raw
+    tables:
+      - name: annotations
+        columns:
+          - name: annotation_id
+            data_tests: [not_null, unique]
+          - name: item_id
+            data_tests: [not_null]
+          - name: annotator_id
+            data_tests: [not_null]
+          - name: label
+            data_tests:
+              - not_null
+              - accepted_values: {arguments: {values: [cat, dog, bird, fish, other]}}
+          - name: split
+            data_tests:
+              - accepted_values: {arguments: {values: [train, validation, test]}}
+          - name: instruction_version
+            data_tests: [not_null]
+          - name: annotated_at
+            data_tests: [not_null]
+          - name: batch_id
+            data_tests: [not_null]
+          - name: tool
+            data_tests: [not_null]
+"""
+
+
+def measure(cmd: list[str], env: dict[str, str] | None = None,
+            cwd: Path = ROOT) -> dict[str, float]:
+    """Wall seconds and peak RSS (MB) of one command run in its own process."""
+    start = time.monotonic()
+    proc = subprocess.Popen(cmd, cwd=cwd, env={**os.environ, **(env or {})},
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    assert proc.stdout is not None
+    output = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.monotonic() - start
+    if proc.returncode not in (0, 1, 2):
+        sys.stderr.write(output.decode(errors="replace")[-3000:])
+        raise SystemExit(f"benchmark command failed: {' '.join(cmd)}")
+    return {"wall_s": round(wall, 3), "peak_mb": round(usage.ru_maxrss / 1024, 1),
+            "exit": proc.returncode}
+
+
+def dataset(rows: int) -> Path:
+    db = BENCH / ".data" / str(rows) / "labelpact.duckdb"
+    if not db.exists():
+        print(f"generating {rows:,} rows (cached in {db.parent}) ...", flush=True)
+        from validator import exampledata
+
+        exampledata.generate(db, rows=rows, seed=7, progress=lambda m: print("  " + m))
+    return db
+
+
+def floor(db: Path) -> dict[str, float]:
+    code = ("import duckdb,time,sys; c=duckdb.connect(sys.argv[1], read_only=True);"
+            "c.execute('SET threads=2'); t=time.monotonic(); c.execute(sys.argv[2]).fetchall();"
+            "print(time.monotonic()-t)")
+    result = measure([PY, "-c", code, str(db), FLOOR_SQL])
+    return result
+
+
+def plain_dbt(db: Path) -> dict[str, float]:
+    project = Path(tempfile.mkdtemp(prefix="labelpact-plain-dbt-"))
+    (project / "models").mkdir()
+    (project / "dbt_project.yml").write_text(
+        "name: plain\nversion: '1.0'\nconfig-version: 2\nprofile: plain\n"
+        "flags: {send_anonymous_usage_stats: false}\n")
+    (project / "profiles.yml").write_text(
+        f"plain:\n  target: d\n  outputs:\n    d: {{type: duckdb, path: '{db}', threads: 2}}\n")
+    (project / "models" / "schema.yml").write_text(PLAIN_DBT_SCHEMA)
+    try:
+        return measure([str(Path(PY).parent / "dbt"), "build", "--quiet"], cwd=project)
+    finally:
+        shutil.rmtree(project, ignore_errors=True)
+
+
+def empty_dbt() -> dict[str, float]:
+    project = Path(tempfile.mkdtemp(prefix="labelpact-empty-dbt-"))
+    (project / "dbt_project.yml").write_text(
+        "name: empty\nversion: '1.0'\nconfig-version: 2\nprofile: empty\n"
+        "flags: {send_anonymous_usage_stats: false}\n")
+    (project / "profiles.yml").write_text(
+        f"empty:\n  target: d\n  outputs:\n    d: {{type: duckdb, path: '{project}/e.duckdb'}}\n")
+    try:
+        return measure([str(Path(PY).parent / "dbt"), "build", "--quiet"], cwd=project)
+    finally:
+        shutil.rmtree(project, ignore_errors=True)
+
+
+def labelpact_validate(db: Path, out: Path) -> dict[str, float]:
+    ledger = out.parent / "bench-ledger.jsonl"
+    result = measure([PY, "-m", "validator", "validate", "--format", "json", "-o", str(out)],
+                     env={"LABELPACT_DUCKDB": str(db), "LABELPACT_LEDGER": str(ledger)})
+    report = json.loads(out.read_text())
+    result["sql_s"] = round(sum(c["duration"] for c in report["checks"]), 3)
+    result["checks"] = len(report["checks"])
+    result["slowest"] = sorted(((round(c["duration"], 3), c["check_id"])
+                                for c in report["checks"]), reverse=True)[:8]
+    return result
+
+
+def compiled_dbt(db: Path) -> dict[str, float]:
+    return measure([str(Path(PY).parent / "dbt"), "build", "--quiet"],
+                   env={"LABELPACT_DUCKDB": str(db)})
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    args = parser.parse_args(argv)
+    db = dataset(args.rows)
+    out = BENCH / ".data" / str(args.rows) / "validate.json"
+    results: dict[str, dict[str, object]] = {}
+    print("floor query ...", flush=True)
+    results["floor (one hand-written DuckDB scan)"] = floor(db)
+    print("empty dbt project ...", flush=True)
+    results["dbt build, empty project"] = empty_dbt()
+    print("plain dbt generic tests ...", flush=True)
+    results["plain dbt generic tests (simple checks)"] = plain_dbt(db)
+    print("dbt build of the compiled project ...", flush=True)
+    results["dbt build, labelpact project (all checks)"] = compiled_dbt(db)
+    print("labelpact validate ...", flush=True)
+    results["labelpact validate (all checks)"] = labelpact_validate(db, out)
+    base = float(results["floor (one hand-written DuckDB scan)"]["wall_s"])  # type: ignore[arg-type]
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    payload = {"rows": args.rows, "machine": machine, "results": results}
+    (BENCH / "results.json").write_text(json.dumps(payload, indent=2) + "\n")
+    lines = [f"Annotations: {args.rows:,} rows; machine: {machine}", "",
+             "| contender | wall s | x floor | SQL s | peak MB |",
+             "| --- | ---: | ---: | ---: | ---: |"]
+    for name, r in results.items():
+        sql = r.get("sql_s", "")
+        lines.append(f"| {name} | {r['wall_s']} | {float(r['wall_s']) / base:.1f} | {sql} | "  # type: ignore[arg-type]
+                     f"{r['peak_mb']} |")
+    slow = results["labelpact validate (all checks)"].get("slowest", [])
+    lines += ["", "Slowest labelpact checks (s): " + ", ".join(f"{cid} {s}" for s, cid in slow)]  # type: ignore[union-attr]
+    (BENCH / "results.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
