@@ -256,6 +256,42 @@ def _ledger(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- diff / docs ------------------------------------------------------------------------------
+
+def _diff_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("old", help="old contract: a file, or REV:path for a git revision")
+    p.add_argument("new", help="new contract: a file, or REV:path")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from .diff import diff, read_contract
+
+    report = diff(read_contract(args.old), read_contract(args.new))
+    if args.format == "json":
+        print(json.dumps(report.to_json(), indent=2))
+    else:
+        print(report.render())
+    return int(ExitCode.VIOLATIONS if report.version_problem else ExitCode.OK)
+
+
+def _docs_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("paths", nargs="*", type=Path, default=[Path("contracts")])
+    p.add_argument("--output", "-o", type=Path, default=Path("docs/data-dictionary.md"))
+    p.add_argument("--strict", action="store_true", help="fail when any field lacks a description")
+
+
+def _docs(args: argparse.Namespace) -> int:
+    from .docs import render
+    from .project import write_artifacts
+    from .resolve import load_contracts
+
+    contracts = load_contracts(args.paths, strict=args.strict)
+    write_artifacts({args.output.name: render(contracts)}, args.output.parent)
+    print(f"wrote {args.output} ({len(contracts)} contracts)")
+    return 0
+
+
 # --- demo -------------------------------------------------------------------------------------
 
 def _demo_args(p: argparse.ArgumentParser) -> None:
@@ -287,6 +323,11 @@ COMMANDS: dict[str, tuple[str, str, Callable[[argparse.ArgumentParser], None], H
              "verdict", "labelpact gate annotations --max-age 24h", _gate_args, _gate),
     "ledger": ("verify or show the tamper-evident ledger of verdicts",
                "labelpact ledger verify", _ledger_args, _ledger),
+    "diff": ("classify changes between two contract versions as breaking or not",
+             "labelpact diff HEAD~1:contracts/annotations.yml contracts/annotations.yml",
+             _diff_args, _diff),
+    "docs": ("write a Markdown data dictionary from the contracts",
+             "labelpact docs --strict -o docs/data-dictionary.md", _docs_args, _docs),
     "demo": ("run the whole story on example data: generate, compile, dbt build, inject faults",
              "labelpact demo --rows 20000", _demo_args, _demo),
 }
