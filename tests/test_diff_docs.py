@@ -148,7 +148,8 @@ def test_docs_cover_every_column_and_check() -> None:
 
 def test_docs_strict_fails_without_descriptions(tmp_path: Path) -> None:
     (tmp_path / "c.yml").write_text("contract: c\nversion: 1.0.0\nowner: o\n"
-                                    "source: {dbt_source: raw.c}\ncolumns:\n  id: {type: varchar}\n")
+                                    "source: {dbt_source: raw.c}\n"
+                                    "columns:\n  id: {type: varchar}\n")
     assert main(["docs", str(tmp_path), "-o", str(tmp_path / "d.md"), "--strict"]) == 3
     assert main(["docs", str(tmp_path), "-o", str(tmp_path / "d.md")]) == 0
     assert "| `id` | varchar |" in (tmp_path / "d.md").read_text()
