@@ -257,6 +257,12 @@ SECTIONS = ("provenance", "uncertainty", "instructions", "registry", "agreement"
 _RESERVED = ("{{", "{%", "{#", "__lp_")
 
 
+def control_char(text: str) -> str | None:
+    """The first control character other than tab and newline, if any."""
+    return next((c for c in text if (ord(c) < 32 and c not in "\t\n") or ord(c) == 127),
+                None)
+
+
 def reserved_text(text: str) -> str | None:
     """The reserved sequence found in `text`, if any."""
     return next((r for r in _RESERVED if r in text), None)
@@ -269,6 +275,12 @@ def validate(node: Node, spec: Spec, where: str, problems: list[Problem]) -> Non
         problems.append(Problem(node.loc, f"{where} contains '{bad}', which is reserved "
                                 "(Jinja delimiters and labelpact placeholders cannot appear "
                                 "in contracts)"))
+        return
+    if isinstance(value, str) and (ctl := control_char(value)):
+        # dbt renders schema YAML through Jinja, which rewrites \r\n to \n: such a value
+        # would silently stop matching the data.
+        problems.append(Problem(node.loc, f"{where} contains the control character {ctl!r}, "
+                                "which dbt does not carry through unchanged"))
         return
     if isinstance(spec, Obj):
         if not isinstance(value, dict):
