@@ -292,6 +292,35 @@ def _docs(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- report -----------------------------------------------------------------------------------
+
+def _report_args(p: argparse.ArgumentParser) -> None:
+    _settings_args(p)
+    p.add_argument("--contract", default="annotations", help="contract to report on")
+    p.add_argument("--output", "-o", type=Path, default=Path("target/labelpact-report.html"))
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .dbt_run import DbtProject
+    from .project import write_artifacts
+    from .report import gather, render_html
+    from .resolve import load_contracts
+
+    settings = _settings(args)
+    contracts = {c.name: c for c in load_contracts([settings.contracts_dir])}
+    if args.contract not in contracts:
+        from .errors import UsageError, did_you_mean
+
+        raise UsageError(f"unknown contract '{args.contract}'; "
+                         f"{did_you_mean(args.contract, list(contracts))}")
+    project = DbtProject(settings.project_dir, target=settings.target, env=settings.dbt_env())
+    relations = {name: project.relation_name(name) for name in contracts}
+    metrics = gather(settings, contracts[args.contract], contracts, relations)
+    write_artifacts({args.output.name: render_html(metrics)}, args.output.parent)
+    print(f"wrote {args.output}")
+    return 0
+
+
 # --- demo -------------------------------------------------------------------------------------
 
 def _demo_args(p: argparse.ArgumentParser) -> None:
@@ -328,6 +357,9 @@ COMMANDS: dict[str, tuple[str, str, Callable[[argparse.ArgumentParser], None], H
              _diff_args, _diff),
     "docs": ("write a Markdown data dictionary from the contracts",
              "labelpact docs --strict -o docs/data-dictionary.md", _docs_args, _docs),
+    "report": ("write a self-contained HTML health report of the label metadata",
+               "labelpact report --contract annotations -o report.html", _report_args,
+               _report),
     "demo": ("run the whole story on example data: generate, compile, dbt build, inject faults",
              "labelpact demo --rows 20000", _demo_args, _demo),
 }

@@ -11,6 +11,9 @@ from .plan import Plan, build_plans
 from .sql.dialects import DEFAULT_DIALECTS
 from .targets import dbt as dbt_target
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
 # Directories whose files labelpact owns: stale files in them are removed on compile.
 OWNED_DIRS = (dbt_target.MODEL_DIR, dbt_target.TEST_DIR)
 
@@ -68,6 +71,9 @@ def write_artifacts(files: dict[str, str], root: Path) -> int:
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp creates 0600; keep the usual mode
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
