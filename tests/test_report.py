@@ -38,7 +38,7 @@ def report(duckdb_warehouses, tmp_path_factory):  # type: ignore[no-untyped-def]
 
 
 def test_metrics_equal_the_data(report) -> None:  # type: ignore[no-untyped-def]
-    settings, run, metrics, _ = report
+    settings, _run, metrics, _ = report
     con = duckdb.connect(str(settings.duckdb_path), read_only=True)
     df = con.execute("SELECT * FROM raw.annotations").df()
     con.close()
