@@ -102,3 +102,17 @@ def test_page_renders_in_chromium_with_the_same_numbers(report, tmp_path: Path) 
     assert shot.stat().st_size > 10_000
     assert np.frombuffer(shot.read_bytes()[:8], dtype=np.uint8).tolist() == [
         137, 80, 78, 71, 13, 10, 26, 10]  # a PNG
+
+
+def test_croissant_rai_summary(report) -> None:  # type: ignore[no-untyped-def]
+    from validator.report import croissant_rai
+
+    _, _, metrics, _ = report
+    contract = {c.name: c for c in load_contracts([ROOT / "contracts"])}["annotations"]
+    doc = croissant_rai(metrics, contract)
+    assert doc["rai:dataAnnotationPlatform"] == ["cvat-2.3", "labelstudio-1.12"]
+    items = sum(n for _, n in metrics.coverage_histogram)
+    mean = sum(k * n for k, n in metrics.coverage_histogram) / items
+    assert doc["rai:annotationsPerItem"].startswith(f"{mean:.2f} current annotations per item")
+    assert "registry: instruction_versions" in doc["rai:dataAnnotationProtocol"]
+    assert "required >= 0.6" in doc["rai:dataAnnotationAnalysis"]

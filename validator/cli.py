@@ -298,6 +298,8 @@ def _report_args(p: argparse.ArgumentParser) -> None:
     _settings_args(p)
     p.add_argument("--contract", default="annotations", help="contract to report on")
     p.add_argument("--output", "-o", type=Path, default=Path("target/labelpact-report.html"))
+    p.add_argument("--croissant", type=Path, default=None,
+                   help="also write Croissant RAI annotation metadata (JSON-LD) here")
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -318,6 +320,12 @@ def _report(args: argparse.Namespace) -> int:
     metrics = gather(settings, contracts[args.contract], contracts, relations)
     write_artifacts({args.output.name: render_html(metrics)}, args.output.parent)
     print(f"wrote {args.output}")
+    if args.croissant:
+        from .report import croissant_rai
+
+        text = json.dumps(croissant_rai(metrics, contracts[args.contract]), indent=2) + "\n"
+        write_artifacts({args.croissant.name: text}, args.croissant.parent)
+        print(f"wrote {args.croissant}")
     return 0
 
 

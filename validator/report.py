@@ -41,6 +41,7 @@ class Metrics:
     adjudication_backlog: int | None = None
     failing_checks: list[dict[str, Any]] = field(default_factory=list)
     validated_at: str | None = None
+    tools: list[str] = field(default_factory=list)
 
 
 def _rows(wh: Warehouse, query: exp.Expression) -> list[tuple[Any, ...]]:
@@ -60,6 +61,11 @@ def gather(settings: Settings, contract: Contract, contracts: dict[str, Contract
     with Warehouse(settings) as wh:
         m.rows = int(_rows(wh, exp.select("COUNT(*)").from_(t.copy()))[0][0])
         prov = contract.section("provenance") or {}
+        if prov.get("tool"):
+            m.tools = sorted(str(r[0]) for r in _rows(wh, exp.select(
+                exp.column(prov["tool"], quoted=True)).distinct().from_(t.copy()).where(
+                exp.Not(this=exp.Is(this=exp.column(prov["tool"], quoted=True),
+                                    expression=exp.Null())))))
         for role in ("annotator", "timestamp", "tool", "batch"):
             col = prov.get(role)
             if col:
@@ -123,6 +129,35 @@ def gather(settings: Settings, contract: Contract, contracts: dict[str, Contract
         if backlog is not None:
             m.adjudication_backlog = int(backlog["failures"] or 0)
     return m
+
+
+def croissant_rai(m: Metrics, contract: Contract) -> dict[str, Any]:
+    """Dataset-level annotation metadata in Croissant's Responsible-AI vocabulary."""
+    items = sum(n for _, n in m.coverage_histogram)
+    per_item = (sum(k * n for k, n in m.coverage_histogram) / items) if items else None
+    agreement = [v for _, v in m.agreement_by_batch if v is not None]
+    ins = contract.section("instructions") or {}
+    return {
+        "@context": {"@vocab": "https://schema.org/", "cr": "http://mlcommons.org/croissant/",
+                     "rai": "http://mlcommons.org/croissant/RAI/"},
+        "@type": "cr:Dataset",
+        "name": contract.name,
+        "version": contract.version,
+        "description": contract.description,
+        "rai:annotationsPerItem": f"{per_item:.2f} current annotations per item on average "
+                                  f"over {items} items" if per_item is not None else "unknown",
+        "rai:dataAnnotationPlatform": m.tools,
+        "rai:dataAnnotationProtocol": (
+            f"Labels follow versioned instructions (registry: {ins.get('registry', 'n/a')}); "
+            "disagreements are adjudicated with a rationale; corrections keep their history. "
+            f"Contract {contract.name} {contract.version}, owner {contract.owner}."),
+        "rai:dataAnnotationAnalysis": (
+            f"{m.agreement_metric or 'agreement'} per batch: min "
+            f"{min(agreement):.3f}, max {max(agreement):.3f}, required >= {m.agreement_min}"
+            if agreement else "no agreement measured"),
+        "rai:dataReleaseMaintenancePlan": f"Validated by labelpact; latest verdict "
+                                          f"{m.validated_at or 'none'}.",
+    }
 
 
 # --- rendering --------------------------------------------------------------------------------
