@@ -62,7 +62,7 @@ class PostgresWarehouses(DuckDBWarehouses):
         self.params = params
         self.project = DbtProject(ROOT, target="postgres")
         self._builds = {}
-        self.loaded: str | None | bool = False
+        self.loaded: str | bool | None = False
 
     def path(self, fault: str | None) -> Path:
         return self.duckdb.path(fault)

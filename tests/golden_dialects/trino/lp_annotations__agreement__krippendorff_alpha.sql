@@ -1,147 +1,124 @@
 SELECT
   *
 FROM (
-  WITH base AS (
+  WITH agreement_ratings AS (
     SELECT
-      *
+      CASE WHEN "batch_id" IS NULL THEN '' ELSE '=' || CAST("batch_id" AS VARCHAR) END AS g,
+      "item_id" AS item,
+      "annotator_id" AS rater,
+      CAST("label" AS VARCHAR) AS v
     FROM (
       SELECT
-        CAST("batch_id" AS VARCHAR) AS g,
-        CAST("item_id" AS VARCHAR) AS item,
-        CAST("annotator_id" AS VARCHAR) AS rater,
-        CAST("label" AS VARCHAR) AS v
-      FROM (
-        SELECT
-          *
-        FROM analytics.annotations AS t
-        WHERE
-          NOT EXISTS(
-            SELECT
-              1
-            FROM analytics.annotations AS c
-            WHERE
-              c."parent_annotation_id" = t."annotation_id"
-          )
-      ) AS cur
+        *
+      FROM analytics.annotations AS t
       WHERE
-        NOT "item_id" IS NULL AND NOT "annotator_id" IS NULL AND NOT "label" IS NULL
-    ) AS b
+        NOT EXISTS(
+          SELECT
+            1
+          FROM analytics.annotations AS c
+          WHERE
+            c."parent_annotation_id" = t."annotation_id"
+        )
+    ) AS cur
+    WHERE
+      NOT "item_id" IS NULL
+      AND NOT "annotator_id" IS NULL
+      AND NOT "label" IS NULL
+      AND NOT CAST("label" AS VARCHAR) IS NULL
   ), ic AS (
     SELECT
       g,
       item,
       v,
-      COUNT(*) AS n_ic
-    FROM base
+      CAST(COUNT(*) AS DOUBLE) AS n_ic
+    FROM agreement_ratings
     GROUP BY
       g,
       item,
       v
-  ), im AS (
+  ), groups AS (
+    SELECT
+      g
+    FROM ic
+    GROUP BY
+      g
+  ), items AS (
     SELECT
       g,
       item,
-      SUM(n_ic) AS m_i
+      SUM(n_ic) AS m_i,
+      SUM(n_ic * n_ic) AS sq,
+      MIN(v) AS v_single
     FROM ic
     GROUP BY
       g,
       item
-  ), icp AS (
-    SELECT
-      ic.g,
-      ic.item,
-      ic.v,
-      ic.n_ic,
-      im.m_i
-    FROM ic
-    JOIN im
-      ON im.g = ic.g AND im.item = ic.item
-    WHERE
-      im.m_i >= 2
-  ), nc AS (
+  ), marginals AS (
     SELECT
       g,
       v,
-      SUM(n_ic) AS n_c
-    FROM icp
+      SUM(n) AS n_c
+    FROM (
+      SELECT
+        g,
+        v,
+        n_ic AS n
+      FROM ic
+      UNION ALL
+      SELECT
+        g,
+        v_single AS v,
+        -m_i AS n
+      FROM items
+      WHERE
+        m_i = 1
+    ) AS u
     GROUP BY
       g,
       v
-  ), ncc AS (
-    SELECT
-      g,
-      v,
-      n_c,
-      SUM(n_c) OVER (PARTITION BY g ORDER BY v ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cum
-    FROM nc
-  ), coin AS (
-    SELECT
-      a.g,
-      a.v AS c,
-      b.v AS k,
-      SUM(CAST(a.n_ic AS DOUBLE) * b.n_ic / (
-        a.m_i - 1
-      )) AS o
-    FROM icp AS a
-    JOIN icp AS b
-      ON a.g = b.g AND a.item = b.item AND a.v <> b.v
-    GROUP BY
-      a.g,
-      a.v,
-      b.v
+    HAVING
+      SUM(n) > 0
   ), observed AS (
     SELECT
-      coin.g,
-      SUM(coin.o * CASE WHEN x.v = y.v THEN 0.0 ELSE 1.0 END) AS d_o
-    FROM coin
-    JOIN ncc AS x
-      ON x.g = coin.g AND x.v = coin.c
-    JOIN ncc AS y
-      ON y.g = coin.g AND y.v = coin.k
-    GROUP BY
-      coin.g
-  ), expected AS (
-    SELECT
-      x.g,
-      SUM(CAST(x.n_c AS DOUBLE) * y.n_c * CASE WHEN x.v = y.v THEN 0.0 ELSE 1.0 END) AS d_e
-    FROM ncc AS x
-    JOIN ncc AS y
-      ON x.g = y.g AND x.v <> y.v
-    GROUP BY
-      x.g
-  ), totals AS (
-    SELECT
       g,
-      SUM(n_c) AS n
-    FROM nc
+      COUNT(*) AS n_items,
+      SUM(m_i) AS n,
+      SUM((
+        m_i * m_i - sq
+      ) / (
+        m_i - 1
+      )) AS d_o
+    FROM items
+    WHERE
+      m_i >= 2
     GROUP BY
       g
-  ), groups AS (
+  ), expected AS (
     SELECT
       g,
-      COUNT(DISTINCT item) AS n_items,
-      COUNT(*) AS n_ratings
-    FROM base
+      COUNT(*) AS n_values,
+      SUM(n_c * n_c) AS sum_sq
+    FROM marginals
     GROUP BY
       g
   )
   SELECT
-    groups.g AS group_key,
-    groups.n_items,
-    groups.n_ratings,
-    CASE
-      WHEN expected.d_e > 0
-      THEN 1.0 - (
-        totals.n - 1
-      ) * COALESCE(observed.d_o, 0.0) / expected.d_e
-    END AS value
-  FROM groups
-  LEFT JOIN totals
-    ON totals.g = groups.g
-  LEFT JOIN observed
-    ON observed.g = groups.g
-  LEFT JOIN expected
-    ON expected.g = groups.g
+    CASE WHEN t.g = '' THEN NULL ELSE SUBSTR(t.g, 2) END AS group_key,
+    COALESCE(o.n_items, 0) AS n_items,
+    CAST(COALESCE(o.n, 0) AS BIGINT) AS n_ratings,
+    CAST(CASE
+      WHEN e.n_values >= 2
+      THEN 1 - (
+        o.n - 1
+      ) * o.d_o / (
+        o.n * o.n - e.sum_sq
+      )
+    END AS DOUBLE) AS value
+  FROM groups AS t
+  LEFT JOIN observed AS o
+    ON o.g = t.g
+  LEFT JOIN expected AS e
+    ON e.g = t.g
 ) AS a
 WHERE
   a.value < 0.6
