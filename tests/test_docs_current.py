@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import ROOT
+
 from validator.cli import COMMANDS, main
 from validator.plan import Kind
 
