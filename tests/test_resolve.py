@@ -68,3 +68,18 @@ def test_ordinal_agreement_takes_categories_from_accepted_values(tmp_path: Path)
         "min: 0.5}\n")
     (a,) = load_contracts([tmp_path])
     assert a.sections["agreement"]["categories"] == ["low", "mid", "high"]
+
+
+def test_contract_referencing_an_invalid_contract_is_not_planned(tmp_path: Path) -> None:
+    # Found by fuzz/fuzz_contracts.py: a broken registry left its dependant "valid".
+    import shutil
+
+    from validator.resolve import lint_paths
+
+    shutil.copytree(ROOT / "contracts", tmp_path / "contracts")
+    registry = tmp_path / "contracts" / "instruction_versions.yml"
+    registry.write_text(registry.read_text().replace("version: 1.0.0", "version: '0'"))
+    contracts, problems = lint_paths([tmp_path / "contracts"])
+    assert {c.name for c in contracts} == {"items", "adjudications"}
+    assert [p.loc.path for p in problems] == [str(registry)]
+    build_plans(contracts)  # plans what remains without a KeyError

@@ -89,11 +89,23 @@ def resolve(raws: list[RawContract], strict: bool = False) -> tuple[list[Contrac
         problems.extend(found)
         if contract is not None:
             contracts[name] = contract
+    # Contracts that exist but are themselves invalid: references to them are not "missing".
+    invalid = {r.name for r in raws if r.name and r.name not in contracts}
     for contract in contracts.values():
-        problems.extend(_check_links(contract, contracts, by_name))
+        problems.extend(_check_links(contract, contracts, by_name, invalid))
     problems.extend(_check_cycles(contracts))
     bad = {p.loc.path for p in problems if p.severity == "error"}
-    return [c for c in contracts.values() if c.path not in bad], problems
+    good = {n: c for n, c in contracts.items() if c.path not in bad}
+    # A contract whose referenced contract is invalid cannot be planned either (its checks
+    # read that contract's relation); the referenced file's own problems say why.
+    changed = True
+    while changed:
+        changed = False
+        for name, contract in list(good.items()):
+            if not contract.depends_on() <= good.keys():
+                del good[name]
+                changed = True
+    return list(good.values()), problems
 
 
 def _resolve_one(raw: RawContract, strict: bool) -> tuple[Contract | None, list[Problem]]:
@@ -316,7 +328,7 @@ def _check_sections(node: Node, s: dict[str, dict[str, Any]],
 
 
 def _check_links(contract: Contract, contracts: dict[str, Contract],
-                 raws: dict[str, RawContract]) -> list[Problem]:
+                 raws: dict[str, RawContract], invalid: set[str]) -> list[Problem]:
     """References to other contracts: they exist, have the needed section and columns."""
     problems: list[Problem] = []
     node = raws[contract.name].node
@@ -325,7 +337,7 @@ def _check_links(contract: Contract, contracts: dict[str, Contract],
     def missing(ref: str, loc: Location, where: str) -> bool:
         if ref in contracts:
             return False
-        if ref in raws:  # exists but is itself invalid; its own problems are reported
+        if ref in raws or ref in invalid:  # exists but is invalid; its own problems say why
             return True
         problems.append(Problem(loc, f"{where} names contract '{ref}', which is not among the "
                                 "linted contracts", did_you_mean(ref, names)))
