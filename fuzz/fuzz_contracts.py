@@ -55,7 +55,7 @@ def _mutate(doc: object, rnd: random.Random, value: object) -> object:
         return new
     if isinstance(doc, list) and doc:
         i = rnd.randrange(len(doc))
-        return doc[:i] + [_mutate(doc[i], rnd, value)] + doc[i + 1:]
+        return [*doc[:i], _mutate(doc[i], rnd, value), *doc[i + 1:]]
     return value
 
 

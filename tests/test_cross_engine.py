@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from conftest import ROOT
 from test_dbt_e2e import EXPECTED, SCHEMA_FAULTS
+
 from validator.gx_run import run_suites
 from validator.plan import Kind, build_plans
 from validator.resolve import load_contracts
