@@ -292,6 +292,49 @@ def _docs(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- gx -------------------------------------------------------------------------------------
+
+def _gx_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("action", choices=("run",), help="run the compiled suites through GX")
+    p.add_argument("paths", nargs="*", type=Path, default=[Path("contracts")])
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--duckdb", type=Path, default=None,
+                       help="DuckDB file (default $LABELPACT_DUCKDB or target/labelpact.duckdb)")
+    where.add_argument("--parquet-dir", type=Path, default=None,
+                       help="a directory of <table>.parquet files (GX pandas)")
+    where.add_argument("--sqlalchemy-url", default=None, help="e.g. postgresql+psycopg2://...")
+    p.add_argument("--schema", default="raw", help="schema holding the tables (default raw)")
+    p.add_argument("--select", "-s", nargs="+", default=None, metavar="CONTRACT")
+
+
+def _gx(args: argparse.Namespace) -> int:
+    from .gx_run import run_suites
+    from .plan import build_plans
+    from .resolve import load_contracts
+    from .settings import Settings
+
+    plans = build_plans(load_contracts(args.paths))
+    if args.select:
+        plans = [p for p in plans if p.contract.name in args.select]
+    source: dict[str, object] = {}
+    if args.parquet_dir:
+        source["parquet_dir"] = args.parquet_dir
+    elif args.sqlalchemy_url:
+        source["sqlalchemy_url"] = args.sqlalchemy_url
+    else:
+        source["duckdb_path"] = args.duckdb or Settings.from_env().duckdb_path
+    results = run_suites(plans, schema=args.schema, **source)  # type: ignore[arg-type]
+    bad = [r for r in results if r.status != "pass"]
+    for r in bad:
+        count = "" if r.failures is None else f" ({r.failures} failing)"
+        detail = f": {r.message}" if r.status == "error" and r.message else ""
+        print(f"{r.status.upper():6} {r.check_id}{count}{detail}")
+    print(f"{len(results) - len(bad)}/{len(results)} GX expectations passed")
+    if any(r.status in ("fail", "error") for r in results):
+        return int(ExitCode.VIOLATIONS)
+    return int(ExitCode.WARNINGS if bad else ExitCode.OK)
+
+
 # --- report -----------------------------------------------------------------------------------
 
 def _report_args(p: argparse.ArgumentParser) -> None:
@@ -365,6 +408,8 @@ COMMANDS: dict[str, tuple[str, str, Callable[[argparse.ArgumentParser], None], H
              _diff_args, _diff),
     "docs": ("write a Markdown data dictionary from the contracts",
              "labelpact docs --strict -o docs/data-dictionary.md", _docs_args, _docs),
+    "gx": ("run the compiled Great Expectations suites (DuckDB, SQLAlchemy URL or Parquet)",
+           "labelpact gx run --parquet-dir exports/", _gx_args, _gx),
     "report": ("write a self-contained HTML health report of the label metadata",
                "labelpact report --contract annotations -o report.html", _report_args,
                _report),
