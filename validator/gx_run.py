@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 
 from sqlglot import exp
 
-from .errors import EngineError, UsageError
+from .errors import EngineError, LabelpactError, UsageError
 from .model import Contract
 from .plan import Check, Kind, Plan
 from .targets import gx as gx_target
@@ -384,7 +384,13 @@ def run_suites(plans: list[Plan], *, duckdb_path: Path | str | None = None,
 
     ctx = context if context is not None else gx.get_context(mode="ephemeral")
     with _quiet(ctx):
-        outcomes = _Run(gx, ctx, plans, source, workarounds).run()
+        try:
+            outcomes = _Run(gx, ctx, plans, source, workarounds).run()
+        except LabelpactError:
+            raise
+        except Exception as exc:  # GX raises many types; to the user it is one engine error
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise EngineError(f"Great Expectations failed: {first}") from exc
     return [_result(check, outcomes.get(check.id)) for p in plans for check in p.checks]
 
 

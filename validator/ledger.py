@@ -83,8 +83,19 @@ class Ledger:
             line = _canonical({"seq": seq, "prev": prev, "hash": digest, "record": record})
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
             try:
-                os.write(fd, line + b"\n")
-                os.fsync(fd)
+                start = os.fstat(fd).st_size
+                data = line + b"\n"
+                try:
+                    written = 0
+                    while written < len(data):
+                        written += os.write(fd, data[written:])
+                    os.fsync(fd)
+                except OSError as exc:
+                    # A full disk (or a file-size limit) can leave half a line: cut it off so
+                    # the ledger never holds a partial entry.
+                    os.ftruncate(fd, start)
+                    raise LedgerError(f"{self.path}: could not append ({exc.strerror or exc});"
+                                      " nothing was recorded") from exc
             finally:
                 os.close(fd)
             self._write_head(seq, digest)

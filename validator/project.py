@@ -6,6 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from .errors import LabelpactError
 from .model import Contract
 from .plan import Plan, build_plans
 from .sql.dialects import DEFAULT_DIALECTS
@@ -59,25 +60,36 @@ def check_artifacts(files: dict[str, str], root: Path) -> list[str]:
     return stale
 
 
+def _temp_file(directory: Path) -> tuple[int, str]:
+    return tempfile.mkstemp(dir=directory, prefix=".labelpact-", suffix=".tmp")
+
+
 def write_artifacts(files: dict[str, str], root: Path) -> int:
-    """Write changed files atomically and remove stale generated ones; returns files changed."""
+    """Write changed files atomically and remove stale generated ones; returns files changed.
+
+    Each file is written to a temporary file beside it and renamed into place, so a full disk
+    or a crash leaves the old file (or none), never half a file.
+    """
     changed = 0
     for rel, text in sorted(files.items()):
         path = root / rel
         if path.exists() and path.read_text(encoding="utf-8") == text:
             continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".labelpact-", suffix=".tmp")
+        tmp = ""
         try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = _temp_file(path.parent)
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.write(text)
                 handle.flush()
                 os.fsync(handle.fileno())
             os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp creates 0600; keep the usual mode
             os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        except OSError as exc:
+            if tmp:
+                Path(tmp).unlink(missing_ok=True)
+            raise LabelpactError(f"cannot write {path}: {exc.strerror or exc}; nothing was "
+                                 "changed") from exc
         changed += 1
     for rel in _owned(root) - set(files):
         (root / rel).unlink()

@@ -1,0 +1,164 @@
+"""Faults at run time: each gives a clear error and a non-zero exit, and the ledger never holds
+a partial entry or a false "pass"."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import ROOT
+
+from validator.errors import EngineError, ExitCode
+from validator.ledger import Ledger
+from validator.settings import Settings
+from validator.validate import validate
+
+
+def _env(db: Path, ledger: Path) -> dict[str, str]:
+    return dict(os.environ, LABELPACT_DUCKDB=str(db), LABELPACT_LEDGER=str(ledger))
+
+
+def _copy(warehouses, tmp_path: Path, fault: str | None = None) -> Path:  # type: ignore[no-untyped-def]
+    db = tmp_path / "wh" / "labelpact.duckdb"
+    db.parent.mkdir(exist_ok=True)
+    shutil.copy(warehouses.path(fault), db)
+    return db
+
+
+def test_unreachable_warehouse_is_an_engine_error_and_records_nothing(tmp_path: Path) -> None:
+    ledger = tmp_path / "ledger.jsonl"
+    env = dict(os.environ, LABELPACT_TARGET="postgres", LABELPACT_PG_HOST="127.0.0.1",
+               LABELPACT_PG_PORT="1", LABELPACT_LEDGER=str(ledger))
+    proc = subprocess.run([sys.executable, "-m", "validator", "validate"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == ExitCode.INVALID
+    assert "labelpact: error:" in proc.stderr and "Traceback" not in proc.stderr
+    assert not ledger.exists() or Ledger(ledger).verify() == ([], [])
+
+
+def test_missing_table_fails_the_verdict_never_passes(warehouses, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    db = _copy(warehouses, tmp_path)
+    con = duckdb.connect(str(db))
+    con.execute("DROP TABLE raw.items")
+    con.close()
+    settings = Settings(project_dir=ROOT, duckdb_path=db, ledger_path=tmp_path / "l.jsonl")
+    try:
+        run = validate(settings, project=warehouses.project)
+    except EngineError as exc:  # no relation to fingerprint: nothing recorded
+        assert "items" in str(exc)
+        assert not settings.ledger_path.exists()
+        return
+    assert run.verdicts["items"].status == "fail"
+    assert run.exit_code == ExitCode.VIOLATIONS
+    problems, entries = Ledger(settings.ledger_path).verify()
+    assert problems == [] and entries[-1].record["contracts"]["items"]["status"] == "fail"
+
+
+def test_dbt_compile_error_is_reported_not_a_pass(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(ROOT, project, ignore=shutil.ignore_patterns(
+        ".venv", "target", ".git", "bench", "tests", "*.duckdb"))
+    model = project / "models" / "labelpact" / "items.sql"
+    model.write_text(model.read_text().replace("select *", "select * {% if %}"))
+    proc = subprocess.run([sys.executable, "-m", "validator", "validate", "--project-dir",
+                           str(project)], cwd=ROOT, env=_env(tmp_path / "none.duckdb",
+                                                             tmp_path / "l.jsonl"),
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == ExitCode.INVALID
+    assert "stale" in proc.stderr  # a hand-edited model is caught before dbt even runs
+
+
+def test_killed_mid_validate_leaves_a_verifiable_ledger(warehouses, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    db = _copy(warehouses, tmp_path)
+    ledger = tmp_path / "ledger.jsonl"
+    for delay in (0.5, 2.5, 4.5):
+        proc = subprocess.Popen([sys.executable, "-m", "validator", "validate"], cwd=ROOT,
+                                env=_env(db, ledger), stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    problems, entries = Ledger(ledger).verify()
+    assert problems == []
+    assert all(e.record["contracts"]["annotations"]["status"] == "pass" for e in entries)
+
+
+def _limited(limit: int) -> None:
+    import resource
+
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # write() then fails with EFBIG
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+
+def test_disk_full_while_writing_the_report(warehouses, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                            monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    from validator import project
+    from validator.cli import main
+
+    db = _copy(warehouses, tmp_path)
+    ledger = tmp_path / "ledger.jsonl"
+    report = tmp_path / "out" / "report.json"
+    report.parent.mkdir()
+    monkeypatch.setenv("LABELPACT_DUCKDB", str(db))
+    monkeypatch.setenv("LABELPACT_LEDGER", str(ledger))
+
+    def full_disk(directory: Path) -> tuple[int, str]:
+        path = directory / ".labelpact-full.tmp"
+        path.touch()
+        return os.open("/dev/full", os.O_WRONLY), str(path)  # every write: ENOSPC
+
+    monkeypatch.setattr(project, "_temp_file", full_disk)
+    assert main(["validate", "--format", "json", "-o", str(report)]) == ExitCode.INVALID
+    err = capsys.readouterr().err
+    assert "No space left on device" in err and "nothing was changed" in err
+    assert list(report.parent.iterdir()) == []  # no report, no temp file left behind
+    problems, entries = Ledger(ledger).verify()
+    assert problems == [] and len(entries) == 1  # the verdict itself was recorded
+
+
+def test_disk_full_while_appending_to_the_ledger_leaves_no_partial_entry(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "ledger.jsonl")
+    ledger.append({"contracts": {"a": {"status": "pass"}}})
+    size = ledger.path.stat().st_size
+    code = ("import sys, signal, resource; sys.path.insert(0, sys.argv[2]);"
+            "signal.signal(signal.SIGXFSZ, signal.SIG_IGN);"
+            "resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv[3]),) * 2);"
+            "from validator.ledger import Ledger, LedgerError\n"
+            "try:\n Ledger(__import__('pathlib').Path(sys.argv[1])).append("
+            "{'contracts': {'a': {'status': 'pass', 'pad': 'x' * 5000}}})\n"
+            "except LedgerError as e:\n print(e); sys.exit(3)")
+    proc = subprocess.run([sys.executable, "-c", code, str(ledger.path), str(ROOT),
+                           str(size + 1000)], capture_output=True, text=True, check=False)
+    assert proc.returncode == 3 and "nothing was recorded" in proc.stdout
+    assert ledger.path.stat().st_size == size
+    assert ledger.verify()[0] == []
+
+
+def test_gx_raising_is_a_clear_engine_error(warehouses) -> None:  # type: ignore[no-untyped-def]
+    from validator.gx_run import run_suites
+    from validator.plan import build_plans
+    from validator.resolve import load_contracts
+
+    plans = [p for p in build_plans(load_contracts([ROOT / "contracts"]))
+             if p.contract.name == "items"]
+    with pytest.raises(EngineError, match=r"Great Expectations failed: .*no_such_schema"):
+        run_suites(plans, duckdb_path=warehouses.path(None), schema="no_such_schema")
+
+
+@pytest.mark.parametrize("args", [["gate", "nope"], ["validate", "--select", "nope"],
+                                  ["report", "--contract", "nope"]])
+def test_unknown_contract_is_a_clear_usage_error(args: list[str], tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "validator", *args], cwd=ROOT,
+                          env=_env(tmp_path / "x.duckdb", tmp_path / "l.jsonl"),
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode in (ExitCode.INVALID, ExitCode.VIOLATIONS)
+    assert "Traceback" not in proc.stderr
+    assert "nope" in proc.stdout + proc.stderr
