@@ -83,3 +83,26 @@ def test_contract_referencing_an_invalid_contract_is_not_planned(tmp_path: Path)
     assert {c.name for c in contracts} == {"items", "adjudications"}
     assert [p.loc.path for p in problems] == [str(registry)]
     build_plans(contracts)  # plans what remains without a KeyError
+
+
+@pytest.mark.parametrize(("policy", "severity"), [("flag", "warn"), ("reject", "error")])
+def test_superseded_policy_becomes_a_check(tmp_path: Path, policy: str, severity: str) -> None:
+    import shutil
+
+    shutil.copytree(ROOT / "contracts", tmp_path / "contracts")
+    path = tmp_path / "contracts" / "annotations.yml"
+    path.write_text(path.read_text().replace(
+        "superseded: {train: accept, validation: reject, test: reject}",
+        f"superseded: {{all: {policy}}}"))
+    plans = {p.contract.name: p for p in build_plans(load_contracts([tmp_path / "contracts"]))}
+    (check,) = [c for c in plans["annotations"].checks if c.kind == Kind.SUPERSEDED_VERSION]
+    assert (check.id, check.severity) == (f"annotations.instructions.superseded_{policy}",
+                                          severity)
+    assert check.params["splits"] is None  # every split
+
+
+def test_superseded_accept_adds_no_check() -> None:
+    plans = build_plans(load_contracts([ROOT / "contracts"]))
+    ids = {c.id for p in plans for c in p.checks}
+    assert "annotations.instructions.superseded_reject" in ids
+    assert not any(i.endswith("superseded_accept") for i in ids)

@@ -32,6 +32,7 @@ class Kind(StrEnum):
     SPLIT_SINGLE_VERSION = "split_single_version"
     SPLIT_ALLOWED_VERSIONS = "split_allowed_versions"
     REGISTRY_NO_OVERLAP = "registry_no_overlap"
+    SUPERSEDED_VERSION = "superseded_version"
     NOTES_REQUIRED = "notes_required"
     BATCH_LOW_CONFIDENCE = "batch_low_confidence"
     BATCH_MEAN_CONFIDENCE = "batch_mean_confidence"
@@ -184,6 +185,18 @@ def _instructions(b: _Builder, contracts: dict[str, Contract]) -> None:
     b.add("instructions.active", Kind.INSTRUCTION_ACTIVE, f"{s['column']} was in force at "
           f"{s['active_at']} (effective_from <= {s['active_at']} < retired_at)", severity=sev,
           **common)
+    for policy in ("flag", "reject"):
+        scope = sorted(k for k, v in (s.get("superseded") or {}).items() if v == policy)
+        if not scope or not reg.get("supersedes"):
+            continue
+        where = "every split" if "all" in scope else f"splits {', '.join(scope)}"
+        b.add(f"instructions.superseded_{policy}", Kind.SUPERSEDED_VERSION,
+              f"in {where}, no current label uses an instruction version a later one "
+              f"superseded ({'flagged' if policy == 'flag' else 're-label them'})",
+              severity="warn" if policy == "flag" else sev,
+              splits=None if "all" in scope else scope,
+              split=(s.get("splits") or {}).get("column"), reg_supersedes=reg["supersedes"],
+              **common, **_current_filter(b))
     splits = s.get("splits") or {}
     if splits.get("single_version"):
         names = list(splits["single_version"])

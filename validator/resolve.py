@@ -302,11 +302,17 @@ def _check_sections(node: Node, s: dict[str, dict[str, Any]],
               and d["min_share"] > d["max_share"]):
             problems.append(Problem(at("label_distribution"), "label_distribution.min_share is "
                                     "above max_share"))
+    if (i := s.get("instructions")) is not None and i.get("superseded"):
+        named = set(i["superseded"]) - {"all"}
+        if named and not i.get("splits"):
+            problems.append(Problem(at("instructions", "superseded"), "instructions.superseded "
+                                    "names splits but instructions.splits.column is not set"))
     if (i := s.get("instructions")) is not None and i.get("splits"):
         split_col = columns[i["splits"]["column"]]
         allowed = split_col.accepted_values
         names = list(i["splits"].get("single_version") or []) + list(
-            (i["splits"].get("allowed") or {}).keys())
+            (i["splits"].get("allowed") or {}).keys()) + [
+            k for k in (i.get("superseded") or {}) if k != "all"]
         if allowed:
             for name in names:
                 if name not in allowed:

@@ -173,6 +173,11 @@ CONTRACT = Obj("A labelpact data contract for one relation of annotation data.",
         "active_at": _f(ColRef("Timestamp the version must be active at.", TEMPORAL_TYPES),
                         required=True),
         "require_approved": _f(Bool("Versions must be approved before use."), default=True),
+        "superseded": _f(MapOf("What happens to current labels made under a version that a "
+                               "later one superseded, per split (`all` for every split): "
+                               "accept (grandfathered), flag (a warning), reject (an error: "
+                               "they must be re-labelled under a newer version).",
+                               Enum("", ("accept", "flag", "reject")))),
         "splits": _f(Obj("Version rules per dataset split.", {
             "column": _f(ColRef("Split column."), required=True),
             "single_version": _f(ListOf("These splits together must use one version.", Str(),
@@ -189,6 +194,7 @@ CONTRACT = Obj("A labelpact data contract for one relation of annotation data.",
         "approved_by": _f(ColRef("Approver column.")),
         "approved_at": _f(ColRef("Approval time column.", TEMPORAL_TYPES)),
         "non_overlapping": _f(Bool("Validity windows must not overlap."), default=False),
+        "supersedes": _f(ColRef("The version this one replaced (supersession history).")),
         "severity": SEVERITY,
     })),
     "agreement": _f(Obj("Inter-annotator agreement per group, with a minimum.", {

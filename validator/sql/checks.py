@@ -167,6 +167,23 @@ def _instruction_active(check: Check, rel: RelationFor, d: Dialect,
         tables={"r_t": rel(check.contract), "r_r": rel(check.params["registry"])})
 
 
+def _superseded(check: Check, rel: RelationFor, d: Dialect, key: tuple[str, ...]) -> exp.Select:
+    p = check.params
+    scope = ""
+    values: dict[str, Any] = {}
+    if p.get("splits"):
+        scope = " AND t.p_split IN (v_splits)"
+        values["v_splits"] = p["splits"]
+    return template(
+        f"SELECT {_key_select(key, 't', 'p_v')} FROM r_t AS t WHERE t.p_v IS NOT NULL{scope} "
+        "AND EXISTS (SELECT 1 FROM r_r AS r WHERE r.p_sup = t.p_v)",
+        ids=_instruction_ids(check) | _key_ids(key) | {"p_sup": p["reg_supersedes"],
+                                                          "p_split": p.get("split") or "x"},
+        values=values,
+        tables={"r_t": _from_current(check, rel)(check.contract),
+                "r_r": rel(p["registry"])})
+
+
 def _split_single(check: Check, rel: RelationFor, d: Dialect, key: tuple[str, ...]) -> exp.Select:
     return template(
         "SELECT p_v, n_rows FROM (SELECT t.p_v, COUNT(*) AS n_rows, COUNT(*) OVER () AS "
@@ -426,6 +443,7 @@ _RENDERERS: dict[Kind, Renderer] = {
     Kind.SPLIT_SINGLE_VERSION: _split_single,
     Kind.SPLIT_ALLOWED_VERSIONS: _split_allowed,
     Kind.REGISTRY_NO_OVERLAP: _registry_overlap,
+    Kind.SUPERSEDED_VERSION: _superseded,
     Kind.NOTES_REQUIRED: _notes_required,
     Kind.BATCH_LOW_CONFIDENCE: _batch_low,
     Kind.BATCH_MEAN_CONFIDENCE: _batch_mean,
