@@ -9,6 +9,7 @@ named `select` or `label; drop table x` is just a quoted identifier.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from sqlglot import exp
 
