@@ -208,3 +208,16 @@ def test_concurrent_validate_and_gate_keep_the_ledger_intact(warehouses, tmp_pat
     assert len(entries) == sum(1 for c, code, _ in outcomes if c == "validate" and code == 0)
     assert entries
     assert _cli("ledger", "verify", env=env).returncode == 0
+
+
+def test_validate_with_gx_records_both_engines(warehouses, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    settings = _settings(warehouses, tmp_path, "missing_notes")
+    run = validate(settings, select=["annotations"], project=warehouses.project, gx=True)
+    by_id = {r.check_id: r for r in run.results}
+    assert all(r.gx_status is not None for r in run.results)
+    failed = by_id["annotations.uncertainty.notes_required"]
+    assert (failed.status, failed.gx_status, failed.failures, failed.gx_failures) == (
+        "fail", "fail", 5, 5)
+    assert {r.check_id for r in run.results if r.status != "pass"} == {failed.check_id}
+    entry = Ledger(settings.ledger_path).entries()[-1]
+    assert {c["id"]: c["gx_status"] for c in entry.record["checks"]}[failed.check_id] == "fail"

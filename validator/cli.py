@@ -177,13 +177,15 @@ def _validate_args(p: argparse.ArgumentParser) -> None:
                    default="console")
     p.add_argument("--output", "-o", type=Path, help="write the report here (atomically)")
     p.add_argument("--verbose", "-v", action="store_true", help="list passing checks too")
+    p.add_argument("--gx", action="store_true",
+                   help="also run the Great Expectations suites; a check fails if either fails")
 
 
 def _validate(args: argparse.Namespace) -> int:
     from . import reports
     from .validate import validate
 
-    run = validate(_settings(args), select=args.select, progress=_progress)
+    run = validate(_settings(args), select=args.select, progress=_progress, gx=args.gx)
     if args.format == "console":
         text = reports.console(run, verbose=args.verbose)
     elif args.format == "json":

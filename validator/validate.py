@@ -48,6 +48,8 @@ class CheckResult:
     duration: float
     sql: str = ""
     sample: list[dict[str, Any]] = field(default_factory=list)
+    gx_status: str | None = None  # set when the GX suites ran too (`validate --gx`)
+    gx_failures: int | None = None
 
 
 @dataclass
@@ -89,7 +91,9 @@ class ValidationRun:
             "duration_s": round(self.duration, 3),
             "contracts": {n: asdict(v) for n, v in sorted(self.verdicts.items())},
             "checks": [{"id": r.check_id, "status": r.status, "failures": r.failures,
-                        "severity": r.severity} for r in self.results],
+                        "severity": r.severity, **({"gx_status": r.gx_status}
+                                                   if r.gx_status else {})}
+                       for r in self.results],
             "environment": self.environment,
         }
 
@@ -147,9 +151,37 @@ def fingerprint(wh: Warehouse, relation: str, contract: Contract) -> dict[str, A
             "version": contract.version, "relation": relation}
 
 
+def _run_gx(settings: Settings, plans: list[Plan], results: list[CheckResult],
+            say: Callable[[str], None]) -> None:
+    """Run the GX suites on the same warehouse; a check fails if either engine fails it."""
+    from .gx_run import run_suites
+
+    schema = next((p.contract.source.schema_table[0] for p in plans
+                   if p.contract.source.kind == "dbt_source"), "main")
+    say("Great Expectations suites")
+    if settings.engine == "postgres":
+        pg = settings.pg
+        url = (f"postgresql+psycopg2://{pg.get('user', 'postgres')}:{pg.get('password', '')}@"
+               f"{pg.get('host', 'localhost')}:{pg.get('port', '5432')}/"
+               f"{pg.get('dbname', 'labelpact')}")
+        gx_results = run_suites(plans, sqlalchemy_url=url, schema=schema)
+    else:
+        gx_results = run_suites(plans, duckdb_path=settings.duckdb_path, schema=schema)
+    by_id = {r.check_id: r for r in gx_results}
+    for result in results:
+        gx = by_id.get(result.check_id)
+        if gx is None:
+            continue
+        result.gx_status, result.gx_failures = gx.status, gx.failures
+        if result.status == "pass" and gx.status != "pass":
+            result.status = gx.status
+            result.message = f"dbt passed but Great Expectations reports {gx.status}: " + (
+                gx.message or f"{gx.failures} failing")
+
+
 def validate(settings: Settings, select: list[str] | None = None,
              progress: Progress | None = None, project: DbtProject | None = None,
-             record: bool = True) -> ValidationRun:
+             record: bool = True, gx: bool = False) -> ValidationRun:
     """Build and test the selected contracts, fingerprint their data, record the verdict."""
     say = progress or (lambda _m: None)
     started = time.monotonic()
@@ -169,20 +201,27 @@ def validate(settings: Settings, select: list[str] | None = None,
     relations = {name: project.relation_name(name) for name in contracts}
     results: list[CheckResult] = []
     verdicts: dict[str, ContractVerdict] = {}
+    for plan in plans:
+        for check in plan.checks:
+            results.append(_result(check, build.outcomes.get(check.id)))
+    fingerprints: dict[str, dict[str, Any]] = {}
     with Warehouse(settings) as wh:
         for plan in plans:
-            for check in plan.checks:
-                results.append(_result(check, build.outcomes.get(check.id)))
             say(f"fingerprint {plan.contract.name}")
-            fp = fingerprint(wh, relations[plan.contract.name], plan.contract)
-            mine = [r for r in results if r.contract == plan.contract.name]
-            failing = [r.check_id for r in mine if r.status in ("fail", "error", "skipped")]
-            warned = [r.check_id for r in mine if r.status == "warn"]
-            status = "fail" if failing else "warn" if warned else "pass"
-            verdicts[plan.contract.name] = ContractVerdict(
-                plan.contract.name, plan.contract.version, status, fp, failing + warned)
+            fingerprints[plan.contract.name] = fingerprint(wh, relations[plan.contract.name],
+                                                           plan.contract)
         for result, check in _failed_checks(results, plans):
             result.sample = _sample(wh, check, contracts, relations)
+    if gx:  # after our own connection closed: GX's duckdb-engine opens the file its own way
+        _run_gx(settings, plans, results, say)
+    for plan in plans:
+        mine = [r for r in results if r.contract == plan.contract.name]
+        failing = [r.check_id for r in mine if r.status in ("fail", "error", "skipped")]
+        warned = [r.check_id for r in mine if r.status == "warn"]
+        status = "fail" if failing else "warn" if warned else "pass"
+        verdicts[plan.contract.name] = ContractVerdict(
+            plan.contract.name, plan.contract.version, status,
+            fingerprints[plan.contract.name], failing + warned)
     run = ValidationRun(started_at, time.monotonic() - started, results, verdicts,
                         _environment(settings))
     if record:

@@ -39,6 +39,8 @@ class Warehouse:
             for attempt in range(20):
                 try:
                     return duckdb.connect(str(s.duckdb_path), read_only=True)
+                except duckdb.ConnectionException as exc:
+                    raise EngineError(f"cannot open {s.duckdb_path}: {exc}") from exc
                 except duckdb.IOException as exc:
                     if "lock" not in str(exc).lower() or attempt == 19:
                         raise EngineError(f"cannot open {s.duckdb_path}: {exc}") from exc
