@@ -35,10 +35,10 @@ where {{ column_name }} > cast({{ dbt.current_timestamp() }} as timestamp)
 {% test relationship(model, column_name, to, field) %}
 select t.{{ column_name }} as failing_value
 from {{ model }} as t
+left join (select distinct {{ adapter.quote(field) }} as ref_value from {{ to }}) as o
+  on o.ref_value = t.{{ column_name }}
 where t.{{ column_name }} is not null
-  and not exists (
-    select 1 from {{ to }} as o where o.{{ adapter.quote(field) }} = t.{{ column_name }}
-  )
+  and o.ref_value is null
 {% endtest %}
 
 {% test unique_key(model, columns) %}

@@ -492,12 +492,18 @@ class _Run:
             with contextlib.suppress(Exception):  # cleanup must not hide the run's outcome
                 store.delete(name)
         engine = getattr(datasource, "_execution_engine", None)
-        if engine is None:
-            return
-        if hasattr(engine, "close"):
-            engine.close()  # the pinned connection: releases the DuckDB file
-        elif hasattr(engine, "engine"):
-            engine.engine.dispose()
+        if engine is not None:
+            if hasattr(engine, "close"):
+                engine.close()  # the pinned connection: releases the DuckDB file
+            elif hasattr(engine, "engine"):
+                engine.engine.dispose()
+        # The datasource also caches its own SQLAlchemy engine (used to test the connection);
+        # dispose it too, or the DuckDB file stays open in this process.
+        cached = getattr(datasource, "_cached_engine", None) or getattr(datasource, "_engine",
+                                                                         None)
+        if cached is not None and hasattr(cached, "dispose"):
+            with contextlib.suppress(Exception):
+                cached.dispose()
 
 
 def _answer(r: Any) -> dict[str, Any]:

@@ -6,29 +6,27 @@ SELECT
   t."annotation_id",
   t."instruction_version"
 FROM {{ ref('annotations') }} AS t
+LEFT JOIN (
+  SELECT DISTINCT
+    "version"
+  FROM {{ ref('instruction_versions') }} AS r
+) AS r
+  ON r."version" = t."instruction_version"
 WHERE
-  t."instruction_version" IS NOT NULL
-  AND NOT EXISTS(
-    SELECT
-      1
-    FROM {{ ref('instruction_versions') }} AS r
-    WHERE
-      r."version" = t."instruction_version"
-  )
+  t."instruction_version" IS NOT NULL AND r."version" IS NULL
 {%- elif target.type in ('spark', 'databricks',) %}
 SELECT
   t.`annotation_id`,
   t.`instruction_version`
 FROM {{ ref('annotations') }} AS t
+LEFT JOIN (
+  SELECT DISTINCT
+    `version`
+  FROM {{ ref('instruction_versions') }} AS r
+) AS r
+  ON r.`version` = t.`instruction_version`
 WHERE
-  t.`instruction_version` IS NOT NULL
-  AND NOT EXISTS(
-    SELECT
-      1
-    FROM {{ ref('instruction_versions') }} AS r
-    WHERE
-      r.`version` = t.`instruction_version`
-  )
+  t.`instruction_version` IS NOT NULL AND r.`version` IS NULL
 {%- else %}
 {{ exceptions.raise_compiler_error('labelpact: this check was compiled for duckdb, postgres, spark; run: labelpact compile --dialects ' ~ target.type) }}
 {%- endif %}
