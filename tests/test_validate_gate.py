@@ -221,3 +221,16 @@ def test_validate_with_gx_records_both_engines(warehouses, tmp_path: Path) -> No
     assert {r.check_id for r in run.results if r.status != "pass"} == {failed.check_id}
     entry = Ledger(settings.ledger_path).entries()[-1]
     assert {c["id"]: c["gx_status"] for c in entry.record["checks"]}[failed.check_id] == "fail"
+
+
+def test_ledger_is_mirrored_in_the_warehouse(validated, settings: Settings, engine) -> None:  # type: ignore[no-untyped-def]
+    from validator.ledger import compare_with_warehouse
+
+    assert validated.warnings == []
+    entries = Ledger(settings.ledger_path).entries()
+    assert compare_with_warehouse(settings, entries) == []
+    # an entry edited in the file no longer matches the warehouse copy
+    edited = entries[0].record | {"started_at": "1999-01-01T00:00:00+00:00"}
+    forged = [type(entries[0])(entries[0].seq, entries[0].prev, entries[0].hash, edited)]
+    assert compare_with_warehouse(settings, forged) == [
+        "entry 1: differs between the file and the warehouse mirror"]

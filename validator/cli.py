@@ -238,13 +238,20 @@ def _gate(args: argparse.Namespace) -> int:
 def _ledger_args(p: argparse.ArgumentParser) -> None:
     _settings_args(p)
     p.add_argument("action", choices=("verify", "show"), help="verify the chain, or list entries")
+    p.add_argument("--warehouse", action="store_true",
+                   help="also compare with the warehouse mirror (labelpact_audit.ledger)")
 
 
 def _ledger(args: argparse.Namespace) -> int:
     from .ledger import Ledger
 
-    ledger = Ledger(_settings(args).ledger_path)
+    settings = _settings(args)
+    ledger = Ledger(settings.ledger_path)
     problems, entries = ledger.verify()
+    if args.warehouse:
+        from .ledger import compare_with_warehouse
+
+        problems += compare_with_warehouse(settings, entries)
     if args.action == "show":
         for e in entries:
             verdicts = ", ".join(f"{n}={v['status']}" for n, v in

@@ -193,3 +193,52 @@ class Ledger:
             if contract in entry.record.get("contracts", {}):
                 return entry
         return None
+
+
+AUDIT_SCHEMA = "labelpact_audit"
+AUDIT_TABLE = "ledger"
+
+
+def mirror_to_warehouse(settings: Any, entry: Entry) -> None:
+    """Copy one ledger entry into the warehouse table labelpact_audit.ledger (idempotent).
+
+    The JSONL file is the primary; the table lets auditors query verdicts where the data
+    lives, and `labelpact ledger verify --warehouse` checks the two agree.
+    """
+    from .warehouse import Warehouse
+
+    placeholder = "?" if settings.engine == "duckdb" else "%s"
+    with Warehouse(settings, audit=True) as wh:
+        wh.execute(f"CREATE SCHEMA IF NOT EXISTS {AUDIT_SCHEMA}")
+        wh.execute(f"CREATE TABLE IF NOT EXISTS {AUDIT_SCHEMA}.{AUDIT_TABLE} (seq BIGINT "
+                   "PRIMARY KEY, prev VARCHAR, hash VARCHAR, record VARCHAR)")
+        wh.execute(f"DELETE FROM {AUDIT_SCHEMA}.{AUDIT_TABLE} WHERE seq = {placeholder}",
+                   (entry.seq,))
+        wh.execute(f"INSERT INTO {AUDIT_SCHEMA}.{AUDIT_TABLE} VALUES ({placeholder}, "
+                   f"{placeholder}, {placeholder}, {placeholder})",
+                   (entry.seq, entry.prev, entry.hash,
+                    _canonical(entry.record).decode("utf-8")))
+
+
+def compare_with_warehouse(settings: Any, entries: list[Entry]) -> list[str]:
+    """Differences between the JSONL ledger and its warehouse mirror."""
+    from .errors import EngineError
+    from .warehouse import Warehouse
+
+    try:
+        with Warehouse(settings) as wh:
+            _, rows = wh.query(f"SELECT seq, prev, hash, record FROM {AUDIT_SCHEMA}."
+                               f"{AUDIT_TABLE} ORDER BY seq")
+    except EngineError as exc:
+        return [f"warehouse mirror unreadable: {exc}"]
+    mirrored = {int(r[0]): r for r in rows}
+    problems = []
+    for e in entries:
+        row = mirrored.pop(e.seq, None)
+        if row is None:
+            problems.append(f"entry {e.seq}: missing from the warehouse mirror")
+        elif (row[1], row[2]) != (e.prev, e.hash) or json.loads(row[3]) != e.record:
+            problems.append(f"entry {e.seq}: differs between the file and the warehouse mirror")
+    problems += [f"entry {seq}: in the warehouse mirror but not in the file"
+                 for seq in sorted(mirrored)]
+    return problems

@@ -38,6 +38,7 @@ def console(run: ValidationRun, verbose: bool = False) -> str:
                      f"fingerprint {v.fingerprint['hash'][:16]})")
     ledger = f", ledger entry {run.ledger_seq}" if run.ledger_seq else ""
     lines.append(f"{passed}/{len(run.results)} checks passed in {run.duration:.1f}s{ledger}")
+    lines += [f"warning: {w}" for w in run.warnings]
     return "\n".join(lines)
 
 
@@ -50,6 +51,7 @@ def to_json(run: ValidationRun) -> dict[str, Any]:
         "verdicts": {n: asdict(v) for n, v in sorted(run.verdicts.items())},
         "checks": [asdict(r) for r in run.results],
         "environment": run.environment,
+        "warnings": run.warnings,
     }
 
 

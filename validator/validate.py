@@ -18,7 +18,7 @@ from sqlglot import exp
 
 from .dbt_run import CheckOutcome, DbtProject
 from .errors import EngineError, ExitCode, LabelpactError
-from .ledger import Entry, Ledger
+from .ledger import Entry, Ledger, mirror_to_warehouse
 from .model import Contract
 from .plan import Check, Kind, Plan, build_plans
 from .project import check_artifacts, compile_plans
@@ -73,6 +73,7 @@ class ValidationRun:
     verdicts: dict[str, ContractVerdict]
     environment: dict[str, Any]
     ledger_seq: int | None = None
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def exit_code(self) -> ExitCode:
@@ -228,6 +229,11 @@ def validate(settings: Settings, select: list[str] | None = None,
         entry = Ledger(settings.ledger_path).append(run.record())
         run.ledger_seq = entry.seq
         say(f"ledger entry {entry.seq} written to {settings.ledger_path}")
+        try:
+            mirror_to_warehouse(settings, entry)
+        except LabelpactError as exc:  # the file is the primary; the mirror can catch up
+            run.warnings.append(f"ledger entry {entry.seq} not mirrored to the warehouse: "
+                                f"{exc}")
     return run
 
 

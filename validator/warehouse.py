@@ -1,4 +1,8 @@
-"""The only place labelpact itself opens a warehouse connection (read-only queries)."""
+"""The only place labelpact itself opens a warehouse connection.
+
+Connections are read-only, except `audit=True`, which may only write labelpact's own audit
+schema (the ledger mirror); annotation data is never modified.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +17,9 @@ from .sql.dialects import Dialect, get_dialect
 class Warehouse:
     """A read-only connection with the dialect to render SQL for it."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, audit: bool = False) -> None:
         self.settings = settings
+        self.audit = audit
         self.dialect: Dialect = get_dialect(settings.engine)
         self._con: Any = None
 
@@ -38,7 +43,7 @@ class Warehouse:
             # DuckDB allows one writer per file: another process building may hold it briefly.
             for attempt in range(20):
                 try:
-                    return duckdb.connect(str(s.duckdb_path), read_only=True)
+                    return duckdb.connect(str(s.duckdb_path), read_only=not self.audit)
                 except duckdb.ConnectionException as exc:
                     raise EngineError(f"cannot open {s.duckdb_path}: {exc}") from exc
                 except duckdb.IOException as exc:
@@ -54,8 +59,17 @@ class Warehouse:
                 dbname=s.pg.get("dbname", "labelpact"), connect_timeout=10)
         except psycopg2.Error as exc:
             raise EngineError(f"cannot connect to PostgreSQL: {str(exc).strip()}") from exc
-        con.set_session(readonly=True, autocommit=True)
+        con.set_session(readonly=not self.audit, autocommit=True)
         return con
+
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> None:
+        """A write to the audit schema (only with `audit=True`)."""
+        assert self._con is not None and self.audit, "writes need Warehouse(..., audit=True)"
+        try:
+            cur = self._con.cursor()
+            cur.execute(sql, params)
+        except Exception as exc:  # driver errors differ per engine
+            raise EngineError(f"audit write failed: {exc}") from exc
 
     def query(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
         """Run one statement; returns column names and rows."""
