@@ -44,7 +44,8 @@ EXPECTED: dict[str, set[str]] = {
     "undercovered_items": {"annotations.coverage.min_annotations",
                            "annotations.coverage.unannotated_items"},
     "overcovered_items": {"annotations.coverage.max_annotations"},
-    "label_skew": {"annotations.label_distribution.share"},
+    "label_skew": {"annotations.label_distribution.share",
+                   "annotations.label_distribution.divergence"},
 }
 SCHEMA_FAULTS = {"missing_column", "extra_column", "mistyped_column"}
 

@@ -48,6 +48,7 @@ class Kind(StrEnum):
     COVERAGE_MAX = "coverage_max"
     COVERAGE_MISSING = "coverage_missing"
     LABEL_SHARE = "label_share"
+    LABEL_DIVERGENCE = "label_divergence"
 
 
 COLUMN_KINDS = frozenset({Kind.NOT_NULL, Kind.UNIQUE, Kind.ACCEPTED_VALUES, Kind.PATTERN,
@@ -338,6 +339,14 @@ def _label_distribution(b: _Builder) -> None:
     if s is None:
         return
     per = f"per {s['by']}" if s.get("by") else "overall"
+    if s.get("reference"):
+        b.add("label_distribution.divergence", Kind.LABEL_DIVERGENCE, f"{per}, the {s['label']} "
+              f"shares are within total-variation distance {s['max_divergence']:g} of the "
+              "reference", severity=s["severity"], label=s["label"], by=s.get("by"),
+              reference=dict(s["reference"]), max_divergence=s["max_divergence"],
+              **_current_filter(b))
+    if s.get("min_share") is None and s.get("max_share") is None:
+        return
     bounds = []
     if s.get("min_share") is not None:
         bounds.append(f">= {s['min_share']:.0%}")

@@ -295,9 +295,17 @@ def _check_sections(node: Node, s: dict[str, dict[str, Any]],
             problems.append(Problem(at("coverage", "max_annotations"), "coverage."
                                     "max_annotations is below min_annotations"))
     if (d := s.get("label_distribution")) is not None:
-        if d.get("min_share") is None and d.get("max_share") is None:
+        if (d.get("reference") is None) != (d.get("max_divergence") is None):
+            problems.append(Problem(at("label_distribution"), "label_distribution.reference "
+                                    "and max_divergence go together"))
+        elif d.get("reference") and abs(sum(d["reference"].values()) - 1) > 1e-6:
+            problems.append(Problem(at("label_distribution", "reference"), "label_distribution"
+                                    f".reference shares sum to {sum(d['reference'].values()):g},"
+                                    " not 1"))
+        if (d.get("min_share") is None and d.get("max_share") is None
+                and d.get("reference") is None):
             problems.append(Problem(at("label_distribution"), "label_distribution needs "
-                                    "min_share or max_share"))
+                                    "min_share, max_share or reference"))
         elif (d.get("min_share") is not None and d.get("max_share") is not None
               and d["min_share"] > d["max_share"]):
             problems.append(Problem(at("label_distribution"), "label_distribution.min_share is "

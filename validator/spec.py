@@ -250,6 +250,12 @@ CONTRACT = Obj("A labelpact data contract for one relation of annotation data.",
         "by": _f(ColRef("Segment column (batch, annotator, split).")),
         "min_share": _f(Num("Minimum share of each label.", minimum=0, maximum=1)),
         "max_share": _f(Num("Maximum share of any label.", minimum=0, maximum=1)),
+        "reference": _f(MapOf("Expected share of each label (e.g. the labelling "
+                              "population), to compare every segment with.",
+                              Num(minimum=0, maximum=1), min_items=2)),
+        "max_divergence": _f(Num("Maximum total-variation distance between a segment's label "
+                                 "shares and `reference` (0 = identical, 1 = disjoint).",
+                                 minimum=0, maximum=1)),
         "severity": SEVERITY,
     })),
 })

@@ -429,6 +429,35 @@ def _label_share(check: Check, rel: RelationFor, d: Dialect, key: tuple[str, ...
         tables={"r_t": _from_current(check, rel)(check.contract)})
 
 
+def _label_divergence(check: Check, rel: RelationFor, d: Dialect,
+                      key: tuple[str, ...]) -> exp.Select:
+    p = check.params
+    ref = None
+    for label, share in sorted(p["reference"].items()):
+        row = exp.select(exp.alias_(_literal(str(label)), "label"),
+                         exp.alias_(exp.cast(_literal(float(share)), "double"), "share"))
+        ref = row if ref is None else exp.union(ref, row, distinct=False)
+    segment = exp.cast(exp.column(p["by"], quoted=True), "text") if p.get("by") else (
+        exp.Literal.string("all"))
+    # Total variation: half the summed absolute share differences, over the union of the
+    # labels seen and the labels expected (a missing label counts with share 0).
+    return template(
+        "WITH obs AS (SELECT v_seg AS seg, CAST(t.p_label AS VARCHAR) AS label, COUNT(*) AS n "
+        "FROM r_t AS t WHERE t.p_label IS NOT NULL GROUP BY 1, 2), "
+        "shares AS (SELECT seg, label, CAST(n AS DOUBLE PRECISION) / SUM(n) OVER "
+        "(PARTITION BY seg) AS share FROM obs), "
+        "grid AS (SELECT s.seg, r.label, r.share FROM (SELECT DISTINCT seg FROM obs) AS s "
+        "CROSS JOIN r_ref AS r), "
+        "diffs AS (SELECT COALESCE(g.seg, o.seg) AS seg, ABS(COALESCE(o.share, 0) - "
+        "COALESCE(g.share, 0)) AS d FROM grid AS g FULL OUTER JOIN shares AS o "
+        "ON o.seg = g.seg AND o.label = g.label) "
+        "SELECT seg, SUM(d) / 2 AS divergence FROM diffs GROUP BY seg "
+        "HAVING SUM(d) / 2 > v_max",
+        ids={"p_label": p["label"]}, values={"v_seg": segment, "v_max": p["max_divergence"]},
+        tables={"r_t": _from_current(check, rel)(check.contract),
+                "r_ref": ref.subquery("r")})  # type: ignore[union-attr]
+
+
 Renderer = Callable[[Check, RelationFor, Dialect, tuple[str, ...]], exp.Expression]
 
 _RENDERERS: dict[Kind, Renderer] = {
@@ -462,4 +491,5 @@ _RENDERERS: dict[Kind, Renderer] = {
     Kind.COVERAGE_MAX: _coverage,
     Kind.COVERAGE_MISSING: _coverage_missing,
     Kind.LABEL_SHARE: _label_share,
+    Kind.LABEL_DIVERGENCE: _label_divergence,
 }
