@@ -59,6 +59,11 @@ def test_metrics_equal_the_data(report) -> None:  # type: ignore[no-untyped-def]
     counts = current.groupby("item_id").size().value_counts().sort_index()
     assert metrics.coverage_histogram == [(int(k), int(v)) for k, v in counts.items()]
     assert metrics.adjudication_backlog == 0
+    con = duckdb.connect(str(settings.duckdb_path), read_only=True)
+    adjudicated = set(con.execute("SELECT item_id FROM raw.adjudications").df()["item_id"])
+    con.close()
+    unresolved = (current["confidence"] < 0.5) & ~current["item_id"].isin(adjudicated)
+    assert metrics.unresolved_uncertainty_rate == pytest.approx(unresolved.mean())
     shares = {(mo, v): s for mo, v, s in metrics.version_share_by_month}
     month = df["annotated_at"].dt.strftime("%Y-%m")
     first = sorted(month.unique())[0]
@@ -95,6 +100,7 @@ def test_page_renders_in_chromium_with_the_same_numbers(report, tmp_path: Path) 
                                   abs=5e-4)
     assert "annotations.agreement.krippendorff_alpha" in dom.stdout
     assert f"{metrics.adjudication_backlog} disagreeing item(s)" in dom.stdout
+    assert f"{metrics.unresolved_uncertainty_rate:.4f} of current labels" in dom.stdout
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shot = ARTIFACTS / "report.png"
     subprocess.run([*common, f"--screenshot={shot}", "--window-size=1000,2400",

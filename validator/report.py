@@ -39,6 +39,7 @@ class Metrics:
     version_share_by_month: list[tuple[str, str, float]] = field(default_factory=list)
     coverage_histogram: list[tuple[int, int]] = field(default_factory=list)
     adjudication_backlog: int | None = None
+    unresolved_uncertainty_rate: float | None = None
     failing_checks: list[dict[str, Any]] = field(default_factory=list)
     validated_at: str | None = None
     tools: list[str] = field(default_factory=list)
@@ -100,6 +101,18 @@ def gather(settings: Settings, contract: Contract, contracts: dict[str, Contract
                                           for r in _rows(wh, query))
             m.agreement_min = agr["min"]
             m.agreement_metric = agr["metric"]
+        adj = contract.section("adjudication")
+        if unc and unc.get("batch") and adj:
+            # An uncertain label is resolved once its item has an adjudication decision.
+            check = next(c for c in plan.checks if c.kind.value == "adjudication_missing")
+            rec = contracts[adj["contract"]].sections["adjudication_record"]
+            (rate,), = _rows(wh, template(
+                "SELECT AVG(CASE WHEN t.p_c < v_below AND NOT EXISTS (SELECT 1 FROM r_a AS a "
+                "WHERE a.p_ritem = t.p_item) THEN 1.0 ELSE 0.0 END) FROM r_t AS t",
+                ids={"p_c": unc["confidence"], "p_item": adj["item"], "p_ritem": rec["item"]},
+                values={"v_below": unc["batch"]["low_confidence_below"]},
+                tables={"r_t": current_rows(check, rel), "r_a": rel(adj["contract"])}))
+            m.unresolved_uncertainty_rate = float(rate or 0.0)
         ins = contract.section("instructions")
         if ins:
             m.version_share_by_month = [(str(mo), str(v), float(s)) for mo, v, s in _rows(
@@ -224,6 +237,10 @@ def render_html(metrics: Metrics) -> str:
         sections.append(_bar_chart("Coverage: items by number of annotations",
                                    [(f"{k} annotations", float(n))
                                     for k, n in m.coverage_histogram], fmt="{:.0f}"))
+    if m.unresolved_uncertainty_rate is not None:
+        sections.append("<h3>Unresolved uncertainty</h3><p id='unresolved'>"
+                        f"{m.unresolved_uncertainty_rate:.4f} of current labels are "
+                        "low-confidence on items without an adjudication</p>")
     if m.adjudication_backlog is not None:
         sections.append(f"<h3>Adjudication backlog</h3><p id='backlog'>"
                         f"{m.adjudication_backlog} disagreeing item(s) without adjudication</p>")
