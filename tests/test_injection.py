@@ -51,15 +51,74 @@ PAYLOADS = [
 ]
 
 
+HOSTILE_EXPRESSIONS = [
+    "1=1; DROP TABLE victim",
+    "c00 = 'x'; DROP TABLE victim; --",
+    "c00 = 'x'' -- ; DROP TABLE victim",
+    "DROP TABLE victim",
+    "DELETE FROM victim",
+    "INSERT INTO victim VALUES (1)",
+    "UPDATE victim SET a = 1",
+    "COPY victim TO '/tmp/x.csv'",
+    "ATTACH '/tmp/x.duckdb' AS x",
+    "c00 IN (SELECT a FROM victim)",
+    "EXISTS (SELECT 1 FROM victim)",
+    "(SELECT count(*) FROM victim) = 0",
+    "read_csv('/etc/passwd') IS NOT NULL",
+    "read_parquet('/tmp/x.parquet') IS NULL",
+    "pg_read_file('/etc/passwd') IS NOT NULL",
+    "pg_sleep(10) IS NULL",
+    "pg_ls_dir('/') IS NULL",
+    "lo_import('/etc/passwd') > 0",
+    "current_setting('data_directory') IS NOT NULL",
+    "set_config('x', 'y', false) IS NULL",
+    "query('DROP TABLE victim') IS NULL",
+    "glob('/etc/*') IS NULL",
+    "victim.a = 1",
+    "c00",
+    "*",
+    "c00 = ?",
+    "c00 = $1",
+    "no_such_column = 1",
+    "'; DROP TABLE victim; --",
+    "c00 = 'x'' OR 1=1",
+    "BEGIN; DROP TABLE victim; COMMIT",
+    "c00 = 'a' UNION SELECT 1",
+]
+
+
+def test_hostile_expressions_are_rejected_at_lint(tmp_path: Path) -> None:
+    doc = _contract(CARRIED[:2])
+    doc["checks"] = [{"name": f"e{i:02d}", "expression": e}
+                     for i, e in enumerate(HOSTILE_EXPRESSIONS)]
+    (tmp_path / "c.yml").write_text(yaml.safe_dump(doc, allow_unicode=True))
+    problems = lint([tmp_path]).problems
+    flagged = {int(m.group(1)) for p in problems
+               if (m := re.match(r"checks\[(\d+)\]\.expression: ", p.message))}
+    assert flagged == set(range(len(HOSTILE_EXPRESSIONS))), [p.message for p in problems]
+    assert len(HOSTILE_EXPRESSIONS) >= 30
+
+
+def test_comments_in_expressions_never_reach_sql() -> None:
+    from validator.sql.predicates import parse_predicate
+
+    tree = parse_predicate("c00 = 'x' -- */ DROP TABLE victim /*", ["c00"])
+    for dialect in ("duckdb", "postgres", "spark", "snowflake", "bigquery", "trino"):
+        assert "DROP" not in tree.sql(dialect=dialect)
+
+
 def _contract(payloads: list[str]) -> dict[str, object]:
     columns: dict[str, object] = {"id": {"type": "bigint", "required": True, "unique": True,
                                          "description": "row id"}}
     for i, p in enumerate(payloads):
         columns[f"c{i:02d}"] = {"type": "varchar", "accepted_values": [p],
                                 "pattern": "^" + re.escape(p) + "$", "description": p}
+    # user SQL predicates carrying each payload as a (correctly escaped) string literal
+    checks = [{"name": f"e{i:02d}", "expression": f"c{i:02d} = '" + p.replace("'", "''") + "'"}
+              for i, p in enumerate(payloads)]
     return {"contract": "inj", "version": "1.0.0", "owner": payloads[0],
             "description": payloads[1], "source": {"dbt_source": "raw.inj"}, "key": ["id"],
-            "columns": columns}
+            "columns": columns, "checks": checks}
 
 
 # dbt renders YAML through Jinja, which turns \r\n into \n: lint refuses such values.
@@ -181,8 +240,9 @@ def test_payloads_are_compared_as_literals_and_never_execute(
     assert errors == {}
     for i, payload in enumerate(CARRIED):
         # the exact payload is accepted and matches; "not <payload>" is the one failing row
-        for rule in ("accepted_values", "pattern"):
-            outcome = result.outcomes[f"inj.c{i:02d}.{rule}"]
-            assert (outcome.status, outcome.failures) == ("fail", 1), (rule, payload)
+        for check_id in (f"inj.c{i:02d}.accepted_values", f"inj.c{i:02d}.pattern",
+                         f"inj.checks.e{i:02d}"):
+            outcome = result.outcomes[check_id]
+            assert (outcome.status, outcome.failures) == ("fail", 1), (check_id, payload)
     assert _victim_intact(engine_name, env)
     assert not Path("/tmp/labelpact-pwned.csv").exists()

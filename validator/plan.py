@@ -49,6 +49,7 @@ class Kind(StrEnum):
     COVERAGE_MISSING = "coverage_missing"
     LABEL_SHARE = "label_share"
     LABEL_DIVERGENCE = "label_divergence"
+    CUSTOM_EXPRESSION = "custom_expression"
 
 
 COLUMN_KINDS = frozenset({Kind.NOT_NULL, Kind.UNIQUE, Kind.ACCEPTED_VALUES, Kind.PATTERN,
@@ -102,6 +103,7 @@ def build_plan(contract: Contract, contracts: dict[str, Contract]) -> Plan:
     _revisions(b)
     _coverage(b)
     _label_distribution(b)
+    _custom(b)
     return Plan(contract, tuple(b.checks))
 
 
@@ -355,6 +357,14 @@ def _label_distribution(b: _Builder) -> None:
     b.add("label_distribution.share", Kind.LABEL_SHARE, f"{per}, each {s['label']}'s share is "
           f"{' and '.join(bounds)}", severity=s["severity"], label=s["label"], by=s.get("by"),
           min_share=s.get("min_share"), max_share=s.get("max_share"), **_current_filter(b))
+
+
+def _custom(b: _Builder) -> None:
+    for item in (b.c.section("checks") or {}).get("items", []):
+        b.add(f"checks.{item['name']}", Kind.CUSTOM_EXPRESSION,
+              item.get("description") or f"every row satisfies: {item['expression']}",
+              severity=item.get("severity", "error"), expression=item["expression"],
+              columns=list(b.c.columns))
 
 
 def build_plans(contracts: list[Contract]) -> list[Plan]:

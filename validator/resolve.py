@@ -144,10 +144,12 @@ def _resolve_one(raw: RawContract, strict: bool) -> tuple[Contract | None, list[
     for col in node.plain().get("key", []):
         columns[col] = replace(columns[col], required=True)
     problems.extend(_check_sections(node, sections, columns))
+    problems.extend(_check_expressions(node, columns))
     if problems:
         return None, problems
     values = node.plain()
     source_kind = next(k for k in ("dbt_source", "ref", "path") if k in values["source"])
+    sections["checks"] = {"items": values.get("checks") or []}
     contract = Contract(
         name=values["contract"], version=values["version"], owner=values["owner"],
         description=values.get("description") or "", path=raw.path, loc=node.loc,
@@ -244,6 +246,26 @@ def _with_defaults(node: Node, spec: S.Spec) -> Any:
                 out[key] = fld.default
         return out
     return node.plain()
+
+
+def _check_expressions(node: Node, columns: dict[str, Column]) -> list[Problem]:
+    """User SQL must be one read-only boolean expression over declared columns."""
+    from .sql.predicates import UnsafePredicate, parse_predicate
+
+    problems: list[Problem] = []
+    checks = node.get("checks")
+    seen: set[str] = set()
+    for i, item in enumerate(checks.value if checks is not None else []):
+        name, expression = item.value["name"].value, item.value["expression"]
+        if name in seen:
+            problems.append(Problem(item.value["name"].loc, f"checks[{i}]: name '{name}' is "
+                                    "used twice"))
+        seen.add(name)
+        try:
+            parse_predicate(expression.value, list(columns))
+        except UnsafePredicate as exc:
+            problems.append(Problem(expression.loc, f"checks[{i}].expression: {exc}"))
+    return problems
 
 
 def _check_sections(node: Node, s: dict[str, dict[str, Any]],

@@ -146,6 +146,16 @@ CONTRACT = Obj("A labelpact data contract for one relation of annotation data.",
     "materialized": _f(Enum("How dbt exposes the contracted relation.", ("view", "table")),
                        default="view"),
     "columns": _f(MapOf("The contracted columns, in order.", COLUMN, min_items=1), required=True),
+    "checks": _f(ListOf("Custom row checks: every row must satisfy a SQL boolean expression "
+                        "over this contract's columns (rows where it is NULL pass).", Obj("", {
+        "name": _f(Str("Check name (part of its id).", IDENT,
+                       "lowercase letters, digits and _ , starting with a letter"),
+                   required=True),
+        "expression": _f(Str("A read-only boolean SQL expression, e.g. `confidence >= 0.5 OR "
+                             "notes IS NOT NULL`."), required=True),
+        "description": _f(Str("What the rule means.")),
+        "severity": SEVERITY,
+    }), min_items=1)),
     "provenance": _f(Obj("Who gave a label, when, with which tool, in which batch.", {
         "annotator": _f(ColRef("Annotator id column.")),
         "timestamp": _f(ColRef("Label time column.", TEMPORAL_TYPES)),

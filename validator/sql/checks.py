@@ -458,6 +458,17 @@ def _label_divergence(check: Check, rel: RelationFor, d: Dialect,
                 "r_ref": ref.subquery("r")})  # type: ignore[union-attr]
 
 
+def _custom_expression(check: Check, rel: RelationFor, d: Dialect,
+                       key: tuple[str, ...]) -> exp.Select:
+    from .predicates import parse_predicate
+
+    predicate = parse_predicate(check.params["expression"], check.params["columns"])
+    used = sorted({c.name for c in predicate.find_all(exp.Column)})
+    cols = _shown(key, *used)
+    return (exp.select(*[_col(c) for c in cols]).from_(rel(check.contract))
+            .where(exp.Not(this=exp.Paren(this=predicate))))
+
+
 Renderer = Callable[[Check, RelationFor, Dialect, tuple[str, ...]], exp.Expression]
 
 _RENDERERS: dict[Kind, Renderer] = {
@@ -492,4 +503,5 @@ _RENDERERS: dict[Kind, Renderer] = {
     Kind.COVERAGE_MISSING: _coverage_missing,
     Kind.LABEL_SHARE: _label_share,
     Kind.LABEL_DIVERGENCE: _label_divergence,
+    Kind.CUSTOM_EXPRESSION: _custom_expression,
 }
