@@ -162,3 +162,18 @@ def test_unknown_contract_is_a_clear_usage_error(args: list[str], tmp_path: Path
     assert proc.returncode in (ExitCode.INVALID, ExitCode.VIOLATIONS)
     assert "Traceback" not in proc.stderr
     assert "nope" in proc.stdout + proc.stderr
+
+
+def test_dbt_parse_error_is_an_engine_error(warehouses, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    project = tmp_path / "project"
+    shutil.copytree(ROOT, project, ignore=shutil.ignore_patterns(
+        ".venv", "target", ".git", "bench", "tests", "*.duckdb", "logs"))
+    macros = project / "macros" / "labelpact_tests.sql"
+    macros.write_text(macros.read_text() + "\n{% test broken(model) %}\nselect {{ \n")
+    db = _copy(warehouses, tmp_path)
+    proc = subprocess.run([sys.executable, "-m", "validator", "validate", "--project-dir",
+                           str(project)], cwd=ROOT, env=_env(db, tmp_path / "l.jsonl"),
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == ExitCode.INVALID
+    assert "dbt could not parse" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "l.jsonl").exists()
