@@ -1,5 +1,6 @@
 """Benchmarks, side by side in one run: labelpact validate, dbt build of the compiled project,
-the single-scan floor query, the same simple checks as plain dbt generic tests.
+the single-scan floor query, the same simple checks as plain dbt generic tests, and the
+compiled Great Expectations suites over SQL.
 
     ./run bench --rows 10000000          # data generated once, cached in bench/.data/
 
@@ -148,6 +149,10 @@ def labelpact_validate(db: Path, out: Path) -> dict[str, float]:
     return result
 
 
+def gx_sql(db: Path) -> dict[str, float]:
+    return measure([PY, "-m", "validator", "gx", "run", "--duckdb", str(db), "--schema", "raw"])
+
+
 def compiled_dbt(db: Path) -> dict[str, float]:
     return measure([str(Path(PY).parent / "dbt"), "build", "--quiet"],
                    env={"LABELPACT_DUCKDB": str(db)})
@@ -169,6 +174,8 @@ def main(argv: list[str] | None = None) -> int:
     results["plain dbt generic tests (simple checks)"] = plain_dbt(db)
     print("dbt build of the compiled project ...", flush=True)
     results["dbt build, labelpact project (all checks)"] = compiled_dbt(db)
+    print("GX over SQL (compiled suites, DuckDB) ...", flush=True)
+    results["GX 1.x over SQL (compiled suites)"] = gx_sql(db)
     print("labelpact validate ...", flush=True)
     results["labelpact validate (all checks)"] = labelpact_validate(db, out)
     base = float(results["floor (one hand-written DuckDB scan)"]["wall_s"])  # type: ignore[arg-type]
