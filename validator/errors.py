@@ -5,7 +5,6 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 from enum import IntEnum
-from pathlib import Path
 
 
 class ExitCode(IntEnum):
@@ -114,12 +113,3 @@ class EngineError(LabelpactError):
 
 class UsageError(LabelpactError):
     """A command was called with options that cannot work together or a missing path."""
-
-
-def display_path(path: Path | str) -> str:
-    """A path relative to the working directory when possible, as users typed it."""
-    p = Path(path)
-    try:
-        return str(p.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(p)

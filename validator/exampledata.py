@@ -536,9 +536,12 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-PG_TYPES = {"BIGINT": "bigint", "INTEGER": "integer", "VARCHAR": "character varying",
-            "DOUBLE": "double precision", "TIMESTAMP": "timestamp", "BOOLEAN": "boolean",
-            "DATE": "date"}
+def _pg_type(duckdb_type: str) -> str:
+    """PostgreSQL's name for a DuckDB column type, from the dialect layer's type map."""
+    from .sql.dialects import get_dialect
+
+    logical = duckdb_type.lower()
+    return get_dialect("postgres").type_names.get(logical, logical)
 
 
 def load_into_postgres(duckdb_path: Path, params: dict[str, str], schema: str = "raw",
@@ -569,7 +572,7 @@ def load_into_postgres(duckdb_path: Path, params: dict[str, str], schema: str = 
                 "SELECT column_name, data_type FROM information_schema.columns WHERE "
                 "table_schema = ? AND table_name = ? ORDER BY ordinal_position",
                 [source_schema, table]).fetchall()
-            ddl = ", ".join(f'"{c}" {PG_TYPES.get(t, "text")}' for c, t in columns)
+            ddl = ", ".join(f'"{c}" {_pg_type(t)}' for c, t in columns)
             cur.execute(f'CREATE TABLE "{schema}"."{table}" ({ddl})')
             buffer = io.StringIO()
             rows = src.execute(f'SELECT * FROM "{source_schema}"."{table}"').fetchall()

@@ -17,8 +17,7 @@ from .ledger import Ledger
 from .model import Contract
 from .plan import build_plan
 from .settings import Settings
-from .sql.agreement import agreement_query
-from .sql.checks import current_rows
+from .sql.checks import agreement_values, current_rows
 from .sql.templates import template
 from .warehouse import Warehouse
 
@@ -55,8 +54,10 @@ def gather(settings: Settings, contract: Contract, contracts: dict[str, Contract
     m = Metrics(contract.name)
     plan = build_plan(contract, contracts)
 
+    dialect = Warehouse(settings).dialect.sqlglot
+
     def rel(name: str) -> exp.Table:
-        return exp.to_table(relations[name], dialect=Warehouse(settings).dialect.sqlglot)
+        return exp.to_table(relations[name], dialect=dialect)
 
     t = rel(contract.name)
     with Warehouse(settings) as wh:
@@ -67,11 +68,12 @@ def gather(settings: Settings, contract: Contract, contracts: dict[str, Contract
                 exp.column(prov["tool"], quoted=True)).distinct().from_(t.copy()).where(
                 exp.Not(this=exp.Is(this=exp.column(prov["tool"], quoted=True),
                                     expression=exp.Null())))))
-        for role in ("annotator", "timestamp", "tool", "batch"):
-            col = prov.get(role)
-            if col:
-                (count,), = _rows(wh, exp.select(exp.Count(this=exp.column(col, quoted=True)))
-                                  .from_(t.copy()))
+        roles = [(role, prov[role]) for role in ("annotator", "timestamp", "tool", "batch")
+                 if prov.get(role)]
+        if roles:  # one scan for every provenance column
+            (counts,) = _rows(wh, exp.select(*[exp.Count(this=exp.column(col, quoted=True))
+                                               for _, col in roles]).from_(t.copy()))
+            for (role, col), count in zip(roles, counts, strict=True):
                 m.completeness[f"{role} ({col})"] = count / m.rows if m.rows else 1.0
         unc = contract.section("uncertainty")
         if unc:
@@ -91,12 +93,7 @@ def gather(settings: Settings, contract: Contract, contracts: dict[str, Contract
         agr = contract.section("agreement")
         if agr:
             check = next(c for c in plan.checks if c.kind.value == "agreement")
-            source = current_rows(check, rel)
-            query = agreement_query(source, item=agr["item"], rater=agr["rater"],
-                                    label=agr["label"], by=agr.get("by"),
-                                    metric=agr["metric"], level=agr["level"],
-                                    weights=None if agr["weights"] == "none" else agr["weights"],
-                                    categories=agr.get("categories"))
+            query = agreement_values(check, rel)
             m.agreement_by_batch = sorted((str(r[0]), None if r[3] is None else float(r[3]))
                                           for r in _rows(wh, query))
             m.agreement_min = agr["min"]

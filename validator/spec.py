@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import Location, Problem, did_you_mean
+from .errors import Problem, did_you_mean
 from .yamlload import Node
 
 TYPES = ("bigint", "integer", "varchar", "double", "boolean", "date", "timestamp")
@@ -481,7 +481,3 @@ def _field_json(fld: Field) -> dict[str, Any]:
     if fld.default is not None:
         out["default"] = fld.default
     return out
-
-
-def location_of(node: Node) -> Location:
-    return node.loc

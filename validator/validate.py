@@ -18,7 +18,7 @@ from sqlglot import exp
 
 from .dbt_run import CheckOutcome, DbtProject
 from .errors import EngineError, ExitCode, LabelpactError
-from .ledger import Entry, Ledger, mirror_to_warehouse
+from .ledger import Ledger, mirror_to_warehouse
 from .model import Contract
 from .plan import Check, Kind, Plan, build_plans
 from .project import check_artifacts, compile_plans
@@ -282,7 +282,3 @@ def _jsonable(value: Any) -> Any:
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     return str(value)
-
-
-def latest_entry(settings: Settings, contract: str) -> Entry | None:
-    return Ledger(settings.ledger_path).latest(contract)

@@ -208,23 +208,3 @@ def _convert(node: yaml.Node, shown: str, problems: list[Problem], budget: _Budg
 
 def _p(shown: str, line: int, col: int, message: str) -> Problem:
     return Problem(Location(shown, line, col), message)
-
-
-def load_all(paths: list[Path]) -> tuple[dict[str, Node], list[Problem]]:
-    """Load many files; keys are display paths."""
-    nodes: dict[str, Node] = {}
-    problems: list[Problem] = []
-    for path in paths:
-        node, found = load_file(path)
-        problems.extend(found)
-        if node is not None:
-            nodes[str(path)] = node
-    return nodes, problems
-
-
-def safe_load_text(text: str, shown: str = "<string>") -> Any:
-    """Plain data from YAML text, with the same limits (used by tests and small config files)."""
-    node, problems = load_bytes(text.encode("utf-8"), shown)
-    if problems or node is None:
-        raise ValueError("; ".join(p.message for p in problems) or "empty document")
-    return node.plain()

@@ -8,6 +8,7 @@ named `select` or `label; drop table x` is just a quoted identifier.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +20,25 @@ from .templates import literal as _literal
 from .templates import template
 
 RelationFor = Callable[[str], exp.Table]
+
+# Targets that render SQL before the relations are known (dbt's `ref()`, GX's `{batch}`) put
+# placeholder tables in and fill them in the rendered text; quoted or not, per dialect.
+_PLACEHOLDER = re.compile(r"[\"`]?__lp_(batch|ref_([a-z][a-z0-9_]*))__[\"`]?")
+BATCH_PLACEHOLDER = "__lp_batch__"
+
+
+def placeholder(contract: str) -> exp.Table:
+    """A stand-in table for a contract's relation (see `fill_placeholders`)."""
+    return exp.to_table(f"__lp_ref_{contract}__")
+
+
+def fill_placeholders(sql: str, relation: Callable[[str], str], batch: str = "") -> str:
+    """Replace placeholder tables in rendered SQL: contracts via `relation`, the batch by
+    `batch`. Contract names are identifiers, and user strings cannot contain `__lp_` (lint)."""
+    def fill(m: re.Match[str]) -> str:
+        return batch if m.group(1) == "batch" else relation(m.group(2))
+
+    return _PLACEHOLDER.sub(fill, sql)
 
 
 def failing_rows(check: Check, rel: RelationFor, dialect: Dialect,
@@ -283,18 +303,22 @@ def _from_current(check: Check, rel: RelationFor) -> RelationFor:
     return lookup
 
 
-def _agreement(check: Check, rel: RelationFor, d: Dialect, key: tuple[str, ...]) -> exp.Select:
+def agreement_values(check: Check, rel: RelationFor) -> exp.Select:
+    """Per group: `group_key`, `n_items`, `n_ratings`, `value` of an agreement check, over
+    current rows (the check fails the groups below its minimum; reports show them all)."""
     from .agreement import agreement_query  # the heaviest renderer; loaded when needed
 
     p = check.params
-    source = current_rows(check, rel)
-    query = agreement_query(
-        source, item=p["item"], rater=p["rater"], label=p["label"], by=p.get("by"),
-        metric=p["metric"], level=p.get("level", "nominal"), weights=p.get("weights"),
-        categories=p.get("categories"))
+    return agreement_query(
+        current_rows(check, rel), item=p["item"], rater=p["rater"], label=p["label"],
+        by=p.get("by"), metric=p["metric"], level=p.get("level", "nominal"),
+        weights=p.get("weights"), categories=p.get("categories"))
+
+
+def _agreement(check: Check, rel: RelationFor, d: Dialect, key: tuple[str, ...]) -> exp.Select:
     return template("SELECT * FROM r_q AS a WHERE a.value < v_min",
-                    values={"v_min": p["min"]},
-                    tables={"r_q": query.subquery("q")})  # type: ignore[dict-item]
+                    values={"v_min": check.params["min"]},
+                    tables={"r_q": agreement_values(check, rel).subquery("q")})
 
 
 def _disagreements(check: Check, rel: RelationFor) -> exp.Select:

@@ -19,8 +19,6 @@ class Dialect:
     dbt_types: ClassVar[tuple[str, ...]] = ()  # dbt `target.type` values served by this dialect
     # REGEXP_LIKE is a full match on Snowflake but a search everywhere else.
     regex_is_full_match: ClassVar[bool] = False
-    recursive_cte: ClassVar[bool] = True
-    run_here: ClassVar[bool] = False  # tested against a real engine in this repo's CI
     # Contract types whose warehouse name differs from the logical name (used in dbt contracts,
     # where dbt casts null to the declared type on the warehouse and compares).
     type_names: ClassVar[dict[str, str]] = {}
@@ -69,7 +67,6 @@ class Dialect:
 class DuckDB(Dialect):
     name = sqlglot = "duckdb"
     dbt_types = ("duckdb",)
-    run_here = True
 
     def hex_to_bigint(self, hex_text: exp.Expression) -> exp.Expression:
         return exp.cast(exp.DPipe(this=exp.Literal.string("0x"), expression=hex_text), "bigint")
@@ -78,7 +75,6 @@ class DuckDB(Dialect):
 class Postgres(Dialect):
     name = sqlglot = "postgres"
     dbt_types = ("postgres", "redshift")
-    run_here = True
     type_names = {"double": "double precision", "varchar": "character varying"}
 
     def hex_to_bigint(self, hex_text: exp.Expression) -> exp.Expression:
@@ -110,7 +106,6 @@ class BigQuery(Dialect):
 class Trino(Dialect):
     name = sqlglot = "trino"
     dbt_types = ("trino",)
-    recursive_cte = True
 
 
 DIALECTS: dict[str, type[Dialect]] = {

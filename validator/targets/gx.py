@@ -20,7 +20,6 @@ GX version; tests/test_gx.py proves that by a round trip through GX.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -28,7 +27,7 @@ from sqlglot import exp
 
 from ..errors import LabelpactError
 from ..plan import Check, Kind, Plan
-from ..sql.checks import failing_rows
+from ..sql.checks import BATCH_PLACEHOLDER, failing_rows, fill_placeholders, placeholder
 from ..sql.dialects import get_dialect
 
 SUITE_DIR = "expectations"
@@ -40,7 +39,6 @@ SEVERITY = {"error": "critical", "warn": "warning"}
 TYPE_NAMES = {"bigint": "BIGINT", "integer": "INTEGER", "varchar": "VARCHAR",
               "double": "DOUBLE", "boolean": "BOOLEAN", "date": "DATE",
               "timestamp": "TIMESTAMP"}
-_MARK = re.compile(r"[\"`]?__lp_(batch|ref_([a-z][a-z0-9_]*))__[\"`]?")
 
 RelationFor = Callable[[str], str]
 """Contract name -> the text that replaces its placeholder in a query."""
@@ -121,27 +119,25 @@ def unexpected_rows_query(check: Check, key: tuple[str, ...], dialect: str,
     literal value) are doubled, because GX fills `{batch}` with `str.format`.
     """
     def rel(name: str) -> exp.Table:
-        return exp.to_table(BATCH_CTE if name == check.contract else f"__lp_ref_{name}__")
+        return exp.to_table(BATCH_CTE) if name == check.contract else placeholder(name)
 
     engine = get_dialect(dialect)
     try:
         query = failing_rows(check, rel, engine, key)
     except ValueError as exc:
         raise UnexpressibleCheck(f"check {check.id}: {exc}") from exc
-    batch: exp.Expression = exp.to_table("__lp_batch__")
+    batch: exp.Expression = exp.to_table(BATCH_PLACEHOLDER)
     if query.find(exp.Join) is not None:
         batch = exp.alias_(batch, "b", table=True)
     _prepend_cte(query, BATCH_CTE, exp.select("*").from_(batch))
     text = query.sql(dialect=engine.sqlglot).replace("{", "{{").replace("}", "}}")
 
-    def fill(m: re.Match[str]) -> str:
-        if m.group(1) == "batch":
-            return BATCH
+    def relation(name: str) -> str:
         if referenced is not None:
-            referenced.add(m.group(2))
-        return relation_for(m.group(2))
+            referenced.add(name)
+        return relation_for(name)
 
-    return _MARK.sub(fill, text)
+    return fill_placeholders(text, relation, batch=BATCH)
 
 
 def _prepend_cte(query: exp.Expression, name: str, body: exp.Select) -> None:
