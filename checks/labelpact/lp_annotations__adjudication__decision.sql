@@ -7,16 +7,14 @@ SELECT
   a."decision"
 FROM {{ ref('adjudications') }} AS a
 WHERE
-  a."decision" IS NOT NULL
-  AND NOT a."decision" IN ('cat', 'dog', 'bird', 'fish', 'other')
+  a."decision" IS NOT NULL AND NOT a."decision" IN ('cat', 'dog', 'bird', 'fish', 'other')
 {%- elif target.type in ('spark', 'databricks',) %}
 SELECT
   a.`item_id`,
   a.`decision`
 FROM {{ ref('adjudications') }} AS a
 WHERE
-  a.`decision` IS NOT NULL
-  AND NOT a.`decision` IN ('cat', 'dog', 'bird', 'fish', 'other')
+  a.`decision` IS NOT NULL AND NOT a.`decision` IN ('cat', 'dog', 'bird', 'fish', 'other')
 {%- else %}
 {{ exceptions.raise_compiler_error('labelpact: this check was compiled for duckdb, postgres, spark; run: labelpact compile --dialects ' ~ target.type) }}
 {%- endif %}

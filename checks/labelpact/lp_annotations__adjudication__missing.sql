@@ -28,8 +28,7 @@ FROM (
     t."item_id"
 ) AS g
 WHERE
-  g.n_labels > 1
-  AND NOT EXISTS(
+  g.n_labels > 1 AND NOT EXISTS(
     SELECT
       1
     FROM {{ ref('adjudications') }} AS a
@@ -63,8 +62,7 @@ FROM (
     t.`item_id`
 ) AS g
 WHERE
-  g.n_labels > 1
-  AND NOT EXISTS(
+  g.n_labels > 1 AND NOT EXISTS(
     SELECT
       1
     FROM {{ ref('adjudications') }} AS a

@@ -10,10 +10,8 @@ FROM {{ ref('annotations') }} AS t
 JOIN {{ ref('instruction_versions') }} AS r
   ON r."version" = t."instruction_version"
 WHERE
-  t."annotated_at" IS NOT NULL
-  AND (
-    t."annotated_at" < r."effective_from"
-    OR (
+  t."annotated_at" IS NOT NULL AND (
+    t."annotated_at" < r."effective_from" OR (
       r."retired_at" IS NOT NULL AND t."annotated_at" >= r."retired_at"
     )
   )
@@ -26,10 +24,8 @@ FROM {{ ref('annotations') }} AS t
 JOIN {{ ref('instruction_versions') }} AS r
   ON r.`version` = t.`instruction_version`
 WHERE
-  t.`annotated_at` IS NOT NULL
-  AND (
-    t.`annotated_at` < r.`effective_from`
-    OR (
+  t.`annotated_at` IS NOT NULL AND (
+    t.`annotated_at` < r.`effective_from` OR (
       r.`retired_at` IS NOT NULL AND t.`annotated_at` >= r.`retired_at`
     )
   )

@@ -9,9 +9,7 @@ FROM {{ ref('annotations') }} AS t
 JOIN {{ ref('instruction_versions') }} AS r
   ON r."version" = t."instruction_version"
 WHERE
-  r."approved_by" IS NULL
-  OR r."approved_at" IS NULL
-  OR r."approved_at" > t."annotated_at"
+  r."approved_by" IS NULL OR r."approved_at" IS NULL OR r."approved_at" > t."annotated_at"
 {%- elif target.type in ('spark', 'databricks',) %}
 SELECT
   t.`annotation_id`,
@@ -20,9 +18,7 @@ FROM {{ ref('annotations') }} AS t
 JOIN {{ ref('instruction_versions') }} AS r
   ON r.`version` = t.`instruction_version`
 WHERE
-  r.`approved_by` IS NULL
-  OR r.`approved_at` IS NULL
-  OR r.`approved_at` > t.`annotated_at`
+  r.`approved_by` IS NULL OR r.`approved_at` IS NULL OR r.`approved_at` > t.`annotated_at`
 {%- else %}
 {{ exceptions.raise_compiler_error('labelpact: this check was compiled for duckdb, postgres, spark; run: labelpact compile --dialects ' ~ target.type) }}
 {%- endif %}

@@ -19,9 +19,7 @@ FROM (
     )
 ) AS t
 WHERE
-  t."instruction_version" IS NOT NULL
-  AND t."split" IN ('test', 'validation')
-  AND EXISTS(
+  t."instruction_version" IS NOT NULL AND t."split" IN ('test', 'validation') AND EXISTS(
     SELECT
       1
     FROM {{ ref('instruction_versions') }} AS r
@@ -46,9 +44,7 @@ FROM (
     )
 ) AS t
 WHERE
-  t.`instruction_version` IS NOT NULL
-  AND t.`split` IN ('test', 'validation')
-  AND EXISTS(
+  t.`instruction_version` IS NOT NULL AND t.`split` IN ('test', 'validation') AND EXISTS(
     SELECT
       1
     FROM {{ ref('instruction_versions') }} AS r

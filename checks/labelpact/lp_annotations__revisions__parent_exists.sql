@@ -7,8 +7,7 @@ SELECT
   t."parent_annotation_id"
 FROM {{ ref('annotations') }} AS t
 WHERE
-  t."parent_annotation_id" IS NOT NULL
-  AND NOT EXISTS(
+  t."parent_annotation_id" IS NOT NULL AND NOT EXISTS(
     SELECT
       1
     FROM {{ ref('annotations') }} AS o
@@ -21,8 +20,7 @@ SELECT
   t.`parent_annotation_id`
 FROM {{ ref('annotations') }} AS t
 WHERE
-  t.`parent_annotation_id` IS NOT NULL
-  AND NOT EXISTS(
+  t.`parent_annotation_id` IS NOT NULL AND NOT EXISTS(
     SELECT
       1
     FROM {{ ref('annotations') }} AS o

@@ -10,8 +10,7 @@ FROM {{ ref('annotations') }} AS c
 JOIN {{ ref('annotations') }} AS par
   ON par."annotation_id" = c."parent_annotation_id"
 WHERE
-  c."annotated_at" <= par."annotated_at"
-  AND c."annotation_id" <> c."parent_annotation_id"
+  c."annotated_at" <= par."annotated_at" AND c."annotation_id" <> c."parent_annotation_id"
 {%- elif target.type in ('spark', 'databricks',) %}
 SELECT
   c.`annotation_id`,
@@ -21,8 +20,7 @@ FROM {{ ref('annotations') }} AS c
 JOIN {{ ref('annotations') }} AS par
   ON par.`annotation_id` = c.`parent_annotation_id`
 WHERE
-  c.`annotated_at` <= par.`annotated_at`
-  AND c.`annotation_id` <> c.`parent_annotation_id`
+  c.`annotated_at` <= par.`annotated_at` AND c.`annotation_id` <> c.`parent_annotation_id`
 {%- else %}
 {{ exceptions.raise_compiler_error('labelpact: this check was compiled for duckdb, postgres, spark; run: labelpact compile --dialects ' ~ target.type) }}
 {%- endif %}

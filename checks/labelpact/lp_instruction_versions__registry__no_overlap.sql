@@ -11,8 +11,7 @@ JOIN {{ ref('instruction_versions') }} AS b
 WHERE
   (
     b."retired_at" IS NULL OR a."effective_from" < b."retired_at"
-  )
-  AND (
+  ) AND (
     a."retired_at" IS NULL OR b."effective_from" < a."retired_at"
   )
 {%- elif target.type in ('spark', 'databricks',) %}
@@ -25,8 +24,7 @@ JOIN {{ ref('instruction_versions') }} AS b
 WHERE
   (
     b.`retired_at` IS NULL OR a.`effective_from` < b.`retired_at`
-  )
-  AND (
+  ) AND (
     a.`retired_at` IS NULL OR b.`effective_from` < a.`retired_at`
   )
 {%- else %}

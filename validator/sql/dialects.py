@@ -60,8 +60,13 @@ class Dialect:
             exp.alias_(exp.cast(exp.func("BIT_XOR", h.copy()), "text"), "hash_xor"),
         ).from_(relation)
 
-    def render(self, expression: exp.Expression) -> str:
-        return expression.sql(dialect=self.sqlglot, pretty=True)
+    def render(self, expression: exp.Expression, copy: bool = True) -> str:
+        """Pretty SQL; `copy=False` lets the generator rewrite a throwaway tree in place.
+
+        Lines are never wrapped by width, so the layout does not depend on how long the names
+        are (`sql/shapes.py` renders a check once and substitutes names into the text)."""
+        return expression.sql(dialect=self.sqlglot, pretty=True, copy=copy,
+                              max_text_width=1_000_000)
 
 
 class DuckDB(Dialect):

@@ -7,6 +7,7 @@ subqueries) and `v_<name>` columns become literals (or given expressions).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 import sqlglot
@@ -18,7 +19,7 @@ def template(sql: str, ids: Mapping[str, str] | None = None,
              tables: Mapping[str, exp.Expression] | None = None) -> exp.Select:
     """Parse a template and substitute identifiers, literals and relations as sqlglot nodes."""
     ids, values, tables = ids or {}, values or {}, tables or {}
-    tree = sqlglot.parse_one(sql, read="postgres")
+    tree = _parsed(sql)
 
     def sub(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Table) and node.name in tables:
@@ -38,9 +39,15 @@ def template(sql: str, ids: Mapping[str, str] | None = None,
             return exp.to_identifier(ids[node.name], quoted=True)
         return node
 
-    result = tree.transform(sub)
+    result = tree.transform(sub)  # copies: the cached tree is never changed
     assert isinstance(result, exp.Select | exp.Union) or result is not None
     return result  # type: ignore[return-value]
+
+
+@lru_cache(maxsize=512)
+def _parsed(sql: str) -> exp.Expression:
+    """Templates are a few dozen constant strings: parse each once per process."""
+    return sqlglot.parse_one(sql, read="postgres")
 
 
 def literal(value: Any) -> exp.Expression:

@@ -20,6 +20,7 @@ from ..model import Contract
 from ..plan import Check, Kind, Plan
 from ..sql.checks import failing_rows, fill_placeholders, placeholder
 from ..sql.dialects import Dialect, dbt_type_expression, get_dialect
+from ..sql.shapes import SHAPES
 
 MODEL_DIR = "models/labelpact"
 TEST_DIR = "checks/labelpact"
@@ -186,7 +187,10 @@ def _singular_sql(check: Check, c: Contract, engines: list[Dialect]) -> str:
     # Engines whose rendering is identical share one branch.
     variants: dict[str, list[str]] = {}
     for engine in engines:
-        sql = engine.render(failing_rows(check, placeholder, engine, key))
+        def build(check: Check, key: tuple[str, ...], engine: Dialect = engine) -> str:
+            return engine.render(failing_rows(check, placeholder, engine, key), copy=False)
+
+        sql = SHAPES.render(check, key, engine, "dbt", build)
         sql = fill_placeholders(sql, lambda name: "{{ ref('" + name + "') }}")
         variants.setdefault(sql, []).extend(engine.dbt_types)
     for i, (sql, types) in enumerate(variants.items()):

@@ -29,6 +29,7 @@ from ..errors import LabelpactError
 from ..plan import Check, Kind, Plan
 from ..sql.checks import BATCH_PLACEHOLDER, failing_rows, fill_placeholders, placeholder
 from ..sql.dialects import get_dialect
+from ..sql.shapes import SHAPES
 
 SUITE_DIR = "expectations"
 SQL_DIALECT = "duckdb"  # the dialect committed queries are written in; gx_run re-renders
@@ -118,19 +119,24 @@ def unexpected_rows_query(check: Check, key: tuple[str, ...], dialect: str,
     `lp_batch` under whatever aliases it likes. Braces in the SQL text (a regex quantifier, a
     literal value) are doubled, because GX fills `{batch}` with `str.format`.
     """
-    def rel(name: str) -> exp.Table:
-        return exp.to_table(BATCH_CTE) if name == check.contract else placeholder(name)
-
     engine = get_dialect(dialect)
-    try:
+
+    def build(check: Check, key: tuple[str, ...]) -> str:
+        def rel(name: str) -> exp.Table:
+            return exp.to_table(BATCH_CTE) if name == check.contract else placeholder(name)
+
         query = failing_rows(check, rel, engine, key)
+        batch: exp.Expression = exp.to_table(BATCH_PLACEHOLDER)
+        if query.find(exp.Join) is not None:
+            batch = exp.alias_(batch, "b", table=True)
+        _prepend_cte(query, BATCH_CTE, exp.select("*").from_(batch))
+        return query.sql(dialect=engine.sqlglot, copy=False)
+
+    try:
+        text = SHAPES.render(check, key, engine, "gx", build)
     except ValueError as exc:
         raise UnexpressibleCheck(f"check {check.id}: {exc}") from exc
-    batch: exp.Expression = exp.to_table(BATCH_PLACEHOLDER)
-    if query.find(exp.Join) is not None:
-        batch = exp.alias_(batch, "b", table=True)
-    _prepend_cte(query, BATCH_CTE, exp.select("*").from_(batch))
-    text = query.sql(dialect=engine.sqlglot).replace("{", "{{").replace("}", "}}")
+    text = text.replace("{", "{{").replace("}", "}}")
 
     def relation(name: str) -> str:
         if referenced is not None:

@@ -3,5 +3,4 @@ SELECT
   "decision"
 FROM analytics.adjudications
 WHERE
-  "decision" IS NOT NULL
-  AND NOT "decision" IN ('cat', 'dog', 'bird', 'fish', 'other')
+  "decision" IS NOT NULL AND NOT "decision" IN ('cat', 'dog', 'bird', 'fish', 'other')

@@ -6,10 +6,8 @@ FROM analytics.annotations AS t
 JOIN analytics.instruction_versions AS r
   ON r."version" = t."instruction_version"
 WHERE
-  t."annotated_at" IS NOT NULL
-  AND (
-    t."annotated_at" < r."effective_from"
-    OR (
+  t."annotated_at" IS NOT NULL AND (
+    t."annotated_at" < r."effective_from" OR (
       r."retired_at" IS NOT NULL AND t."annotated_at" >= r."retired_at"
     )
   )

@@ -24,8 +24,7 @@ FROM (
     t."item_id"
 ) AS g
 WHERE
-  g.n_labels > 1
-  AND NOT EXISTS(
+  g.n_labels > 1 AND NOT EXISTS(
     SELECT
       1
     FROM analytics.adjudications AS a

@@ -21,10 +21,7 @@ FROM (
         )
     ) AS cur
     WHERE
-      NOT "item_id" IS NULL
-      AND NOT "annotator_id" IS NULL
-      AND NOT "label" IS NULL
-      AND NOT CAST("label" AS VARCHAR) IS NULL
+      NOT "item_id" IS NULL AND NOT "annotator_id" IS NULL AND NOT "label" IS NULL AND NOT CAST("label" AS VARCHAR) IS NULL
   ), ic AS (
     SELECT
       g,
@@ -106,14 +103,11 @@ FROM (
     CASE WHEN t.g = '' THEN NULL ELSE SUBSTRING(t.g, 2) END AS group_key,
     COALESCE(o.n_items, 0) AS n_items,
     CAST(COALESCE(o.n, 0) AS BIGINT) AS n_ratings,
-    CAST(CASE
-      WHEN e.n_values >= 2
-      THEN 1 - (
-        o.n - 1
-      ) * o.d_o / (
-        o.n * o.n - e.sum_sq
-      )
-    END AS DOUBLE) AS value
+    CAST(CASE WHEN e.n_values >= 2 THEN 1 - (
+      o.n - 1
+    ) * o.d_o / (
+      o.n * o.n - e.sum_sq
+    ) END AS DOUBLE) AS value
   FROM groups AS t
   LEFT JOIN observed AS o
     ON o.g = t.g

@@ -3,8 +3,7 @@ SELECT
   t."parent_annotation_id"
 FROM analytics.annotations AS t
 WHERE
-  t."parent_annotation_id" IS NOT NULL
-  AND NOT EXISTS(
+  t."parent_annotation_id" IS NOT NULL AND NOT EXISTS(
     SELECT
       1
     FROM analytics.annotations AS o

@@ -7,7 +7,6 @@ JOIN analytics.instruction_versions AS b
 WHERE
   (
     b."retired_at" IS NULL OR a."effective_from" < b."retired_at"
-  )
-  AND (
+  ) AND (
     a."retired_at" IS NULL OR b."effective_from" < a."retired_at"
   )

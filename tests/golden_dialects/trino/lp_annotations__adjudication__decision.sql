@@ -3,5 +3,4 @@ SELECT
   a."decision"
 FROM analytics.adjudications AS a
 WHERE
-  a."decision" IS NOT NULL
-  AND NOT a."decision" IN ('cat', 'dog', 'bird', 'fish', 'other')
+  a."decision" IS NOT NULL AND NOT a."decision" IN ('cat', 'dog', 'bird', 'fish', 'other')

@@ -15,9 +15,7 @@ FROM (
     )
 ) AS t
 WHERE
-  t."instruction_version" IS NOT NULL
-  AND t."split" IN ('test', 'validation')
-  AND EXISTS(
+  t."instruction_version" IS NOT NULL AND t."split" IN ('test', 'validation') AND EXISTS(
     SELECT
       1
     FROM analytics.instruction_versions AS r
