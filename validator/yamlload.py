@@ -95,11 +95,14 @@ def load_bytes(raw: bytes, shown: str) -> tuple[Node | None, list[Problem]]:
     if limit:
         return None, [limit]
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        return None, [_yaml_problem(exc, shown)]
-    except yaml.YAMLError as exc:
-        return None, [_p(shown, 1, 1, f"invalid YAML: {exc}")]
+        root = yaml.compose(text, Loader=FAST_LOADER)
+    except yaml.YAMLError:
+        try:  # the pure-Python parser words errors better; it reports them
+            root = yaml.compose(text, Loader=yaml.SafeLoader)
+        except yaml.MarkedYAMLError as exc:
+            return None, [_yaml_problem(exc, shown)]
+        except yaml.YAMLError as exc:
+            return None, [_p(shown, 1, 1, f"invalid YAML: {exc}")]
     if root is None:
         return None, [_p(shown, 1, 1, "file is empty")]
     problems: list[Problem] = []
@@ -108,6 +111,10 @@ def load_bytes(raw: bytes, shown: str) -> tuple[Node | None, list[Problem]]:
     except _TooBig as exc:
         return None, [exc.problem]
     return node, problems
+
+
+# libyaml's parser when PyYAML was built with it (the wheels are): ~10x faster on large sets.
+FAST_LOADER: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class _Budget:
@@ -129,10 +136,10 @@ class _TooBig(Exception):
         self.problem = problem
 
 
-def _check_limits(text: str, shown: str) -> Problem | None:
+def _check_limits(text: str, shown: str, loader: type = FAST_LOADER) -> Problem | None:
     depth = events = aliases = 0
     try:
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        for event in yaml.parse(text, Loader=loader):
             events += 1
             mark = event.start_mark
             if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
@@ -153,9 +160,11 @@ def _check_limits(text: str, shown: str) -> Problem | None:
             if isinstance(event, yaml.DocumentStartEvent) and events > 2:
                 return _p(shown, mark.line + 1, mark.column + 1,
                           "file holds more than one YAML document; put one contract per file")
-    except yaml.MarkedYAMLError as exc:
-        return _yaml_problem(exc, shown)
     except yaml.YAMLError as exc:
+        if loader is not yaml.SafeLoader:  # the pure-Python parser words errors better
+            return _check_limits(text, shown, yaml.SafeLoader)
+        if isinstance(exc, yaml.MarkedYAMLError):
+            return _yaml_problem(exc, shown)
         return _p(shown, 1, 1, f"invalid YAML: {exc}")
     return None
 

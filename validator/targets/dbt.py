@@ -55,8 +55,11 @@ def _shown_path(path: str, root: Path | None) -> str:
     return Path(os.path.relpath(Path(path).resolve(), root.resolve())).as_posix()
 
 
+_DUMPER: type = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml's emitter if built in
+
+
 def _dump(data: Any, header: str) -> str:
-    body = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    body = yaml.dump(data, Dumper=_DUMPER, sort_keys=False, allow_unicode=True, width=100)
     return f"# {header}\n{body}"
 
 
