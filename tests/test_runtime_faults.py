@@ -15,7 +15,7 @@ import duckdb
 import pytest
 from conftest import ROOT
 
-from validator.errors import EngineError, ExitCode
+from validator.errors import EngineError, ExitCode, LabelpactError
 from validator.ledger import Ledger
 from validator.settings import Settings
 from validator.validate import validate
@@ -177,3 +177,32 @@ def test_dbt_parse_error_is_an_engine_error(warehouses, tmp_path: Path) -> None:
     assert proc.returncode == ExitCode.INVALID
     assert "dbt could not parse" in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "l.jsonl").exists()
+
+
+def test_compile_changes_nothing_when_one_file_cannot_be_written(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from validator import project
+
+    files = {f"d/f{i}.sql": f"new {i}\n" for i in range(5)}
+    (tmp_path / "d").mkdir()
+    for i in range(5):
+        (tmp_path / "d" / f"f{i}.sql").write_text(f"old {i}\n")
+    real, calls = project._temp_file, []
+
+    def third_is_full(directory: Path) -> tuple[int, str]:
+        calls.append(directory)
+        if len(calls) == 3:
+            path = directory / ".labelpact-full.tmp"
+            path.touch()
+            return os.open("/dev/full", os.O_WRONLY), str(path)
+        return real(directory)
+
+    monkeypatch.setattr(project, "_temp_file", third_is_full)
+    with pytest.raises(LabelpactError, match="nothing was changed"):
+        project.write_artifacts(files, tmp_path)
+    assert sorted(p.name for p in (tmp_path / "d").iterdir()) == [f"f{i}.sql" for i in range(5)]
+    assert [(tmp_path / "d" / f"f{i}.sql").read_text() for i in range(5)] == [
+        f"old {i}\n" for i in range(5)]
+    monkeypatch.setattr(project, "_temp_file", real)
+    assert project.write_artifacts(files, tmp_path) == 5
+    assert (tmp_path / "d" / "f4.sql").read_text() == "new 4\n"
