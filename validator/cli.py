@@ -179,13 +179,24 @@ def _validate_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--verbose", "-v", action="store_true", help="list passing checks too")
     p.add_argument("--gx", action="store_true",
                    help="also run the Great Expectations suites; a check fails if either fails")
+    p.add_argument("--incremental", action="store_true",
+                   help="validate only the batches that are new since the last validation "
+                        "(contracts with an `incremental` section); falls back to a full "
+                        "validation, saying why, when that is not possible")
 
 
 def _validate(args: argparse.Namespace) -> int:
     from . import reports
-    from .validate import validate
+    from .errors import UsageError
+    from .validate import validate, validate_incremental
 
-    run = validate(_settings(args), select=args.select, progress=_progress, gx=args.gx)
+    if args.incremental and args.gx:
+        raise UsageError("--incremental and --gx cannot be combined: the GX suites read "
+                         "whole tables")
+    if args.incremental:
+        run = validate_incremental(_settings(args), select=args.select, progress=_progress)
+    else:
+        run = validate(_settings(args), select=args.select, progress=_progress, gx=args.gx)
     if args.format == "console":
         text = reports.console(run, verbose=args.verbose)
     elif args.format == "json":

@@ -483,6 +483,41 @@ def generate(target: Path, *, rows: int = 10_000, seed: int = 7, fault: str | No
             shutil.rmtree(db_path.parent, ignore_errors=True)
 
 
+def append_batches(target: Path, *, base_rows: int, rows: int, seed: int = 7,
+                   schema: str = "raw", progress: Progress | None = None) -> dict[str, int]:
+    """Append about `rows` annotation rows for new items, in new batches, to a DuckDB file
+    that `generate(target, rows=base_rows, seed=seed)` wrote; returns rows added per table.
+
+    The new items continue the item numbering of the base data under the same layout, so
+    they land in batches the base data does not have (and bring their own items and
+    adjudications), as a new labelling batch would.
+    """
+    import duckdb
+
+    say = progress or (lambda _message: None)
+    layout = Layout.for_rows(base_rows, seed)
+    lo = layout.n_items
+    hi = lo + max(1, round(rows / ROWS_PER_ITEM))
+    con = duckdb.connect(str(target), config={"threads": 2, "memory_limit": "4GB"})
+    try:
+        con.execute(f"SET schema = {_string(schema)}")
+        before = {t: int(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for t in TABLES}
+        if before["items"] != lo:
+            raise ValueError(f"{target} holds {before['items']:,} items, not the {lo:,} of "
+                             f"{base_rows:,} generated rows; was it generated with those?")
+        for c in range(lo, hi, CHUNK_ITEMS):
+            end = min(hi, c + CHUNK_ITEMS)
+            say(f"appending items {c:,}-{end - 1:,}")
+            con.execute(f"INSERT INTO items {layout.items_table_sql(c, end)}")
+            con.execute(f"INSERT INTO annotations {layout.annotations_sql(c, end)}")
+            con.execute(f"INSERT INTO adjudications {layout.adjudications_sql(c, end)}")
+        con.execute("CHECKPOINT")
+        return {t: int(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) - before[t]
+                for t in TABLES}
+    finally:
+        con.close()
+
+
 def _create_tables(con: Any, schema: str) -> None:
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {_ident(schema)}")
     con.execute(f"SET schema = {_string(schema)}")

@@ -255,6 +255,11 @@ CONTRACT = Obj("A labelpact data contract for one relation of annotation data.",
         })),
         "severity": SEVERITY,
     })),
+    "incremental": _f(Obj("Validate new batches in proportion to their size "
+                          "(`labelpact validate --incremental`): rows arrive in batches, and "
+                          "a batch, once validated, does not change.", {
+        "batch": _f(ColRef("Column naming the batch each row arrived in."), required=True),
+    })),
     "label_distribution": _f(Obj("Share of each label per segment, to catch skew.", {
         "label": _f(ColRef("Label column."), required=True),
         "by": _f(ColRef("Segment column (batch, annotator, split).")),
@@ -271,7 +276,7 @@ CONTRACT = Obj("A labelpact data contract for one relation of annotation data.",
 })
 
 SECTIONS = ("provenance", "uncertainty", "instructions", "registry", "agreement", "adjudication",
-            "adjudication_record", "revisions", "coverage", "label_distribution")
+            "adjudication_record", "revisions", "coverage", "label_distribution", "incremental")
 
 
 # dbt renders Jinja in generated YAML and SQL, and labelpact marks relations with `__lp_`

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlglot import exp
 
+from . import incremental
 from .dbt_run import CheckOutcome, DbtProject
 from .errors import EngineError, ExitCode, LabelpactError
 from .ledger import Ledger, mirror_to_warehouse
@@ -74,6 +75,7 @@ class ValidationRun:
     environment: dict[str, Any]
     ledger_seq: int | None = None
     warnings: list[str] = field(default_factory=list)
+    mode: str = "full"  # or "incremental" (`validate --incremental`)
 
     @property
     def exit_code(self) -> ExitCode:
@@ -96,6 +98,7 @@ class ValidationRun:
                                                    if r.gx_status else {})}
                        for r in self.results],
             "environment": self.environment,
+            **({"mode": self.mode} if self.mode != "full" else {}),
         }
 
 
@@ -206,35 +209,143 @@ def validate(settings: Settings, select: list[str] | None = None,
         for check in plan.checks:
             results.append(_result(check, build.outcomes.get(check.id)))
     fingerprints: dict[str, dict[str, Any]] = {}
+    states: dict[str, dict[str, Any]] = {}
     with Warehouse(settings) as wh:
         for plan in plans:
             say(f"fingerprint {plan.contract.name}")
-            fingerprints[plan.contract.name] = fingerprint(wh, relations[plan.contract.name],
-                                                           plan.contract)
+            relation = relations[plan.contract.name]
+            if plan.contract.section("incremental"):
+                states[plan.contract.name] = _full_state(wh, plan.contract, contracts,
+                                                         relations)
+                fingerprints[plan.contract.name] = {
+                    **states[plan.contract.name]["batches"].total(),
+                    "version": plan.contract.version, "relation": relation}
+            else:
+                fingerprints[plan.contract.name] = fingerprint(wh, relation, plan.contract)
         for result, check in _failed_checks(results, plans):
             result.sample = _sample(wh, check, contracts, relations)
     if gx:  # after our own connection closed: GX's duckdb-engine opens the file its own way
         _run_gx(settings, plans, results, say)
     for plan in plans:
-        mine = [r for r in results if r.contract == plan.contract.name]
-        failing = [r.check_id for r in mine if r.status in ("fail", "error", "skipped")]
-        warned = [r.check_id for r in mine if r.status == "warn"]
-        status = "fail" if failing else "warn" if warned else "pass"
-        verdicts[plan.contract.name] = ContractVerdict(
-            plan.contract.name, plan.contract.version, status,
-            fingerprints[plan.contract.name], failing + warned)
+        verdicts[plan.contract.name] = _verdict(
+            plan, [r for r in results if r.contract == plan.contract.name],
+            fingerprints[plan.contract.name])
     run = ValidationRun(started_at, time.monotonic() - started, results, verdicts,
                         _environment(settings))
     if record:
-        entry = Ledger(settings.ledger_path).append(run.record())
-        run.ledger_seq = entry.seq
-        say(f"ledger entry {entry.seq} written to {settings.ledger_path}")
-        try:
-            mirror_to_warehouse(settings, entry)
-        except LabelpactError as exc:  # the file is the primary; the mirror can catch up
-            run.warnings.append(f"ledger entry {entry.seq} not mirrored to the warehouse: "
-                                f"{exc}")
+        _record(settings, run, say)
+        failures = _state_failures(results)
+        for name, state in states.items():
+            incremental.write_state(settings, contracts[name], relations, state["batches"],
+                                    state["columns"], state["signatures"],
+                                    {c.id: failures[c.id] for p in plans
+                                     if p.contract.name == name for c in p.checks},
+                                    run.ledger_seq)
     return run
+
+
+def _record(settings: Settings, run: ValidationRun, say: Callable[[str], None]) -> None:
+    """Append the run to the ledger (the primary) and mirror it to the warehouse."""
+    entry = Ledger(settings.ledger_path).append(run.record())
+    run.ledger_seq = entry.seq
+    say(f"ledger entry {entry.seq} written to {settings.ledger_path}")
+    try:
+        mirror_to_warehouse(settings, entry)
+    except LabelpactError as exc:  # the file is the primary; the mirror can catch up
+        run.warnings.append(f"ledger entry {entry.seq} not mirrored to the warehouse: {exc}")
+
+
+def _state_failures(results: list[CheckResult]) -> dict[str, int | None]:
+    """Failure count per check; a passing check without a count (the schema check: dbt's
+    model contract) failed 0 times."""
+    return {r.check_id: 0 if r.failures is None and r.status == "pass" else r.failures
+            for r in results}
+
+
+def _full_state(wh: Warehouse, contract: Contract, contracts: dict[str, Contract],
+                relations: dict[str, str]) -> dict[str, Any]:
+    """What an incremental run needs to know about this data (see `incremental`)."""
+    own = relations[contract.name]
+    return {"batches": incremental.batch_fingerprints(wh, own, contract),
+            "columns": [list(c) for c in wh.columns(own)],
+            "signatures": {name: incremental.relation_signature(wh, rel, contracts[name])
+                           for name, rel in sorted(relations.items()) if name != contract.name}}
+
+
+def validate_incremental(settings: Settings, select: list[str] | None = None,
+                         progress: Progress | None = None, project: DbtProject | None = None,
+                         record: bool = True) -> ValidationRun:
+    """Validate only the batches that are new since the last validation (see `incremental`);
+    a full validation when that is not possible, with the reason among the warnings."""
+    say = progress or (lambda _m: None)
+    started = time.monotonic()
+    started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    all_plans, plans = load_plans(settings, select)
+    contracts = {p.contract.name: p.contract for p in all_plans}
+    try:
+        for plan in plans:
+            if not plan.contract.section("incremental"):
+                raise incremental.NotIncremental(f"contract '{plan.contract.name}' has no "
+                                                 "`incremental` section")
+        states = {p.contract.name: incremental.read_state(settings, p.contract) for p in plans}
+        results, verdicts, new_states = [], {}, {}
+        with Warehouse(settings) as wh:
+            for plan in plans:
+                name = plan.contract.name
+                state = states[name]
+                run = incremental.ContractRun(wh, plan, contracts, state)
+                say(f"{name}: {len(run.new)} new batch(es)")
+                mine = []
+                for check in plan.checks:
+                    outcome = run.run(check)
+                    mine.append(_incremental_result(check, outcome))
+                    say(f"  {check.id}: {outcome.failures} failing ({outcome.mode}, "
+                        f"{outcome.duration:.2f} s)")
+                new = incremental.batch_fingerprints(wh, run.restricted(), plan.contract)
+                batches = incremental.Batches({**state["batches"], **new.rows})
+                relation = state["relations"][name]
+                verdicts[name] = _verdict(plan, mine, {**batches.total(), "version":
+                                                       plan.contract.version,
+                                                       "relation": relation})
+                results += mine
+                new_states[name] = (run, batches, state)
+    except incremental.NotIncremental as exc:
+        say(f"incremental validation not possible: {exc}; validating in full")
+        full = validate(settings, select, progress, project, record)
+        full.warnings.append(f"validated in full: {exc}")
+        return full
+    run_ = ValidationRun(started_at, time.monotonic() - started, results, verdicts,
+                         _environment(settings), mode="incremental")
+    if record:
+        _record(settings, run_, say)
+        for name, (crun, batches, state) in new_states.items():
+            incremental.write_state(
+                settings, contracts[name], state["relations"], batches, state["columns"],
+                {**state["signatures"], **crun.signatures},
+                {k: v for k, v in _state_failures(results).items()
+                 if k.startswith(name + ".")}, run_.ledger_seq)
+    return run_
+
+
+def _incremental_result(check: Check, outcome: incremental.Outcome) -> CheckResult:
+    failing = (outcome.failures or 0) > 0
+    status = ("warn" if check.severity == "warn" else "fail") if failing else "pass"
+    scope = {"rows": "new batches", "items": "new batches (new items)", "unique":
+             "values in new batches, against the whole table", "full": "whole table",
+             "schema": "column signature"}[outcome.mode]
+    return CheckResult(check.id, check.contract, check.kind.value, check.severity, check.owner,
+                       check.description, status, outcome.failures,
+                       f"{outcome.failures} failing; checked: {scope}" if failing
+                       else f"checked: {scope}", outcome.duration, outcome.sql)
+
+
+def _verdict(plan: Plan, results: list[CheckResult],
+             fingerprint: dict[str, Any]) -> ContractVerdict:
+    failing = [r.check_id for r in results if r.status in ("fail", "error", "skipped")]
+    warned = [r.check_id for r in results if r.status == "warn"]
+    status = "fail" if failing else "warn" if warned else "pass"
+    return ContractVerdict(plan.contract.name, plan.contract.version, status, fingerprint,
+                           failing + warned)
 
 
 def _result(check: Check, outcome: CheckOutcome | None) -> CheckResult:

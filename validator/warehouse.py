@@ -82,3 +82,15 @@ class Warehouse:
         except Exception as exc:  # driver errors differ per engine; all are engine errors
             raise EngineError(f"query failed: {exc}") from exc
         return names, [tuple(r) for r in rows]
+
+    def columns(self, relation: str) -> list[tuple[str, str]]:
+        """(name, driver type) of each column of `relation`, without reading a row."""
+        assert self._con is not None, "use `with Warehouse(settings) as wh:`"
+        try:
+            cur = self._con.cursor()
+            cur.execute(f"SELECT * FROM {relation} WHERE 1 = 0")
+            cur.fetchall()
+        except Exception as exc:  # driver errors differ per engine; all are engine errors
+            raise EngineError(f"query failed: {exc}") from exc
+        return [(d[0], str(d[1])) for d in cur.description or []]
+

@@ -1,0 +1,156 @@
+"""`validate --incremental` gives the verdict a full validation gives on the same data.
+
+Each scenario generates base data, validates it in full (which leaves the state), appends new
+batches (with faults where the scenario says), then compares the incremental run with a full
+validation of the combined data: every check's status and failure count, and the fingerprint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from conftest import ROOT
+
+from validator import exampledata
+from validator.dbt_run import DbtProject
+from validator.gate import gate
+from validator.settings import Settings
+from validator.validate import ValidationRun, validate, validate_incremental
+
+BASE, NEW = 3000, 700
+Change = Callable[[Any], None]
+
+
+@pytest.fixture(scope="module")
+def project() -> DbtProject:
+    return DbtProject(ROOT)
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("base") / "labelpact.duckdb"
+    exampledata.generate(db, rows=BASE, seed=7)
+    return db
+
+
+def _sql(db: Path, *statements: str) -> None:
+    con = duckdb.connect(str(db))
+    try:
+        for s in statements:
+            con.execute(s)
+    finally:
+        con.close()
+
+
+def _new_ids(db: Path) -> tuple[int, int]:
+    """Smallest and largest annotation id of the appended rows."""
+    first = exampledata.Layout.for_rows(BASE, 7).n_items * exampledata.SLOTS
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        lo, hi = con.execute("SELECT min(annotation_id), max(annotation_id) FROM "
+                             f"raw.annotations WHERE annotation_id >= {first}").fetchone()
+    finally:
+        con.close()
+    return int(lo), int(hi)
+
+
+def _outcomes(run: ValidationRun) -> dict[str, tuple[str, int | None]]:
+    return {r.check_id: (r.status, r.failures) for r in run.results}
+
+
+def _scenario(tmp_path: Path, base: Path, project: DbtProject, before: list[str],
+              after: list[str]) -> tuple[ValidationRun, ValidationRun, Settings]:
+    db = tmp_path / "wh" / "labelpact.duckdb"
+    db.parent.mkdir()
+    db.write_bytes(base.read_bytes())
+    if before:
+        _sql(db, *before)
+    settings = Settings(project_dir=ROOT, duckdb_path=db, ledger_path=tmp_path / "ledger.jsonl")
+    validate(settings, select=["annotations"], project=project)
+    exampledata.append_batches(db, base_rows=BASE, rows=NEW, seed=7)
+    if after:
+        lo, hi = _new_ids(db)
+        _sql(db, *[s.format(lo=lo, hi=hi) for s in after])
+    inc = validate_incremental(settings, select=["annotations"], project=project)
+    full = validate(settings, select=["annotations"], project=project, record=False)
+    return inc, full, settings
+
+
+SCENARIOS: dict[str, tuple[list[str], list[str]]] = {
+    "clean": ([], []),
+    "faults in the new batch": ([], [
+        # a key duplicated across an old and a new batch, and one within the new batch
+        "UPDATE raw.annotations SET annotation_id = 8 WHERE annotation_id = {lo}",
+        "UPDATE raw.annotations SET annotation_id = {lo} + 1 WHERE annotation_id = {lo} + 2",
+        "UPDATE raw.annotations SET label = 'zebra' WHERE annotation_id IN ({lo} + 1, {lo} + 2)",
+        "UPDATE raw.annotations SET tool = NULL WHERE annotation_id = {lo} + 9",
+        "UPDATE raw.annotations SET confidence = 1.5 WHERE annotation_id = {lo} + 10",
+        # agreement collapses in one new batch
+        "UPDATE raw.annotations SET label = CASE annotation_id % 5 WHEN 0 THEN 'cat' WHEN 1 "
+        "THEN 'dog' WHEN 2 THEN 'bird' WHEN 3 THEN 'fish' ELSE 'other' END "
+        "WHERE batch_id = (SELECT max(batch_id) FROM raw.annotations)",
+        # a new item loses its adjudication and another gets a single label
+        "DELETE FROM raw.adjudications WHERE item_id = (SELECT max(item_id) FROM "
+        "raw.adjudications)",
+        "DELETE FROM raw.annotations WHERE item_id = (SELECT max(item_id) FROM raw.items) "
+        "AND annotation_id % 8 > 0",
+    ]),
+    "faults in the old batches carry over": ([
+        "UPDATE raw.annotations SET label = 'zebra' WHERE annotation_id < 40",
+        "UPDATE raw.annotations SET annotator_id = 'nobody' WHERE annotation_id = 41",
+    ], []),
+    "an old batch changed: validated in full": ([], [
+        "DELETE FROM raw.annotations WHERE annotation_id = 9",
+    ]),
+    "a new correction of an old row: validated in full": ([], [
+        "UPDATE raw.annotations SET parent_annotation_id = 16 WHERE annotation_id = {lo} + 1",
+    ]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_incremental_verdict_equals_full_verdict(tmp_path: Path, base: Path,
+                                                 project: DbtProject, name: str) -> None:
+    before, after = SCENARIOS[name]
+    inc, full, settings = _scenario(tmp_path, base, project, before, after)
+    assert _outcomes(inc) == _outcomes(full)
+    assert inc.verdicts["annotations"].fingerprint == full.verdicts["annotations"].fingerprint
+    assert inc.verdicts["annotations"].status == full.verdicts["annotations"].status
+    fell_back = any(w.startswith("validated in full") for w in inc.warnings)
+    assert fell_back == name.endswith("validated in full")
+    assert inc.mode == ("full" if fell_back else "incremental")
+    if name.startswith("faults"):
+        assert full.verdicts["annotations"].status == "fail"
+    # the gate recomputes the fingerprint of the whole table: it matches the incremental one
+    verdict = gate("annotations", settings=settings, allow_warnings=True)
+    assert ("data changed" in verdict.reason) is False
+
+
+def test_incremental_run_reads_only_the_new_batches(tmp_path: Path, base: Path,
+                                                    project: DbtProject) -> None:
+    inc, _, _ = _scenario(tmp_path, base, project, [], [])
+    by_id = {r.check_id: r for r in inc.results}
+    assert "new batches" in by_id["annotations.label.accepted_values"].message
+    assert "new batches" in by_id["annotations.agreement.krippendorff_alpha"].message
+    assert "against the whole table" in by_id["annotations.annotation_id.unique"].message
+    assert "new items" in by_id["annotations.coverage.min_annotations"].message
+    assert "whole table" in by_id["annotations.revisions.parent_exists"].message
+    sql = by_id["annotations.label.accepted_values"].sql
+    # the base data has batches b0001-b0005: only the appended ones are read
+    assert "\"batch_id\" IN ('b0006'" in sql and "'b0005'" not in sql
+
+
+def test_without_state_the_run_is_full_and_says_why(tmp_path: Path, base: Path,
+                                                    project: DbtProject) -> None:
+    db = tmp_path / "labelpact.duckdb"
+    db.write_bytes(base.read_bytes())
+    settings = Settings(project_dir=ROOT, duckdb_path=db, ledger_path=tmp_path / "l.jsonl")
+    run = validate_incremental(settings, select=["annotations"], project=project)
+    assert run.mode == "full"
+    assert any("no state for 'annotations'" in w for w in run.warnings)
+    again = validate_incremental(settings, select=["annotations"], project=project)
+    assert again.mode == "incremental" and again.exit_code == run.exit_code
