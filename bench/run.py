@@ -1,8 +1,11 @@
 """Benchmarks, side by side in one run: labelpact validate, dbt build of the compiled project,
 the single-scan floor query, the same simple checks as plain dbt generic tests, and the
-compiled Great Expectations suites over SQL.
+compiled Great Expectations suites over SQL; then labelpact validate on a large table, an
+incremental validation of a batch appended to it against that batch validated alone, and the
+compile speed of many contracts (bench/compile.py).
 
-    ./run bench --rows 10000000          # data generated once, cached in bench/.data/
+    ./run bench                          # 10M side by side, 100M + 1M incremental, 200 contracts
+    ./run bench --rows 1000000 --large 0 --contracts 0     # a quick look
 
 Each contender runs in its own process; wall time and peak RSS come from os.wait4. Results go
 to bench/results.json and bench/results.md (ratios to the floor query).
@@ -137,9 +140,10 @@ def empty_dbt() -> dict[str, float]:
         shutil.rmtree(project, ignore_errors=True)
 
 
-def labelpact_validate(db: Path, out: Path) -> dict[str, float]:
+def labelpact_validate(db: Path, out: Path, *flags: str) -> dict[str, float]:
     ledger = out.parent / "bench-ledger.jsonl"
-    result = measure([PY, "-m", "validator", "validate", "--format", "json", "-o", str(out)],
+    result = measure([PY, "-m", "validator", "validate", *flags, "--format", "json", "-o",
+                      str(out)],
                      env={"LABELPACT_DUCKDB": str(db), "LABELPACT_LEDGER": str(ledger)})
     report = json.loads(out.read_text())
     result["sql_s"] = round(sum(c["duration"] for c in report["checks"]), 3)
@@ -158,10 +162,47 @@ def compiled_dbt(db: Path) -> dict[str, float]:
                    env={"LABELPACT_DUCKDB": str(db)})
 
 
+def large_and_incremental(large: int, batch: int) -> dict[str, dict[str, object]]:
+    """`large` rows validated in full, then `batch` rows appended in new batches and
+    validated with --incremental, then `batch` rows validated alone; all on DuckDB files."""
+    from validator import exampledata
+
+    results: dict[str, dict[str, object]] = {}
+    work = BENCH / ".data" / "incremental"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    db = work / "labelpact.duckdb"
+    print(f"copying the {large:,}-row data set ...", flush=True)
+    shutil.copy(dataset(large), db)
+    try:
+        print(f"labelpact validate, {large:,} rows ...", flush=True)
+        results[f"labelpact validate, {large:,} rows"] = labelpact_validate(
+            db, work / "full.json")
+        print(f"appending {batch:,} rows in new batches ...", flush=True)
+        exampledata.append_batches(db, base_rows=large, rows=batch)
+        print("labelpact validate --incremental ...", flush=True)
+        results[f"labelpact validate --incremental, {batch:,} new rows on {large:,}"] = (
+            labelpact_validate(db, work / "incremental.json", "--incremental"))
+    finally:
+        db.unlink(missing_ok=True)  # several GB
+    print(f"labelpact validate, {batch:,} rows alone ...", flush=True)
+    alone = BENCH / ".data" / str(batch) / "alone.json"
+    results[f"labelpact validate, {batch:,} rows alone"] = labelpact_validate(
+        dataset(batch), alone)
+    return results
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--rows", type=int, default=10_000_000,
+                        help="rows of the side-by-side comparison (default 10M)")
+    parser.add_argument("--large", type=int, default=100_000_000,
+                        help="rows of the large and incremental runs (0: skip them)")
+    parser.add_argument("--batch", type=int, default=1_000_000,
+                        help="rows appended for the incremental run (default 1M)")
+    parser.add_argument("--contracts", type=int, default=200,
+                        help="contracts of the compile-speed run (0: skip it)")
     args = parser.parse_args(argv)
     db = dataset(args.rows)
     out = BENCH / ".data" / str(args.rows) / "validate.json"
@@ -178,22 +219,63 @@ def main(argv: list[str] | None = None) -> int:
     results["GX 1.x over SQL (compiled suites)"] = gx_sql(db)
     print("labelpact validate ...", flush=True)
     results["labelpact validate (all checks)"] = labelpact_validate(db, out)
-    base = float(results["floor (one hand-written DuckDB scan)"]["wall_s"])  # type: ignore[arg-type]
+    scale: dict[str, dict[str, object]] = {}
+    if args.large:
+        scale = large_and_incremental(args.large, args.batch)
+    compile_speed: dict[str, object] = {}
+    if args.contracts:
+        print(f"compile speed, {args.contracts} contracts ...", flush=True)
+        from compile import main as compile_bench
+
+        compile_speed = compile_bench(["--contracts", str(args.contracts)])
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    payload = {"rows": args.rows, "machine": machine, "results": results}
+    payload = {"rows": args.rows, "machine": machine, "results": results, "scale": scale,
+               "compile": compile_speed}
     (BENCH / "results.json").write_text(json.dumps(payload, indent=2) + "\n")
-    lines = [f"Annotations: {args.rows:,} rows; machine: {machine}", "",
-             "| contender | wall s | x floor | SQL s | peak MB |",
-             "| --- | ---: | ---: | ---: | ---: |"]
-    for name, r in results.items():
-        sql = r.get("sql_s", "")
-        lines.append(f"| {name} | {r['wall_s']} | {float(r['wall_s']) / base:.1f} | {sql} | "  # type: ignore[arg-type]
-                     f"{r['peak_mb']} |")
-    slow = results["labelpact validate (all checks)"].get("slowest", [])
-    lines += ["", "Slowest labelpact checks (s): " + ", ".join(f"{cid} {s}" for s, cid in slow)]  # type: ignore[union-attr]
+    lines = report(args.rows, machine, results, scale, compile_speed)
     (BENCH / "results.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0
+
+
+def report(rows: int, machine: str, results: dict[str, dict[str, object]],
+           scale: dict[str, dict[str, object]], compile_speed: dict[str, object]) -> list[str]:
+    """The Markdown tables of one run."""
+    def wall(r: dict[str, object]) -> float:
+        return float(r["wall_s"])  # type: ignore[arg-type]
+
+    base = wall(results["floor (one hand-written DuckDB scan)"])
+    lines = [f"Annotations: {rows:,} rows; machine: {machine}", "",
+             "| contender | wall s | x floor | SQL s | peak MB |",
+             "| --- | ---: | ---: | ---: | ---: |"]
+    for name, r in results.items():
+        lines.append(f"| {name} | {r['wall_s']} | {wall(r) / base:.1f} | {r.get('sql_s', '')} "
+                     f"| {r['peak_mb']} |")
+    slow = results["labelpact validate (all checks)"].get("slowest", [])
+    lines += ["", "Slowest labelpact checks (s): " + ", ".join(  # type: ignore[union-attr]
+        f"{cid} {s}" for s, cid in slow)]
+    if scale:
+        lines += ["", "| run | wall s | SQL s | peak MB |", "| --- | ---: | ---: | ---: |"]
+        lines += [f"| {name} | {r['wall_s']} | {r.get('sql_s', '')} | {r['peak_mb']} |"
+                  for name, r in scale.items()]
+        runs = list(scale.values())
+        ten = wall(results["labelpact validate (all checks)"])
+        lines += ["", f"Large run / {rows:,}-row run: {wall(runs[0]) / ten:.1f}x; incremental "
+                  f"run / the batch validated alone: {wall(runs[1]) / wall(runs[2]):.2f}x"]
+    if compile_speed:
+        c = compile_speed
+
+        def w(key: str) -> float:
+            return float(c[key]["wall_s"])  # type: ignore[index]
+
+        lines += ["", f"Compile: {c['contracts']} contracts ({c['files']} files): lint "
+                  f"{w('lint')} s, compile {w('compile')} s (wall, Python start-up included); "
+                  f"dbt parse: empty project {w('dbt_parse_empty')} s, example project "
+                  f"{w('dbt_parse_example_project')} s "
+                  f"({w('dbt_parse_example_project') / w('dbt_parse_empty'):.2f}x), the "
+                  f"{c['contracts']}-contract project {w('dbt_parse_generated')} s "
+                  f"({w('dbt_parse_generated') / w('dbt_parse_empty'):.1f}x)"]
+    return lines
 
 
 if __name__ == "__main__":

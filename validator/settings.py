@@ -17,6 +17,8 @@ class Settings:
     duckdb_path: Path = Path("target/labelpact.duckdb")
     ledger_path: Path = Path(".labelpact/ledger.jsonl")
     pg: dict[str, str] = field(default_factory=dict)
+    # DuckDB spills to disk beyond this (the same default as profiles.yml gives dbt).
+    duckdb_memory: str = "1GB"
 
     @property
     def contracts_dir(self) -> Path:
@@ -41,6 +43,8 @@ class Settings:
             s = replace(s, duckdb_path=Path(env["LABELPACT_DUCKDB"]))
         if env.get("LABELPACT_LEDGER"):
             s = replace(s, ledger_path=Path(env["LABELPACT_LEDGER"]))
+        if env.get("LABELPACT_DUCKDB_MEMORY"):
+            s = replace(s, duckdb_memory=env["LABELPACT_DUCKDB_MEMORY"])
         if env.get("LABELPACT_TARGET"):
             s = replace(s, target=env["LABELPACT_TARGET"])
         pg = {k[len("LABELPACT_PG_"):].lower(): v for k, v in env.items()

@@ -276,12 +276,16 @@ def validate_incremental(settings: Settings, select: list[str] | None = None,
                          progress: Progress | None = None, project: DbtProject | None = None,
                          record: bool = True) -> ValidationRun:
     """Validate only the batches that are new since the last validation (see `incremental`);
-    a full validation when that is not possible, with the reason among the warnings."""
+    a full validation when that is not possible, with the reason among the warnings. Without
+    `select`, the contracts that have an `incremental` section."""
     say = progress or (lambda _m: None)
     started = time.monotonic()
     started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     all_plans, plans = load_plans(settings, select)
     contracts = {p.contract.name: p.contract for p in all_plans}
+    if not select:  # the contracts that declare batches; others need a full validation
+        plans = [p for p in plans if p.contract.section("incremental")] or plans
+        select = [p.contract.name for p in plans]
     try:
         for plan in plans:
             if not plan.contract.section("incremental"):

@@ -43,7 +43,8 @@ class Warehouse:
             # DuckDB allows one writer per file: another process building may hold it briefly.
             for attempt in range(20):
                 try:
-                    return duckdb.connect(str(s.duckdb_path), read_only=not self.audit)
+                    return duckdb.connect(str(s.duckdb_path), read_only=not self.audit,
+                                          config={"memory_limit": s.duckdb_memory})
                 except duckdb.ConnectionException as exc:
                     raise EngineError(f"cannot open {s.duckdb_path}: {exc}") from exc
                 except duckdb.IOException as exc:
