@@ -125,6 +125,13 @@ def test_incremental_verdict_equals_full_verdict(tmp_path: Path, base: Path,
     assert inc.mode == ("full" if fell_back else "incremental")
     if name.startswith("faults"):
         assert full.verdicts["annotations"].status == "fail"
+    if name == "faults in the new batch":  # failing rows of the new batch are shown
+        by_id = {r.check_id: r for r in inc.results}
+        sample = by_id["annotations.label.accepted_values"].sample
+        assert {row["label"] for row in sample} == {"zebra"}
+        assert by_id["annotations.annotation_id.unique"].sample
+        assert all(row.get("annotator_id") in (None, "<pii>") for r in inc.results
+                   for row in r.sample)
     # the gate recomputes the fingerprint of the whole table: it matches the incremental one
     verdict = gate("annotations", settings=settings, allow_warnings=True)
     assert ("data changed" in verdict.reason) is False

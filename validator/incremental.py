@@ -365,6 +365,11 @@ class ContractRun:
             return _table(self.wh, self.relations[name])
         return rel
 
+    def sample_relation(self, check: Check, how: str):  # type: ignore[no-untyped-def]
+        """Relations to draw failing rows from: the new batches where the check read them
+        (a failure carried over from earlier runs has no sample here), else whole tables."""
+        return self._rel_for(check, how) if how in ("rows", "items") else None
+
     def _unique_sql(self, check: Check) -> str:
         """Values carried by new rows that are now duplicated and were not before."""
         cols = [check.column] if check.column else list(check.params["columns"])

@@ -302,7 +302,11 @@ def validate_incremental(settings: Settings, select: list[str] | None = None,
                 mine = []
                 for check in plan.checks:
                     outcome = run.run(check)
-                    mine.append(_incremental_result(check, outcome))
+                    result = _incremental_result(check, outcome)
+                    if result.status in ("fail", "warn") and outcome.mode != "schema":
+                        result.sample = _sample(wh, check, contracts, run.relations,
+                                                run.sample_relation(check, outcome.mode))
+                    mine.append(result)
                     say(f"  {check.id}: {outcome.failures} failing ({outcome.mode}, "
                         f"{outcome.duration:.2f} s)")
                 new = incremental.batch_fingerprints(wh, run.restricted(), plan.contract)
@@ -373,13 +377,15 @@ def _failed_checks(results: list[CheckResult],
 
 
 def _sample(wh: Warehouse, check: Check, contracts: dict[str, Contract],
-            relations: dict[str, str]) -> list[dict[str, Any]]:
-    """A few failing rows, never showing columns the contract marks as personal data."""
-    def rel(name: str) -> exp.Table:
+            relations: dict[str, str],
+            relation: Callable[[str], exp.Expression] | None = None) -> list[dict[str, Any]]:
+    """A few failing rows, never showing columns the contract marks as personal data.
+    `relation` overrides the relation read for a contract (incremental runs: new batches)."""
+    def rel(name: str) -> exp.Expression:
         return exp.to_table(relations[name], dialect=wh.dialect.sqlglot)
 
     contract = contracts[check.contract]
-    query = failing_rows(check, rel, wh.dialect, contract.key)
+    query = failing_rows(check, relation or rel, wh.dialect, contract.key)
     limited = exp.select("*").from_(query.subquery("f")).limit(SAMPLE_ROWS)
     try:
         names, rows = wh.query(limited.sql(dialect=wh.dialect.sqlglot))
