@@ -13,7 +13,7 @@ import random
 import threading
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -182,10 +182,14 @@ class DbtProject:
 
 def _collect(result: Any, log: str) -> BuildResult:
     outcomes: dict[str, CheckOutcome] = {}
+    shared: list[tuple[list[str], float]] = []
     for node_result in result.result.results:
         node = node_result.node
         meta = (node.config.meta or {}).get("labelpact", {})
         status = str(node_result.status).lower()
+        if node.resource_type == "model" and meta.get("shared_by"):
+            shared.append((list(meta["shared_by"]), float(node_result.execution_time or 0.0)))
+            continue
         if node.resource_type == "model":
             check_id = meta.get("schema_check_id")
             if not check_id:
@@ -212,4 +216,10 @@ def _collect(result: Any, log: str) -> BuildResult:
             message=str(node_result.message or ""), severity=severity,
             duration=float(node_result.execution_time or 0.0),
             sql=str(getattr(node, "compiled_code", "") or ""))
+    # A model computed once for several checks (a per-item aggregate): its time is theirs.
+    for check_ids, seconds in shared:
+        readers = [i for i in check_ids if i in outcomes]
+        for i in readers:
+            outcomes[i] = replace(outcomes[i], duration=outcomes[i].duration +
+                                  seconds / len(readers))
     return BuildResult(success=bool(result.success), outcomes=outcomes, log=log)

@@ -3,71 +3,29 @@
 {{ config(**{"severity": "error", "tags": ["labelpact", "labelpact_annotations", "labelpact_adjudication_missing"], "meta": {"labelpact": {"check_id": "annotations.adjudication.missing", "contract": "annotations", "version": "1.2.0", "owner": "labeling-platform@example.org", "kind": "adjudication_missing"}}}) }}
 {%- if target.type in ('duckdb', 'postgres', 'redshift',) %}
 SELECT
-  g.item,
-  g.n_labels
-FROM (
-  SELECT
-    t."item_id" AS item,
-    COUNT(DISTINCT t."label") AS n_labels
-  FROM (
-    SELECT
-      *
-    FROM {{ ref('annotations') }} AS t
-    WHERE
-      NOT EXISTS(
-        SELECT
-          1
-        FROM {{ ref('annotations') }} AS c
-        WHERE
-          c."parent_annotation_id" = t."annotation_id"
-      )
-  ) AS t
-  WHERE
-    t."item_id" IS NOT NULL AND t."label" IS NOT NULL
-  GROUP BY
-    t."item_id"
-) AS g
+  s.item,
+  s.n_labels
+FROM {{ ref('lp_annotations__items') }} AS s
 WHERE
-  g.n_labels > 1 AND NOT EXISTS(
+  s.n_labels > 1 AND NOT EXISTS(
     SELECT
       1
     FROM {{ ref('adjudications') }} AS a
     WHERE
-      a."item_id" = g.item
+      a."item_id" = s.item
   )
 {%- elif target.type in ('spark', 'databricks',) %}
 SELECT
-  g.item,
-  g.n_labels
-FROM (
-  SELECT
-    t.`item_id` AS item,
-    COUNT(DISTINCT t.`label`) AS n_labels
-  FROM (
-    SELECT
-      *
-    FROM {{ ref('annotations') }} AS t
-    WHERE
-      NOT EXISTS(
-        SELECT
-          1
-        FROM {{ ref('annotations') }} AS c
-        WHERE
-          c.`parent_annotation_id` = t.`annotation_id`
-      )
-  ) AS t
-  WHERE
-    t.`item_id` IS NOT NULL AND t.`label` IS NOT NULL
-  GROUP BY
-    t.`item_id`
-) AS g
+  s.item,
+  s.n_labels
+FROM {{ ref('lp_annotations__items') }} AS s
 WHERE
-  g.n_labels > 1 AND NOT EXISTS(
+  s.n_labels > 1 AND NOT EXISTS(
     SELECT
       1
     FROM {{ ref('adjudications') }} AS a
     WHERE
-      a.`item_id` = g.item
+      a.`item_id` = s.item
   )
 {%- else %}
 {{ exceptions.raise_compiler_error('labelpact: this check was compiled for duckdb, postgres, spark; run: labelpact compile --dialects ' ~ target.type) }}

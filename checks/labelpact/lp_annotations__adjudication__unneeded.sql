@@ -9,30 +9,9 @@ WHERE
   NOT EXISTS(
     SELECT
       1
-    FROM (
-      SELECT
-        t."item_id" AS item,
-        COUNT(DISTINCT t."label") AS n_labels
-      FROM (
-        SELECT
-          *
-        FROM {{ ref('annotations') }} AS t
-        WHERE
-          NOT EXISTS(
-            SELECT
-              1
-            FROM {{ ref('annotations') }} AS c
-            WHERE
-              c."parent_annotation_id" = t."annotation_id"
-          )
-      ) AS t
-      WHERE
-        t."item_id" IS NOT NULL AND t."label" IS NOT NULL
-      GROUP BY
-        t."item_id"
-    ) AS g
+    FROM {{ ref('lp_annotations__items') }} AS s
     WHERE
-      g.item = a."item_id" AND g.n_labels > 1
+      s.item = a."item_id" AND s.n_labels > 1
   )
 {%- elif target.type in ('spark', 'databricks',) %}
 SELECT
@@ -42,30 +21,9 @@ WHERE
   NOT EXISTS(
     SELECT
       1
-    FROM (
-      SELECT
-        t.`item_id` AS item,
-        COUNT(DISTINCT t.`label`) AS n_labels
-      FROM (
-        SELECT
-          *
-        FROM {{ ref('annotations') }} AS t
-        WHERE
-          NOT EXISTS(
-            SELECT
-              1
-            FROM {{ ref('annotations') }} AS c
-            WHERE
-              c.`parent_annotation_id` = t.`annotation_id`
-          )
-      ) AS t
-      WHERE
-        t.`item_id` IS NOT NULL AND t.`label` IS NOT NULL
-      GROUP BY
-        t.`item_id`
-    ) AS g
+    FROM {{ ref('lp_annotations__items') }} AS s
     WHERE
-      g.item = a.`item_id` AND g.n_labels > 1
+      s.item = a.`item_id` AND s.n_labels > 1
   )
 {%- else %}
 {{ exceptions.raise_compiler_error('labelpact: this check was compiled for duckdb, postgres, spark; run: labelpact compile --dialects ' ~ target.type) }}

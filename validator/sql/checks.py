@@ -529,3 +529,55 @@ _RENDERERS: dict[Kind, Renderer] = {
     Kind.LABEL_DIVERGENCE: _label_divergence,
     Kind.CUSTOM_EXPRESSION: _custom_expression,
 }
+
+
+# --- Per-item statistics shared by several checks (dbt) ---------------------------------------
+# Coverage and adjudication checks each group the current rows by item. The dbt project
+# computes that aggregate once per run into a small table (one row per item, not a copy of the
+# data) and those checks read it; `failing_rows` keeps the self-contained form for GX, samples
+# and incremental runs. tests/test_cross_engine.py holds the two forms to the same counts.
+
+ITEM_STATS_KINDS = frozenset({Kind.COVERAGE_MIN, Kind.COVERAGE_MAX, Kind.ADJUDICATION_MISSING,
+                              Kind.ADJUDICATION_UNNEEDED})
+
+
+def item_stats_key(check: Check) -> tuple[str, str, str | None, str | None] | None:
+    """Checks with the same key can share one per-item aggregate (None: not such a check)."""
+    if check.kind not in ITEM_STATS_KINDS:
+        return None
+    p = check.params
+    return check.contract, p["item"], p.get("current_key"), p.get("current_parent")
+
+
+def item_stats(checks: list[Check], rel: RelationFor) -> exp.Select:
+    """One row per item of the current rows: `item`, `n_current` rows, `n_labels` distinct
+    non-null labels (0 when no check of the group needs labels)."""
+    first = checks[0]
+    labels = {c.params["label"] for c in checks if c.params.get("label")}
+    assert len(labels) <= 1, "one adjudication section per contract: one label column"
+    n_labels = "COUNT(DISTINCT t.p_label)" if labels else "0"
+    return template(
+        f"SELECT t.p_item AS item, COUNT(*) AS n_current, {n_labels} AS n_labels FROM r_t AS t "
+        "WHERE t.p_item IS NOT NULL GROUP BY t.p_item",
+        ids={"p_item": first.params["item"], **({"p_label": labels.pop()} if labels else {})},
+        tables={"r_t": _from_current(first, rel)(first.contract)})
+
+
+def from_item_stats(check: Check, stats: exp.Expression, rel: RelationFor) -> exp.Select:
+    """The failing rows of an ITEM_STATS_KINDS check, read from its per-item aggregate."""
+    p = check.params
+    if check.kind in (Kind.COVERAGE_MIN, Kind.COVERAGE_MAX):
+        op, bound = ("<", p["min"]) if check.kind == Kind.COVERAGE_MIN else (">", p["max"])
+        return template(f"SELECT s.item, s.n_current AS n_annotations FROM r_s AS s "
+                        f"WHERE s.n_current {op} v_bound",
+                        values={"v_bound": bound}, tables={"r_s": stats})
+    if check.kind == Kind.ADJUDICATION_MISSING:
+        return template("SELECT s.item, s.n_labels FROM r_s AS s WHERE s.n_labels > 1 AND NOT "
+                        "EXISTS (SELECT 1 FROM r_a AS a WHERE a.p_ritem = s.item)",
+                        ids={"p_ritem": p["rec_item"]},
+                        tables={"r_s": stats, "r_a": rel(p["records"])})
+    assert check.kind == Kind.ADJUDICATION_UNNEEDED
+    return template("SELECT a.p_ritem FROM r_a AS a WHERE NOT EXISTS (SELECT 1 FROM r_s AS s "
+                    "WHERE s.item = a.p_ritem AND s.n_labels > 1)",
+                    ids={"p_ritem": p["rec_item"]},
+                    tables={"r_s": stats, "r_a": rel(p["records"])})

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,14 @@ from sqlglot import exp
 
 from ..model import Contract
 from ..plan import Check, Kind, Plan
-from ..sql.checks import failing_rows, fill_placeholders, placeholder
+from ..sql.checks import (
+    failing_rows,
+    fill_placeholders,
+    from_item_stats,
+    item_stats,
+    item_stats_key,
+    placeholder,
+)
 from ..sql.dialects import Dialect, dbt_type_expression, get_dialect
 from ..sql.shapes import SHAPES
 
@@ -44,9 +52,40 @@ def render(plans: list[Plan], dialects: tuple[str, ...],
         singular = [ch for ch in plan.checks if not ch.is_column_rule
                     and ch.kind not in (Kind.SCHEMA, Kind.UNIQUE_KEY)]
         files[f"{MODEL_DIR}/{c.name}.yml"] = _model_yml(plan, singular)
+        shared = _item_stats_models(plan)
+        for name, checks in shared.items():
+            files[f"{MODEL_DIR}/{name}.sql"] = _item_stats_sql(name, checks, c, engines)
+        reads = {ch.id: name for name, checks in shared.items() for ch in checks}
         for check in singular:
-            files[f"{TEST_DIR}/{check.test_name}.sql"] = _singular_sql(check, c, engines)
+            files[f"{TEST_DIR}/{check.test_name}.sql"] = _singular_sql(
+                check, c, engines, reads.get(check.id))
     return files
+
+
+def _item_stats_models(plan: Plan) -> dict[str, list[Check]]:
+    """Model name -> the checks reading it, for checks that share a per-item aggregate."""
+    groups: dict[Any, list[Check]] = {}
+    for check in plan.checks:
+        key = item_stats_key(check)
+        if key is not None:
+            groups.setdefault(key, []).append(check)
+    base = f"lp_{plan.contract.name}__items"
+    return {base if i == 0 else f"{base}_{i + 1}": checks
+            for i, (_, checks) in enumerate(groups.items()) if len(checks) > 1}
+
+
+def _item_stats_sql(name: str, checks: list[Check], c: Contract, engines: list[Dialect]) -> str:
+    config = {"materialized": "table",
+              "tags": ["labelpact", f"labelpact_{c.name}", "labelpact_shared"],
+              "meta": {"labelpact": {"contract": c.name,
+                                     "shared_by": [ch.id for ch in checks]}}}
+    lines = [f"-- {HEADER.format(path=c.path)}",
+             "-- per-item aggregate of the current rows (one row per item), computed once per "
+             "run and read by: " + ", ".join(ch.id for ch in checks),
+             "{{ config(**" + _jinja_literal(config) + ") }}"]
+    lines += _branches(lambda engine: engine.render(item_stats(checks, placeholder), copy=False),
+                       engines)
+    return "\n".join(lines) + "\n"
 
 
 def _shown_path(path: str, root: Path | None) -> str:
@@ -182,19 +221,32 @@ def _model_yml(plan: Plan, singular: list[Check]) -> str:
     return _dump(doc, HEADER.format(path=c.path))
 
 
-def _singular_sql(check: Check, c: Contract, engines: list[Dialect]) -> str:
-    key = c.key
+def _singular_sql(check: Check, c: Contract, engines: list[Dialect],
+                  item_stats_model: str | None = None) -> str:
     lines = [f"-- {HEADER.format(path=c.path)}",
              f"-- check {check.id}: {_one_line(check.description)}",
              "{{ config(**" + _jinja_literal(_config(check)) + ") }}"]
-    # Engines whose rendering is identical share one branch.
-    variants: dict[str, list[str]] = {}
-    for engine in engines:
-        def build(check: Check, key: tuple[str, ...], engine: Dialect = engine) -> str:
+
+    def rendered(engine: Dialect) -> str:
+        if item_stats_model:
+            stats = placeholder(item_stats_model)
+            return engine.render(from_item_stats(check, stats, placeholder), copy=False)
+
+        def build(check: Check, key: tuple[str, ...]) -> str:
             return engine.render(failing_rows(check, placeholder, engine, key), copy=False)
 
-        sql = SHAPES.render(check, key, engine, "dbt", build)
-        sql = fill_placeholders(sql, lambda name: "{{ ref('" + name + "') }}")
+        return SHAPES.render(check, c.key, engine, "dbt", build)
+
+    return "\n".join(lines + _branches(rendered, engines)) + "\n"
+
+
+def _branches(render: Callable[[Dialect], str], engines: list[Dialect]) -> list[str]:
+    """One Jinja branch per distinct rendering, chosen by `target.type`; other adapters get a
+    compile error naming the flag that adds their dialect."""
+    lines: list[str] = []
+    variants: dict[str, list[str]] = {}  # engines whose rendering is identical share a branch
+    for engine in engines:
+        sql = fill_placeholders(render(engine), lambda name: "{{ ref('" + name + "') }}")
         variants.setdefault(sql, []).extend(engine.dbt_types)
     for i, (sql, types) in enumerate(variants.items()):
         adapters = "".join(f"'{t}', " for t in types).rstrip()
@@ -205,7 +257,7 @@ def _singular_sql(check: Check, c: Contract, engines: list[Dialect]) -> str:
     lines.append("{{ exceptions.raise_compiler_error('labelpact: this check was compiled for "
                  f"{names}; run: labelpact compile --dialects ' ~ target.type) }}}}")
     lines.append("{%- endif %}")
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def _jinja_literal(value: Any) -> str:
