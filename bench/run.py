@@ -274,7 +274,8 @@ def report(rows: int, machine: str, results: dict[str, dict[str, object]],
                   f"{w('dbt_parse_example_project')} s "
                   f"({w('dbt_parse_example_project') / w('dbt_parse_empty'):.2f}x), the "
                   f"{c['contracts']}-contract project {w('dbt_parse_generated')} s "
-                  f"({w('dbt_parse_generated') / w('dbt_parse_empty'):.1f}x)"]
+                  f"({w('dbt_parse_generated') / w('dbt_parse_empty'):.1f}x; again with "
+                  f"nothing changed {w('dbt_reparse_generated_unchanged')} s)"]
     return lines
 
 
