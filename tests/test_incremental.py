@@ -18,6 +18,8 @@ from conftest import ROOT
 from validator import exampledata
 from validator.dbt_run import DbtProject
 from validator.gate import gate
+from validator.ledger import Ledger
+from validator.reports import console, to_json
 from validator.settings import Settings
 from validator.validate import ValidationRun, validate, validate_incremental
 
@@ -161,3 +163,7 @@ def test_without_state_the_run_is_full_and_says_why(tmp_path: Path, base: Path,
     assert any("no state for 'annotations'" in w for w in run.warnings)
     again = validate_incremental(settings, select=["annotations"], project=project)
     assert again.mode == "incremental" and again.exit_code == run.exit_code
+    assert to_json(again)["mode"] == "incremental"
+    assert "(incremental: new batches)" in console(again)
+    entries = Ledger(settings.ledger_path).verify()[1]
+    assert [e.record.get("mode", "full") for e in entries] == ["full", "incremental"]

@@ -37,7 +37,9 @@ def console(run: ValidationRun, verbose: bool = False) -> str:
         lines.append(f"{name} {v.version}: {v.status.upper()} ({v.fingerprint['rows']:,} rows, "
                      f"fingerprint {v.fingerprint['hash'][:16]})")
     ledger = f", ledger entry {run.ledger_seq}" if run.ledger_seq else ""
-    lines.append(f"{passed}/{len(run.results)} checks passed in {run.duration:.1f}s{ledger}")
+    mode = " (incremental: new batches)" if run.mode == "incremental" else ""
+    lines.append(f"{passed}/{len(run.results)} checks passed in {run.duration:.1f}s{mode}"
+                 f"{ledger}")
     lines += [f"warning: {w}" for w in run.warnings]
     return "\n".join(lines)
 
@@ -46,6 +48,7 @@ def to_json(run: ValidationRun) -> dict[str, Any]:
     return {
         "started_at": run.started_at,
         "duration_s": round(run.duration, 3),
+        "mode": run.mode,
         "exit_code": int(run.exit_code),
         "ledger_seq": run.ledger_seq,
         "verdicts": {n: asdict(v) for n, v in sorted(run.verdicts.items())},
