@@ -14,7 +14,7 @@ from .lint import lint
 from .project import compile_contracts, write_artifacts
 from .resolve import load_contracts
 from .settings import Settings
-from .validate import validate
+from .validate import validate, validate_incremental
 
 DEMO_FAULTS = ("low_agreement", "retired_instruction_version", "unadjudicated_disagreement",
                "revision_cycle", "mistyped_column")
@@ -54,8 +54,17 @@ def run_demo(rows: int, workdir: Path, say: Say = print, project_dir: Path = Pat
     verdict = gate("annotations", settings=settings)
     say(f"5. labelpact gate annotations -> {'PASS' if verdict else 'REFUSED: ' + verdict.reason}")
     ok = ok and verdict.allowed
+    added = exampledata.append_batches(clean_db, base_rows=rows, rows=max(100, rows // 10))
+    say(f"6. a new labelling batch lands ({added['annotations']:,} annotations): labelpact "
+        "validate --incremental")
+    inc = validate_incremental(settings, project=project)
+    verdict = gate("annotations", settings=settings)
+    say(f"   {inc.mode}: {sum(r.status == 'pass' for r in inc.results)}/{len(inc.results)} "
+        f"checks pass in {inc.duration:.1f}s (the full run: {run.duration:.1f}s); gate -> "
+        f"{'PASS' if verdict else 'REFUSED: ' + verdict.reason}")
+    ok = ok and inc.mode == "incremental" and inc.exit_code == ExitCode.OK and verdict.allowed
     exampledata.generate(clean_db, rows=rows, seed=7, fault="missing_provenance")
-    say("6. new data lands with a provenance gap (some labels have no tool)")
+    say("7. new data lands with a provenance gap (some labels have no tool)")
     verdict = gate("annotations", settings=settings)
     say(f"   gate -> {'PASS' if verdict else 'REFUSED: ' + verdict.reason}")
     ok = ok and not verdict.allowed
@@ -68,9 +77,9 @@ def run_demo(rows: int, workdir: Path, say: Say = print, project_dir: Path = Pat
     say(f"   gate -> {'PASS' if verdict else 'REFUSED: ' + verdict.reason}")
     ok = ok and not verdict.allowed and bool(failing)
     problems, entries = Ledger(settings.ledger_path).verify()
-    say(f"7. ledger verify: {len(entries)} entries, "
+    say(f"8. ledger verify: {len(entries)} entries, "
         f"{'chain intact' if not problems else 'TAMPERED: ' + problems[0]}")
-    for number, fault in enumerate(faults, start=8):
+    for number, fault in enumerate(faults, start=9):
         db = workdir / fault / "labelpact.duckdb"
         exampledata.generate(db, rows=rows, seed=7, fault=fault)
         say(f"{number}. inject fault '{fault}': {exampledata.FAULTS[fault]}")

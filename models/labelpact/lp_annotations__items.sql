@@ -9,12 +9,12 @@ SELECT
 FROM (
   SELECT
     *
-  FROM {{ ref('annotations') }} AS t
+  FROM {{ source('raw', 'annotations') }} AS t
   WHERE
     NOT EXISTS(
       SELECT
         1
-      FROM {{ ref('annotations') }} AS c
+      FROM {{ source('raw', 'annotations') }} AS c
       WHERE
         c."parent_annotation_id" = t."annotation_id"
     )
@@ -31,12 +31,12 @@ SELECT
 FROM (
   SELECT
     *
-  FROM {{ ref('annotations') }} AS t
+  FROM {{ source('raw', 'annotations') }} AS t
   WHERE
     NOT EXISTS(
       SELECT
         1
-      FROM {{ ref('annotations') }} AS c
+      FROM {{ source('raw', 'annotations') }} AS c
       WHERE
         c.`parent_annotation_id` = t.`annotation_id`
     )
