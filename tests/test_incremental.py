@@ -167,3 +167,51 @@ def test_without_state_the_run_is_full_and_says_why(tmp_path: Path, base: Path,
     assert "(incremental: new batches)" in console(again)
     entries = Ledger(settings.ledger_path).verify()[1]
     assert [e.record.get("mode", "full") for e in entries] == ["full", "incremental"]
+
+
+def _pg_sync(db: Path, params: dict[str, str]) -> None:
+    """Make PostgreSQL's `raw` tables equal the DuckDB file's, in place (views stay)."""
+    import psycopg2
+
+    exampledata.load_into_postgres(db, params, schema="raw_next")
+    con = psycopg2.connect(host=params["host"], port=int(params["port"]), user=params["user"],
+                           dbname=params["dbname"])
+    try:
+        cur = con.cursor()
+        for table in exampledata.TABLES:
+            cur.execute(f"DELETE FROM raw.{table}")
+            cur.execute(f"INSERT INTO raw.{table} SELECT * FROM raw_next.{table}")
+        cur.execute("DROP SCHEMA raw_next CASCADE")
+        con.commit()
+    finally:
+        con.close()
+
+
+def test_incremental_verdict_equals_full_verdict_on_postgres(tmp_path: Path, base: Path,
+                                                             pg_server) -> None:  # type: ignore[no-untyped-def]
+    import psycopg2
+
+    params = dict(pg_server.params, dbname="labelpact_incremental")
+    admin = psycopg2.connect(**{k: v for k, v in pg_server.params.items() if k != "password"})
+    admin.autocommit = True
+    admin.cursor().execute(f"DROP DATABASE IF EXISTS {params['dbname']}")
+    admin.cursor().execute(f"CREATE DATABASE {params['dbname']}")
+    admin.close()
+    db = tmp_path / "labelpact.duckdb"
+    db.write_bytes(base.read_bytes())
+    exampledata.load_into_postgres(db, params)
+    project = DbtProject(ROOT, target="postgres",
+                         env={f"LABELPACT_PG_{k.upper()}": v for k, v in params.items()})
+    settings = Settings(project_dir=ROOT, target="postgres", pg=params,
+                        ledger_path=tmp_path / "ledger.jsonl")
+    validate(settings, select=["annotations"], project=project)
+    exampledata.append_batches(db, base_rows=BASE, rows=NEW, seed=7)
+    lo, hi = _new_ids(db)
+    _sql(db, *[s.format(lo=lo, hi=hi) for s in SCENARIOS["faults in the new batch"][1]])
+    _pg_sync(db, params)
+    inc = validate_incremental(settings, select=["annotations"], project=project)
+    full = validate(settings, select=["annotations"], project=project, record=False)
+    assert inc.mode == "incremental", inc.warnings
+    assert _outcomes(inc) == _outcomes(full)
+    assert inc.verdicts["annotations"].fingerprint == full.verdicts["annotations"].fingerprint
+    assert full.verdicts["annotations"].status == "fail"
