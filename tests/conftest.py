@@ -1,8 +1,10 @@
 """Shared fixtures: one parsed dbt project per engine and one warehouse per fault, per session.
 
 The end-to-end suites are parametrised over engines (`engine` fixture): DuckDB (a file per
-fault) and a real PostgreSQL server started for the session (fault data swapped into the
-`raw` schema before each build, so one parsed dbt manifest serves every fault).
+fault), a real PostgreSQL server and a local Apache Spark session (local[2], through
+dbt-spark's `session` method), each started once per test session. PostgreSQL and Spark get
+each fault's data swapped into their `raw` schema before its build, so one parsed dbt
+manifest serves every fault.
 """
 
 from __future__ import annotations
@@ -17,7 +19,14 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 ROOT = Path(__file__).resolve().parent.parent
 E2E_ROWS = 3000  # enough for every batch-level rule, small enough for ~1 s per dbt build
-ENGINES = ("duckdb", "postgres")
+ENGINES = ("duckdb", "postgres", "spark")
+# Engine-parametrised test modules that cannot apply to Spark, and why (shown as skips).
+SPARK_UNSUPPORTED = {
+    "test_cross_engine": "GX runs its suites over a DuckDB file or a SQLAlchemy URL "
+                         "(validator/gx_run.py); a local Spark session is neither",
+    "test_validate_gate": "`labelpact validate` and `gate` read the warehouse through "
+                          "validator/warehouse.py, which connects to DuckDB and PostgreSQL only",
+}
 
 
 class DuckDBWarehouses:
@@ -79,6 +88,31 @@ class PostgresWarehouses(DuckDBWarehouses):
         return {f"LABELPACT_PG_{k.upper()}": v for k, v in self.params.items()}
 
 
+class SparkWarehouses(PostgresWarehouses):
+    """The same faults, loaded into a local Spark session one at a time."""
+
+    name = "spark"
+
+    def __init__(self, base: Path, duckdb: DuckDBWarehouses, server: Any) -> None:
+        from validator.dbt_run import DbtProject
+
+        self.base = base
+        self.duckdb = duckdb
+        self.server = server
+        self.project = DbtProject(ROOT, target="spark")
+        self._builds = {}
+        self.loaded = False
+
+    def load(self, fault: str | None) -> None:
+        if self.loaded is False or self.loaded != fault:
+            self.server.load(self.duckdb.path(fault))
+            self.loaded = fault
+
+    def env(self, fault: str | None) -> dict[str, str]:
+        self.load(fault)
+        return dict(self.server.env)
+
+
 @pytest.fixture(scope="session")
 def duckdb_warehouses(tmp_path_factory: pytest.TempPathFactory) -> DuckDBWarehouses:
     return DuckDBWarehouses(tmp_path_factory.mktemp("warehouses"))
@@ -99,9 +133,25 @@ def postgres_warehouses(pg_server, duckdb_warehouses, tmp_path_factory):  # type
                               pg_server.params)
 
 
+@pytest.fixture(scope="session")
+def spark_server():  # type: ignore[no-untyped-def]
+    from sparkserver import SparkServer
+
+    server = SparkServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def spark_warehouses(spark_server, duckdb_warehouses, tmp_path_factory):  # type: ignore[no-untyped-def]
+    return SparkWarehouses(tmp_path_factory.mktemp("spark"), duckdb_warehouses, spark_server)
+
+
 @pytest.fixture(params=ENGINES)
 def engine(request: pytest.FixtureRequest) -> DuckDBWarehouses:
     """The warehouses of one engine; end-to-end tests run once per engine."""
+    if request.param == "spark" and request.module.__name__ in SPARK_UNSUPPORTED:
+        pytest.skip(f"not on Spark: {SPARK_UNSUPPORTED[request.module.__name__]}")
     return request.getfixturevalue(f"{request.param}_warehouses")
 
 

@@ -1,6 +1,6 @@
 """Golden SQL per dialect for every check of the example contracts.
 
-Engines we cannot run here (Snowflake, BigQuery, Databricks/Spark, Trino) are covered by
+Engines we cannot run here (Snowflake, BigQuery, Databricks, Trino) are covered by
 rendering each check, parsing it back with sqlglot in that dialect, and comparing with these
 files; a change that alters any dialect's SQL shows up as a diff to review.
 Regenerate with `python tests/golden_dialects.py`.

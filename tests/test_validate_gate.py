@@ -234,3 +234,10 @@ def test_ledger_is_mirrored_in_the_warehouse(validated, settings: Settings, engi
     forged = [type(entries[0])(entries[0].seq, entries[0].prev, entries[0].hash, edited)]
     assert compare_with_warehouse(settings, forged) == [
         "entry 1: differs between the file and the warehouse mirror"]
+
+
+def test_validate_on_a_spark_target_says_what_to_run_instead() -> None:
+    from validator.errors import UsageError
+
+    with pytest.raises(UsageError, match="dbt build --target spark"):
+        _ = Settings(project_dir=ROOT, target="spark").engine

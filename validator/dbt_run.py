@@ -10,6 +10,7 @@ import contextlib
 import io
 import os
 import random
+import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -80,10 +81,10 @@ def _release_duckdb() -> None:
     against other processes and makes a later read-only `duckdb.connect()` in this process
     fail ("different configuration"). Closing it costs one reopen per build.
     """
-    try:
-        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-    except ImportError:
-        return
+    if "dbt.adapters.duckdb.connections" not in sys.modules:
+        return  # no DuckDB build ran in this process (importing it now only adds noise)
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
     with DuckDBConnectionManager._LOCK:
         env = DuckDBConnectionManager._ENV
         if env is not None:

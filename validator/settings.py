@@ -26,7 +26,15 @@ class Settings:
 
     @property
     def engine(self) -> str:
-        return "postgres" if (self.target or "").startswith("postgres") else "duckdb"
+        """The warehouse labelpact reads itself (fingerprints, samples, ledger mirror)."""
+        target = self.target or ""
+        if target.startswith("spark") or target.startswith("databricks"):
+            from .errors import UsageError
+
+            raise UsageError(f"target '{target}': labelpact validate, gate and report read "
+                             "data through DuckDB or PostgreSQL; on Spark run the compiled "
+                             f"project with `dbt build --target {target}`")
+        return "postgres" if target.startswith("postgres") else "duckdb"
 
     def dbt_env(self) -> dict[str, str]:
         """Environment for dbt's profile so it points at the same warehouse as we do."""

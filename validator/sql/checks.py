@@ -385,7 +385,8 @@ def _revision_cycle(check: Check, rel: RelationFor, d: Dialect,
         "WHERE t.p_parent IS NOT NULL), "
         "walk(start, cur, depth) AS (SELECT e.child, e.parent, 1 FROM edges AS e "
         "UNION ALL SELECT w.start, e.parent, w.depth + 1 FROM walk AS w JOIN edges AS e "
-        "ON e.child = w.cur WHERE w.cur <> w.start AND w.depth < v_max) "
+        "ON e.child = w.cur WHERE w.cur <> w.start AND e.child <> e.parent "
+        "AND w.depth < v_max) "
         "SELECT DISTINCT w.start AS p_key FROM walk AS w WHERE w.cur = w.start",
         ids={"p_key": p["key"], "p_parent": p["parent"]},
         values={"v_max": MAX_CHAIN}, tables={"r_t": rel(check.contract)})

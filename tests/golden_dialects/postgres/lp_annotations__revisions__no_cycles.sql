@@ -20,7 +20,7 @@ WITH RECURSIVE edges AS (
   JOIN edges AS e
     ON e.child = w.cur
   WHERE
-    w.cur <> w.start AND w.depth < 100
+    w.cur <> w.start AND e.child <> e.parent AND w.depth < 100
 )
 SELECT DISTINCT
   w.start AS "annotation_id"
