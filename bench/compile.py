@@ -23,7 +23,7 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import PY, ROOT, measure
+from run import PY, ROOT, empty_project, measure
 
 
 def _renamed(node, suffix: str, names: set[str], key: str | None = None):  # type: ignore[no-untyped-def]
@@ -58,15 +58,6 @@ def write_contracts(target: Path, n: int) -> None:
     for name in ("dbt_project.yml", "profiles.yml"):
         shutil.copy(ROOT / name, target)
     shutil.copytree(ROOT / "macros", target / "macros")
-
-
-def empty_project(target: Path) -> None:
-    target.mkdir(parents=True)
-    (target / "dbt_project.yml").write_text(
-        "name: empty\nversion: '1.0'\nconfig-version: 2\nprofile: empty\n"
-        "flags: {send_anonymous_usage_stats: false}\n")
-    (target / "profiles.yml").write_text(
-        f"empty:\n  target: d\n  outputs:\n    d: {{type: duckdb, path: '{target}/e.duckdb'}}\n")
 
 
 def main(argv: list[str] | None = None) -> dict[str, object]:

@@ -127,13 +127,19 @@ def plain_dbt(db: Path) -> dict[str, float]:
         shutil.rmtree(project, ignore_errors=True)
 
 
-def empty_dbt() -> dict[str, float]:
-    project = Path(tempfile.mkdtemp(prefix="labelpact-empty-dbt-"))
+def empty_project(project: Path) -> None:
+    """A dbt project with no models, on its own DuckDB file: dbt's fixed cost."""
+    project.mkdir(parents=True, exist_ok=True)
     (project / "dbt_project.yml").write_text(
         "name: empty\nversion: '1.0'\nconfig-version: 2\nprofile: empty\n"
         "flags: {send_anonymous_usage_stats: false}\n")
     (project / "profiles.yml").write_text(
         f"empty:\n  target: d\n  outputs:\n    d: {{type: duckdb, path: '{project}/e.duckdb'}}\n")
+
+
+def empty_dbt() -> dict[str, float]:
+    project = Path(tempfile.mkdtemp(prefix="labelpact-empty-dbt-"))
+    empty_project(project)
     try:
         return measure([str(Path(PY).parent / "dbt"), "build", "--quiet"], cwd=project)
     finally:

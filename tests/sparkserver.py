@@ -65,6 +65,7 @@ class SparkServer:
         """
         import duckdb
 
+        from validator.exampledata import duckdb_tables
         from validator.sql.dialects import get_dialect
 
         spark_types = get_dialect("spark").type_names
@@ -73,14 +74,7 @@ class SparkServer:
         counts: dict[str, int] = {}
         try:
             spark.sql(f"CREATE DATABASE IF NOT EXISTS `{schema}`")
-            tables = [r[0] for r in src.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = ? "
-                "ORDER BY table_name", [schema]).fetchall()]
-            for table in tables:
-                columns = src.execute(
-                    "SELECT column_name, data_type FROM information_schema.columns WHERE "
-                    "table_schema = ? AND table_name = ? ORDER BY ordinal_position",
-                    [schema, table]).fetchall()
+            for table, columns in duckdb_tables(src, schema):
                 ddl = ", ".join(f"`{c}` {spark_types.get(t.lower(), t.lower())}"
                                 for c, t in columns)
                 rows = src.sql(f'SELECT * FROM "{schema}"."{table}"').to_arrow_table()

@@ -505,12 +505,7 @@ def append_batches(target: Path, *, base_rows: int, rows: int, seed: int = 7,
         if before["items"] != lo:
             raise ValueError(f"{target} holds {before['items']:,} items, not the {lo:,} of "
                              f"{base_rows:,} generated rows; was it generated with those?")
-        for c in range(lo, hi, CHUNK_ITEMS):
-            end = min(hi, c + CHUNK_ITEMS)
-            say(f"appending items {c:,}-{end - 1:,}")
-            con.execute(f"INSERT INTO items {layout.items_table_sql(c, end)}")
-            con.execute(f"INSERT INTO annotations {layout.annotations_sql(c, end)}")
-            con.execute(f"INSERT INTO adjudications {layout.adjudications_sql(c, end)}")
+        _insert_items(con, layout, lo, hi, say)
         con.execute("CHECKPOINT")
         return {t: int(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) - before[t]
                 for t in TABLES}
@@ -528,14 +523,31 @@ def _create_tables(con: Any, schema: str) -> None:
 
 
 def _fill(con: Any, layout: Layout, say: Progress) -> None:
-    n, chunks = layout.n_items, math.ceil(layout.n_items / CHUNK_ITEMS)
-    say(f"{n:,} items in {layout.n_batches:,} batches, {layout.n_annotators} annotators")
-    for c in range(chunks):
-        lo, hi = c * CHUNK_ITEMS, min(n, (c + 1) * CHUNK_ITEMS)
-        say(f"chunk {c + 1}/{chunks}: items {lo:,}-{hi - 1:,}")
-        con.execute(f"INSERT INTO items {layout.items_table_sql(lo, hi)}")
-        con.execute(f"INSERT INTO annotations {layout.annotations_sql(lo, hi)}")
-        con.execute(f"INSERT INTO adjudications {layout.adjudications_sql(lo, hi)}")
+    say(f"{layout.n_items:,} items in {layout.n_batches:,} batches, "
+        f"{layout.n_annotators} annotators")
+    _insert_items(con, layout, 0, layout.n_items, say)
+
+
+def _insert_items(con: Any, layout: Layout, lo: int, hi: int, say: Progress) -> None:
+    """Items `lo`..`hi - 1` with their annotations and adjudications, chunk by chunk."""
+    chunks = math.ceil((hi - lo) / CHUNK_ITEMS)
+    for c, start in enumerate(range(lo, hi, CHUNK_ITEMS), start=1):
+        end = min(hi, start + CHUNK_ITEMS)
+        say(f"chunk {c}/{chunks}: items {start:,}-{end - 1:,}")
+        con.execute(f"INSERT INTO items {layout.items_table_sql(start, end)}")
+        con.execute(f"INSERT INTO annotations {layout.annotations_sql(start, end)}")
+        con.execute(f"INSERT INTO adjudications {layout.adjudications_sql(start, end)}")
+
+
+def duckdb_tables(con: Any, schema: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    """(table, [(column, DuckDB type), ...]) for every table of `schema`, in name order."""
+    tables = [r[0] for r in con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = ? "
+        "ORDER BY table_name", [schema]).fetchall()]
+    return [(t, [(c, ty) for c, ty in con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE "
+        "table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+        [schema, t]).fetchall()]) for t in tables]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -599,14 +611,7 @@ def load_into_postgres(duckdb_path: Path, params: dict[str, str], schema: str = 
         cur = con.cursor()
         cur.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         cur.execute(f'CREATE SCHEMA "{schema}"')
-        tables = [r[0] for r in src.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = ? "
-            "ORDER BY table_name", [source_schema]).fetchall()]
-        for table in tables:
-            columns = src.execute(
-                "SELECT column_name, data_type FROM information_schema.columns WHERE "
-                "table_schema = ? AND table_name = ? ORDER BY ordinal_position",
-                [source_schema, table]).fetchall()
+        for table, columns in duckdb_tables(src, source_schema):
             ddl = ", ".join(f'"{c}" {_pg_type(t)}' for c, t in columns)
             cur.execute(f'CREATE TABLE "{schema}"."{table}" ({ddl})')
             buffer = io.StringIO()

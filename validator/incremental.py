@@ -39,7 +39,8 @@ from .model import Contract
 from .plan import Check, Kind, Plan
 from .settings import Settings
 from .sql.checks import failing_rows
-from .warehouse import Warehouse
+from .sql.templates import literal
+from .warehouse import Warehouse, fingerprint_hash
 
 STATE_FORMAT = 1
 SMALL_RELATION = 100_000  # other relations up to this size are compared by content, not size
@@ -98,6 +99,23 @@ def other_relations(check: Check) -> set[str]:
             if check.params.get(p) and check.params[p] != check.contract}
 
 
+def signatures(wh: Warehouse, plan: Plan, contracts: dict[str, Contract],
+               relations: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """`relation_signature` of every other contract's relation the plan's checks read."""
+    read = set().union(*(other_relations(c) for c in plan.checks))
+    return {name: relation_signature(wh, relations[name], contracts[name])
+            for name in sorted(read)}
+
+
+def measure(wh: Warehouse, plan: Plan, contracts: dict[str, Contract],
+            relations: dict[str, str]) -> dict[str, Any]:
+    """What a full validation records for later incremental runs (besides failure counts)."""
+    own = relations[plan.contract.name]
+    return {"batches": batch_fingerprints(wh, own, plan.contract),
+            "columns": [list(c) for c in wh.columns(own)],
+            "signatures": signatures(wh, plan, contracts, relations)}
+
+
 # ---------------------------------------------------------------------------------------------
 # What a run measures: per-batch counts and fingerprints, relation sizes, column signatures.
 
@@ -114,7 +132,7 @@ class Batches:
         for _, s, x in self.rows.values():
             total += int(s)
             xor ^= int(x)
-        return {"rows": n, "hash": f"{total}:{xor}"}
+        return {"rows": n, "hash": fingerprint_hash(total, xor)}
 
 
 def _table(wh: Warehouse, relation: str) -> exp.Table:
@@ -144,15 +162,13 @@ def batch_counts(wh: Warehouse, relation: str, batch: str) -> dict[str, int]:
 
 def relation_signature(wh: Warehouse, relation: str, contract: Contract) -> dict[str, Any]:
     """Size of a relation, and its fingerprint when it is small enough to hash every time."""
-    table = _table(wh, relation)
-    _, rows = wh.query(exp.select(exp.Count(this=exp.Star())).from_(table)
+    _, rows = wh.query(exp.select(exp.Count(this=exp.Star())).from_(_table(wh, relation))
                        .sql(dialect=wh.dialect.sqlglot))
     n = int(rows[0][0])
     if n > SMALL_RELATION:
         return {"rows": n}
-    _, rows = wh.query(wh.dialect.fingerprint(table, list(contract.columns))
-                       .sql(dialect=wh.dialect.sqlglot))
-    return {"rows": n, "hash": f"{rows[0][1] or 0}:{rows[0][2] or 0}"}
+    n, content = wh.fingerprint(relation, list(contract.columns))
+    return {"rows": n, "hash": content}
 
 
 def _key(value: Any) -> str:
@@ -171,8 +187,6 @@ def _old_batches(batch: str, keys: list[Any]) -> exp.Expression:
 
 def _in_batches(batch: str, keys: list[Any]) -> exp.Expression:
     """`batch IN (...)`, with NULL batches matched explicitly."""
-    from .sql.templates import literal
-
     col = exp.column(batch, quoted=True)
     values = [v for v in keys if v is not None]
     parts: list[exp.Expression] = []
@@ -188,17 +202,18 @@ def _in_batches(batch: str, keys: list[Any]) -> exp.Expression:
 
 
 def write_state(settings: Settings, contract: Contract, relations: dict[str, str],
-                batches: Batches, columns: list[tuple[str, str]],
-                signatures: dict[str, dict[str, Any]], failures: dict[str, int | None],
+                measured: dict[str, Any], failures: dict[str, int | None],
                 ledger_seq: int | None) -> None:
+    """Record `measure`'s result and the failure counts of a validation that passed through
+    the ledger as entry `ledger_seq`."""
     from . import __version__
     from .project import write_artifacts
 
     path = state_path(settings, contract.name)
     state = {"format": STATE_FORMAT, "labelpact": __version__, "contract": contract.name,
              "version": contract.version, "ledger_seq": ledger_seq, "relations": relations,
-             "columns": columns, "batches": batches.rows, "signatures": signatures,
-             "failures": failures}
+             "columns": measured["columns"], "batches": measured["batches"].rows,
+             "signatures": measured["signatures"], "failures": failures}
     write_artifacts({path.name: json.dumps(state, sort_keys=True) + "\n"}, path.parent)
 
 
@@ -248,9 +263,7 @@ class ContractRun:
         self._check_columns()
         self.new = self._new_batches()
         self._check_corrections()
-        self.signatures = {name: relation_signature(wh, rel, contracts[name])
-                           for name, rel in sorted(self.relations.items())
-                           if name != self.contract.name and name in contracts}
+        self.signatures = signatures(wh, plan, contracts, self.relations)
         self.items_reason = self._items_reason()
 
     def _check_columns(self) -> None:

@@ -147,12 +147,8 @@ def load_plans(settings: Settings, select: list[str] | None = None) -> tuple[lis
 
 def fingerprint(wh: Warehouse, relation: str, contract: Contract) -> dict[str, Any]:
     """Content hash of a relation computed in the warehouse: one pass, order-independent."""
-    table = exp.to_table(relation, dialect=wh.dialect.sqlglot)
-    query = wh.dialect.fingerprint(table, list(contract.columns))
-    _, rows = wh.query(query.sql(dialect=wh.dialect.sqlglot))
-    n_rows, hash_sum, hash_xor = rows[0]
-    return {"rows": int(n_rows), "hash": f"{hash_sum or 0}:{hash_xor or 0}",
-            "version": contract.version, "relation": relation}
+    n_rows, content = wh.fingerprint(relation, list(contract.columns))
+    return {"rows": n_rows, "hash": content, "version": contract.version, "relation": relation}
 
 
 def _run_gx(settings: Settings, plans: list[Plan], results: list[CheckResult],
@@ -215,8 +211,8 @@ def validate(settings: Settings, select: list[str] | None = None,
             say(f"fingerprint {plan.contract.name}")
             relation = relations[plan.contract.name]
             if plan.contract.section("incremental"):
-                states[plan.contract.name] = _full_state(wh, plan.contract, contracts,
-                                                         relations)
+                states[plan.contract.name] = incremental.measure(wh, plan, contracts,
+                                                                 relations)
                 fingerprints[plan.contract.name] = {
                     **states[plan.contract.name]["batches"].total(),
                     "version": plan.contract.version, "relation": relation}
@@ -236,8 +232,7 @@ def validate(settings: Settings, select: list[str] | None = None,
         _record(settings, run, say)
         failures = _state_failures(results)
         for name, state in states.items():
-            incremental.write_state(settings, contracts[name], relations, state["batches"],
-                                    state["columns"], state["signatures"],
+            incremental.write_state(settings, contracts[name], relations, state,
                                     {c.id: failures[c.id] for p in plans
                                      if p.contract.name == name for c in p.checks},
                                     run.ledger_seq)
@@ -260,16 +255,6 @@ def _state_failures(results: list[CheckResult]) -> dict[str, int | None]:
     model contract) failed 0 times."""
     return {r.check_id: 0 if r.failures is None and r.status == "pass" else r.failures
             for r in results}
-
-
-def _full_state(wh: Warehouse, contract: Contract, contracts: dict[str, Contract],
-                relations: dict[str, str]) -> dict[str, Any]:
-    """What an incremental run needs to know about this data (see `incremental`)."""
-    own = relations[contract.name]
-    return {"batches": incremental.batch_fingerprints(wh, own, contract),
-            "columns": [list(c) for c in wh.columns(own)],
-            "signatures": {name: incremental.relation_signature(wh, rel, contracts[name])
-                           for name, rel in sorted(relations.items()) if name != contract.name}}
 
 
 def validate_incremental(settings: Settings, select: list[str] | None = None,
@@ -327,9 +312,10 @@ def validate_incremental(settings: Settings, select: list[str] | None = None,
     if record:
         _record(settings, run_, say)
         for name, (crun, batches, state) in new_states.items():
+            measured = {"batches": batches, "columns": state["columns"],
+                        "signatures": crun.signatures}
             incremental.write_state(
-                settings, contracts[name], state["relations"], batches, state["columns"],
-                {**state["signatures"], **crun.signatures},
+                settings, contracts[name], state["relations"], measured,
                 {k: v for k, v in _state_failures(results).items()
                  if k.startswith(name + ".")}, run_.ledger_seq)
     return run_

@@ -9,6 +9,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from sqlglot import exp
+
 from .errors import EngineError
 from .settings import Settings
 from .sql.dialects import Dialect, get_dialect
@@ -72,26 +74,38 @@ class Warehouse:
         except Exception as exc:  # driver errors differ per engine
             raise EngineError(f"audit write failed: {exc}") from exc
 
-    def query(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
-        """Run one statement; returns column names and rows."""
+    def _run(self, sql: str) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        """(cursor description, rows) of one statement."""
         assert self._con is not None, "use `with Warehouse(settings) as wh:`"
         try:
             cur = self._con.cursor()
             cur.execute(sql)
-            names = [d[0] for d in cur.description or []]
             rows = cur.fetchall()
         except Exception as exc:  # driver errors differ per engine; all are engine errors
             raise EngineError(f"query failed: {exc}") from exc
-        return names, [tuple(r) for r in rows]
+        return list(cur.description or []), [tuple(r) for r in rows]
+
+    def query(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Run one statement; returns column names and rows."""
+        description, rows = self._run(sql)
+        return [d[0] for d in description], rows
 
     def columns(self, relation: str) -> list[tuple[str, str]]:
         """(name, driver type) of each column of `relation`, without reading a row."""
-        assert self._con is not None, "use `with Warehouse(settings) as wh:`"
-        try:
-            cur = self._con.cursor()
-            cur.execute(f"SELECT * FROM {relation} WHERE 1 = 0")
-            cur.fetchall()
-        except Exception as exc:  # driver errors differ per engine; all are engine errors
-            raise EngineError(f"query failed: {exc}") from exc
-        return [(d[0], str(d[1])) for d in cur.description or []]
+        description, _ = self._run(f"SELECT * FROM {relation} WHERE 1 = 0")
+        return [(d[0], str(d[1])) for d in description]
+
+    def fingerprint(self, relation: str, columns: list[str]) -> tuple[int, str]:
+        """(rows, hash) of a relation, computed in the warehouse in one order-independent
+        pass: the sum and xor of a 64-bit hash of each row (see `Dialect.fingerprint`)."""
+        table = exp.to_table(relation, dialect=self.dialect.sqlglot)
+        _, rows = self.query(self.dialect.fingerprint(table, columns)
+                             .sql(dialect=self.dialect.sqlglot))
+        n_rows, hash_sum, hash_xor = rows[0]
+        return int(n_rows), fingerprint_hash(hash_sum, hash_xor)
+
+
+def fingerprint_hash(hash_sum: Any, hash_xor: Any) -> str:
+    """The text form of a fingerprint's hash (an empty relation sums to NULL: 0)."""
+    return f"{hash_sum or 0}:{hash_xor or 0}"
 
