@@ -3,7 +3,8 @@
     .venv/bin/python bench/compile.py --contracts 200
 
 Contract i is the example `annotations` contract with every column renamed `<name>_<i>`, so no
-two contracts share a name (the shape cache in `validator/sql/shapes.py` must abstract names to
+two contracts share a name (the shape cache in `validator/compiler/sql/shapes.py` must abstract
+names to
 help). Measured, each in its own process: `labelpact lint`+`compile` as a user runs it (wall,
 Python start-up included), `dbt parse` of the generated project (from scratch, and again with
 nothing changed, when dbt's partial parsing reuses the first parse), and `dbt parse` of an
@@ -30,8 +31,10 @@ def _renamed(node, suffix: str, names: set[str], key: str | None = None):  # typ
     if isinstance(node, dict) and key is not None and "contract" in node:
         return node  # names another contract's columns ({contract: items, column: item_id})
     if isinstance(node, dict):
-        return {(f"{k}{suffix}" if key == "columns" else k): _renamed(v, suffix, names, k)
-                for k, v in node.items()}
+        return {
+            (f"{k}{suffix}" if key == "columns" else k): _renamed(v, suffix, names, k)
+            for k, v in node.items()
+        }
     if isinstance(node, list):
         return [_renamed(v, suffix, names, key) for v in node]
     if isinstance(node, str) and key == "expression":  # a SQL expression over the columns
@@ -61,8 +64,9 @@ def write_contracts(target: Path, n: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> dict[str, object]:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--contracts", type=int, default=200)
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="labelpact-compile-bench-"))
@@ -75,22 +79,30 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         assert compiled["exit"] == 0, "compile failed"
         files = sum(1 for p in project.rglob("*") if p.is_file())
         parse_env = {"DBT_PROFILES_DIR": str(project)}
-        parse = measure([dbt, "parse", "--no-partial-parse", "--quiet"], cwd=project,
-                        env=parse_env)
+        parse = measure([dbt, "parse", "--no-partial-parse", "--quiet"], cwd=project, env=parse_env)
         # dbt's partial parsing: a second parse with nothing changed reuses the first one.
         measure([dbt, "parse", "--quiet"], cwd=project, env=parse_env)
         reparse = measure([dbt, "parse", "--quiet"], cwd=project, env=parse_env)
         empty = work / "empty"
         empty_project(empty)
-        parse_empty = measure([dbt, "parse", "--no-partial-parse", "--quiet"], cwd=empty,
-                              env={"DBT_PROFILES_DIR": str(empty)})
+        parse_empty = measure(
+            [dbt, "parse", "--no-partial-parse", "--quiet"],
+            cwd=empty,
+            env={"DBT_PROFILES_DIR": str(empty)},
+        )
         example = measure([dbt, "parse", "--no-partial-parse", "--quiet"], cwd=ROOT)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return {"contracts": args.contracts, "files": files, "lint": lint, "compile": compiled,
-            "dbt_parse_generated": parse, "dbt_reparse_generated_unchanged": reparse,
-            "dbt_parse_example_project": example,
-            "dbt_parse_empty": parse_empty}
+    return {
+        "contracts": args.contracts,
+        "files": files,
+        "lint": lint,
+        "compile": compiled,
+        "dbt_parse_generated": parse,
+        "dbt_reparse_generated_unchanged": reparse,
+        "dbt_parse_example_project": example,
+        "dbt_parse_empty": parse_empty,
+    }
 
 
 if __name__ == "__main__":

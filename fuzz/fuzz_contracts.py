@@ -24,21 +24,40 @@ from sqlglot import exp
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from validator.model import RawContract  # noqa: E402
-from validator.plan import Kind, build_plans  # noqa: E402
-from validator.resolve import resolve  # noqa: E402
-from validator.sql.checks import failing_rows  # noqa: E402
-from validator.sql.dialects import DIALECTS, get_dialect  # noqa: E402
-from validator.yamlload import load_bytes  # noqa: E402
+from validator.compiler.plan import Kind, build_plans  # noqa: E402
+from validator.compiler.sql.checks import failing_rows  # noqa: E402
+from validator.compiler.sql.dialects import DIALECTS, get_dialect  # noqa: E402
+from validator.contract.model import RawContract  # noqa: E402
+from validator.contract.resolve import resolve  # noqa: E402
+from validator.contract.yamlload import load_bytes  # noqa: E402
 
 EXAMPLES = [yaml.safe_load(p.read_text()) for p in sorted((ROOT / "contracts").glob("*.yml"))]
-HOSTILE = ["'; drop table x; --", "\\", "select", "a b", "ü", "", " ", "0", "-1", "1e309",
-           "null", "[", "{", "*", "%", "é\u0301", "\u202e", "x" * 300]
+HOSTILE = [
+    "'; drop table x; --",
+    "\\",
+    "select",
+    "a b",
+    "ü",
+    "",
+    " ",
+    "0",
+    "-1",
+    "1e309",
+    "null",
+    "[",
+    "{",
+    "*",
+    "%",
+    "é\u0301",
+    "\u202e",
+    "x" * 300,
+]
 TEXT = st.text(max_size=30)
-VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | TEXT
-                      | st.sampled_from(HOSTILE),
-                      lambda c: st.lists(c, max_size=3) | st.dictionaries(TEXT, c, max_size=3),
-                      max_leaves=12)
+VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | TEXT | st.sampled_from(HOSTILE),
+    lambda c: st.lists(c, max_size=3) | st.dictionaries(TEXT, c, max_size=3),
+    max_leaves=12,
+)
 
 
 def _mutate(doc: object, rnd: random.Random, value: object) -> object:
@@ -55,7 +74,7 @@ def _mutate(doc: object, rnd: random.Random, value: object) -> object:
         return new
     if isinstance(doc, list) and doc:
         i = rnd.randrange(len(doc))
-        return [*doc[:i], _mutate(doc[i], rnd, value), *doc[i + 1:]]
+        return [*doc[:i], _mutate(doc[i], rnd, value), *doc[i + 1 :]]
     return value
 
 
@@ -79,15 +98,13 @@ def exercise(docs: list[object]) -> None:
                 d.render(failing_rows(check, lambda n: exp.to_table(n), d, plan.contract.key))
 
 
-@settings(deadline=None, suppress_health_check=list(HealthCheck), database=None,
-          max_examples=500)
+@settings(deadline=None, suppress_health_check=list(HealthCheck), database=None, max_examples=500)
 @given(st.binary(max_size=3000))
 def fuzz_bytes(data: bytes) -> None:
     load_bytes(data, "fuzz.yml")
 
 
-@settings(deadline=None, suppress_health_check=list(HealthCheck), database=None,
-          max_examples=100)
+@settings(deadline=None, suppress_health_check=list(HealthCheck), database=None, max_examples=100)
 @given(st.integers(0, 2**32), st.lists(VALUES, min_size=1, max_size=4))
 def fuzz_mutations(seed: int, values: list[object]) -> None:
     rnd = random.Random(seed)
@@ -99,8 +116,9 @@ def fuzz_mutations(seed: int, values: list[object]) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--minutes", type=float, default=10.0)
     args = parser.parse_args()
     deadline = time.monotonic() + args.minutes * 60
@@ -109,9 +127,11 @@ def main() -> int:
         fuzz_bytes()
         fuzz_mutations()
         rounds += 1
-    line = (f"| {dt.date.today()} | {args.minutes:g} min | {rounds} rounds "
-            f"({rounds * 500} byte inputs, {rounds * 100} contract mutations x 6 dialects) | "
-            "no crash |\n")
+    line = (
+        f"| {dt.date.today()} | {args.minutes:g} min | {rounds} rounds "
+        f"({rounds * 500} byte inputs, {rounds * 100} contract mutations x 6 dialects) | "
+        "no crash |\n"
+    )
     results = ROOT / "fuzz" / "RESULTS.md"
     if not results.exists():
         results.write_text("| date | duration | inputs | result |\n| --- | --- | --- | --- |\n")

@@ -17,15 +17,15 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-ROOT = Path(__file__).resolve().parent.parent
-E2E_ROWS = 3000  # enough for every batch-level rule, small enough for ~1 s per dbt build
+from helpers import E2E_ROWS, ROOT
+
 ENGINES = ("duckdb", "postgres", "spark")
 # Engine-parametrised test modules that cannot apply to Spark, and why (shown as skips).
 SPARK_UNSUPPORTED = {
     "test_cross_engine": "GX runs its suites over a DuckDB file or a SQLAlchemy URL "
-                         "(validator/gx_run.py); a local Spark session is neither",
+    "(validator/engines/gx_runner.py); a local Spark session is neither",
     "test_validate_gate": "`labelpact validate` and `gate` read the warehouse through "
-                          "validator/warehouse.py, which connects to DuckDB and PostgreSQL only",
+    "validator/engines/warehouse.py, which connects to DuckDB and PostgreSQL only",
 }
 
 
@@ -35,14 +35,14 @@ class DuckDBWarehouses:
     name = "duckdb"
 
     def __init__(self, base: Path) -> None:
-        from validator.dbt_run import DbtProject
+        from validator.engines.dbt_runner import DbtProject
 
         self.base = base
         self.project = DbtProject(ROOT)
         self._builds: dict[str | None, Any] = {}
 
     def path(self, fault: str | None) -> Path:
-        from validator import exampledata
+        from validator.example import data as exampledata
 
         db = self.base / (fault or "clean") / "labelpact.duckdb"
         if not db.exists():
@@ -64,7 +64,7 @@ class PostgresWarehouses(DuckDBWarehouses):
     name = "postgres"
 
     def __init__(self, base: Path, duckdb: DuckDBWarehouses, params: dict[str, str]) -> None:
-        from validator.dbt_run import DbtProject
+        from validator.engines.dbt_runner import DbtProject
 
         self.base = base
         self.duckdb = duckdb
@@ -77,7 +77,7 @@ class PostgresWarehouses(DuckDBWarehouses):
         return self.duckdb.path(fault)
 
     def load(self, fault: str | None) -> None:
-        from validator import exampledata
+        from validator.example import data as exampledata
 
         if self.loaded is False or self.loaded != fault:
             exampledata.load_into_postgres(self.duckdb.path(fault), self.params)
@@ -94,7 +94,7 @@ class SparkWarehouses(PostgresWarehouses):
     name = "spark"
 
     def __init__(self, base: Path, duckdb: DuckDBWarehouses, server: Any) -> None:
-        from validator.dbt_run import DbtProject
+        from validator.engines.dbt_runner import DbtProject
 
         self.base = base
         self.duckdb = duckdb
@@ -120,7 +120,7 @@ def duckdb_warehouses(tmp_path_factory: pytest.TempPathFactory) -> DuckDBWarehou
 
 @pytest.fixture(scope="session")
 def pg_server():  # type: ignore[no-untyped-def]
-    from pgserver import PostgresServer
+    from helpers.pgserver import PostgresServer
 
     server = PostgresServer().start()
     yield server
@@ -129,13 +129,12 @@ def pg_server():  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="session")
 def postgres_warehouses(pg_server, duckdb_warehouses, tmp_path_factory):  # type: ignore[no-untyped-def]
-    return PostgresWarehouses(tmp_path_factory.mktemp("pg"), duckdb_warehouses,
-                              pg_server.params)
+    return PostgresWarehouses(tmp_path_factory.mktemp("pg"), duckdb_warehouses, pg_server.params)
 
 
 @pytest.fixture(scope="session")
 def spark_server():  # type: ignore[no-untyped-def]
-    from sparkserver import SparkServer
+    from helpers.sparkserver import SparkServer
 
     server = SparkServer().start()
     yield server

@@ -1,11 +1,11 @@
-"""The generated corpus of bad contracts: each case's exact lint output (tests/corpus.py)."""
+"""The generated corpus of bad contracts: each case's exact lint output (helpers/lint_corpus.py)."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
-from corpus import CORPUS, cases, render
+from helpers.lint_corpus import CORPUS, cases, render
 
 EXPECTED: dict[str, str] = json.loads(CORPUS.read_text(encoding="utf-8"))
 CASES = cases()

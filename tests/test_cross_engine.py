@@ -10,12 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import ROOT
-from test_dbt_e2e import EXPECTED, SCHEMA_FAULTS
+from helpers import EXPECTED, ROOT, SCHEMA_FAULTS
 
-from validator.gx_run import run_suites
-from validator.plan import Kind, build_plans
-from validator.resolve import load_contracts
+from validator.compiler.plan import Kind, build_plans
+from validator.contract.resolve import load_contracts
+from validator.engines.gx_runner import run_suites
 
 # dbt's built-in `unique` counts duplicated values, GX counts rows holding them; the schema
 # check has no count in dbt. Every other kind counts failing rows (or groups) in both.

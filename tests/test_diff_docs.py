@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import ROOT
+from helpers import ROOT
 
 from validator.cli import main
-from validator.diff import diff, read_contract
-from validator.docs import render
-from validator.resolve import load_contracts
+from validator.contract.diff import diff, read_contract
+from validator.contract.docs import render
+from validator.contract.resolve import load_contracts
 
 BASE = read_contract(str(ROOT / "contracts" / "annotations.yml"))
 
@@ -29,6 +29,7 @@ def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
             del doc[last]
         else:
             doc[last] = value
+
     return apply
 
 
@@ -40,45 +41,63 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], None], str, bool]] = [
     ("add a column", _set("columns/reviewer", {"type": "varchar"}), "column_added", True),
     ("retype a column", _set("columns/confidence/type", "integer"), "column_type_changed", True),
     ("make a column required", _set("columns/notes/required", True), "required_added", True),
-    ("make a column optional", _set("columns/label/required", False), "required_removed",
-     False),
+    ("make a column optional", _set("columns/label/required", False), "required_removed", False),
     ("add unique", _set("columns/item_id/unique", True), "unique_added", True),
     ("tighten a range", _set("columns/confidence/between", [0.1, 1]), "range_tightened", True),
     ("widen a range", _set("columns/confidence/between", [0, 2]), "range_widened", False),
-    ("remove an accepted value", _set("columns/label/accepted_values",
-                                      ["cat", "dog", "bird", "fish"]),
-     "accepted_value_removed", True),
-    ("add an accepted value", _set("columns/label/accepted_values",
-                                   ["cat", "dog", "bird", "fish", "other", "horse"]),
-     "accepted_value_added", False),
-    ("change a pattern", _set("columns/annotator_id/pattern", "^a_[0-9]+$"), "pattern_changed",
-     True),
+    (
+        "remove an accepted value",
+        _set("columns/label/accepted_values", ["cat", "dog", "bird", "fish"]),
+        "accepted_value_removed",
+        True,
+    ),
+    (
+        "add an accepted value",
+        _set("columns/label/accepted_values", ["cat", "dog", "bird", "fish", "other", "horse"]),
+        "accepted_value_added",
+        False,
+    ),
+    (
+        "change a pattern",
+        _set("columns/annotator_id/pattern", "^a_[0-9]+$"),
+        "pattern_changed",
+        True,
+    ),
     ("drop a pattern", _set("columns/annotator_id/pattern", _DELETE), "pattern_removed", False),
-    ("add not_in_future", _set("columns/parent_annotation_id/not_in_future", True),
-     "not_in_future_added", True),
+    (
+        "add not_in_future",
+        _set("columns/parent_annotation_id/not_in_future", True),
+        "not_in_future_added",
+        True,
+    ),
     ("raise the agreement minimum", _set("agreement/min", 0.7), "threshold_tightened", True),
     ("lower the agreement minimum", _set("agreement/min", 0.5), "threshold_loosened", False),
-    ("change the agreement metric", _set("agreement/metric", "fleiss_kappa"), "rule_changed",
-     True),
-    ("raise minimum coverage", _set("coverage/min_annotations", 3), "threshold_tightened",
-     True),
-    ("lower maximum low-confidence share", _set("uncertainty/batch/max_low_share", 0.1),
-     "threshold_tightened", True),
+    ("change the agreement metric", _set("agreement/metric", "fleiss_kappa"), "rule_changed", True),
+    ("raise minimum coverage", _set("coverage/min_annotations", 3), "threshold_tightened", True),
+    (
+        "lower maximum low-confidence share",
+        _set("uncertainty/batch/max_low_share", 0.1),
+        "threshold_tightened",
+        True,
+    ),
     ("remove a role", _set("label_distribution", _DELETE), "role_removed", False),
     ("open the schema", _set("extra_columns", "allow"), "extra_columns_changed", False),
-    ("edit a description", _set("columns/tool/description", "Tool and its version."),
-     "description_changed", False),
+    (
+        "edit a description",
+        _set("columns/tool/description", "Tool and its version."),
+        "description_changed",
+        False,
+    ),
     ("change the owner", _set("owner", "ml-data@example.org"), "owner_changed", False),
     ("move the source", _set("source", {"dbt_source": "raw.labels"}), "source_changed", True),
-    ("warn becomes error", _set("label_distribution/severity", "error"), "severity_raised",
-     True),
+    ("warn becomes error", _set("label_distribution/severity", "error"), "severity_raised", True),
 ]
 
 
-@pytest.mark.parametrize(("what", "mutate", "kind", "breaking"), CASES,
-                         ids=[c[0] for c in CASES])
-def test_change_kinds_are_classified(what: str, mutate: Callable[[dict[str, Any]], None],
-                                     kind: str, breaking: bool) -> None:
+@pytest.mark.parametrize(("what", "mutate", "kind", "breaking"), CASES, ids=[c[0] for c in CASES])
+def test_change_kinds_are_classified(
+    what: str, mutate: Callable[[dict[str, Any]], None], kind: str, breaking: bool
+) -> None:
     new = copy.deepcopy(BASE)
     mutate(new)
     report = diff(BASE, new)
@@ -95,8 +114,9 @@ def test_new_role_is_breaking() -> None:
     assert [(c.kind, c.breaking) for c in diff(old, BASE).changes] == [("role_added", True)]
 
 
-@pytest.mark.parametrize(("new_version", "ok"), [("1.3.0", False), ("2.0.0", True),
-                                                 ("1.2.0", False), ("1.1.0", False)])
+@pytest.mark.parametrize(
+    ("new_version", "ok"), [("1.3.0", False), ("2.0.0", True), ("1.2.0", False), ("1.1.0", False)]
+)
 def test_breaking_change_needs_a_major_bump(new_version: str, ok: bool) -> None:
     new = copy.deepcopy(BASE)
     new["columns"].pop("notes")
@@ -117,8 +137,11 @@ def test_cli_diff_reads_git_revisions(tmp_path: Path, capsys: pytest.CaptureFixt
     path = tmp_path / "c.yml"
     path.write_text(yaml.safe_dump(BASE, sort_keys=False))
     subprocess.run(["git", "add", "c.yml"], cwd=tmp_path, check=True)
-    subprocess.run(["git", "-c", "user.email=t@e", "-c", "user.name=t", "commit", "-qm", "v1"],
-                   cwd=tmp_path, check=True)
+    subprocess.run(
+        ["git", "-c", "user.email=t@e", "-c", "user.name=t", "commit", "-qm", "v1"],
+        cwd=tmp_path,
+        check=True,
+    )
     new = copy.deepcopy(BASE)
     new["columns"]["confidence"]["type"] = "integer"
     path.write_text(yaml.safe_dump(new, sort_keys=False))
@@ -147,9 +170,11 @@ def test_docs_cover_every_column_and_check() -> None:
 
 
 def test_docs_strict_fails_without_descriptions(tmp_path: Path) -> None:
-    (tmp_path / "c.yml").write_text("contract: c\nversion: 1.0.0\nowner: o\n"
-                                    "source: {dbt_source: raw.c}\n"
-                                    "columns:\n  id: {type: varchar}\n")
+    (tmp_path / "c.yml").write_text(
+        "contract: c\nversion: 1.0.0\nowner: o\n"
+        "source: {dbt_source: raw.c}\n"
+        "columns:\n  id: {type: varchar}\n"
+    )
     assert main(["docs", str(tmp_path), "-o", str(tmp_path / "d.md"), "--strict"]) == 3
     assert main(["docs", str(tmp_path), "-o", str(tmp_path / "d.md")]) == 0
     assert "| `id` | varchar |" in (tmp_path / "d.md").read_text()

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from conftest import ROOT
+from helpers import ROOT
 
 from validator.cli import COMMANDS, main
-from validator.plan import Kind
+from validator.compiler.plan import Kind
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
@@ -18,7 +18,8 @@ def test_every_check_type_is_documented(kind: str) -> None:
 
 @pytest.mark.parametrize("command", sorted(COMMANDS))
 def test_every_command_is_documented_and_has_an_example(
-        command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert f"labelpact {command}" in README
     with pytest.raises(SystemExit) as info:
         main([command, "--help"])
@@ -31,5 +32,7 @@ def test_every_command_is_documented_and_has_an_example(
 def test_readme_starts_with_the_two_commands() -> None:
     first_block = README.split("```")[1]
     assert "./run demo" in first_block and "./run tests" in first_block
-    assert "bash .ci/run" in (ROOT / ".ci" / "run").read_text() or "./run tests" in (
-        ROOT / ".ci" / "run").read_text()
+    assert (
+        "bash .ci/run" in (ROOT / ".ci" / "run").read_text()
+        or "./run tests" in (ROOT / ".ci" / "run").read_text()
+    )

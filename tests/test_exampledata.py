@@ -15,66 +15,72 @@ import duckdb
 import numpy as np
 import pytest
 import yaml
-from conftest import ROOT
+from helpers import ROOT
 
-from validator import exampledata
-from validator.exampledata import FAULTS, LABELS, generate
+from validator.example import data as exampledata
+from validator.example.data import FAULTS, LABELS, generate
 
 ROWS = 2000
 TYPES = {"bigint": "BIGINT", "varchar": "VARCHAR", "double": "DOUBLE", "timestamp": "TIMESTAMP"}
-CONTRACTS = {c["contract"]: c for c in (yaml.safe_load(p.read_text())
-                                        for p in sorted((ROOT / "contracts").glob("*.yml")))}
+CONTRACTS = {
+    c["contract"]: c
+    for c in (yaml.safe_load(p.read_text()) for p in sorted((ROOT / "contracts").glob("*.yml")))
+}
 
 # Current rows: those no other row names as its parent.
-CUR = ("SELECT * FROM annotations AS a WHERE NOT EXISTS "
-       "(SELECT 1 FROM annotations AS c WHERE c.parent_annotation_id = a.annotation_id)")
-FLAGGED = ("SELECT *, NOT EXISTS (SELECT 1 FROM annotations AS c "
-           "WHERE c.parent_annotation_id = a.annotation_id) AS is_current FROM annotations AS a")
+CUR = (
+    "SELECT * FROM annotations AS a WHERE NOT EXISTS "
+    "(SELECT 1 FROM annotations AS c WHERE c.parent_annotation_id = a.annotation_id)"
+)
+FLAGGED = (
+    "SELECT *, NOT EXISTS (SELECT 1 FROM annotations AS c "
+    "WHERE c.parent_annotation_id = a.annotation_id) AS is_current FROM annotations AS a"
+)
 DISAGREE = f"SELECT item_id FROM ({CUR}) GROUP BY item_id HAVING count(DISTINCT label) > 1"
 
 SEMANTIC_RULES: dict[str, str] = {
     "instructions.known": "SELECT * FROM annotations WHERE instruction_version NOT IN "
-                          "(SELECT version FROM instruction_versions)",
+    "(SELECT version FROM instruction_versions)",
     "instructions.approved": "SELECT * FROM annotations AS a JOIN instruction_versions AS r "
-                             "ON r.version = a.instruction_version WHERE r.approved_by IS NULL "
-                             "OR r.approved_at IS NULL OR r.approved_at > r.effective_from",
+    "ON r.version = a.instruction_version WHERE r.approved_by IS NULL "
+    "OR r.approved_at IS NULL OR r.approved_at > r.effective_from",
     "instructions.active": "SELECT * FROM annotations AS a JOIN instruction_versions AS r "
-                           "ON r.version = a.instruction_version WHERE a.annotated_at < "
-                           "r.effective_from OR a.annotated_at >= r.retired_at",
+    "ON r.version = a.instruction_version WHERE a.annotated_at < "
+    "r.effective_from OR a.annotated_at >= r.retired_at",
     "instructions.no_overlap": "SELECT * FROM instruction_versions AS a JOIN "
-                               "instruction_versions AS b ON a.version < b.version WHERE "
-                               "a.effective_from < coalesce(b.retired_at, 'infinity') AND "
-                               "b.effective_from < coalesce(a.retired_at, 'infinity')",
+    "instruction_versions AS b ON a.version < b.version WHERE "
+    "a.effective_from < coalesce(b.retired_at, 'infinity') AND "
+    "b.effective_from < coalesce(a.retired_at, 'infinity')",
     "instructions.split_single_version": "SELECT 1 FROM annotations WHERE split IN "
-                                         "('validation', 'test') HAVING "
-                                         "count(DISTINCT instruction_version) > 1",
+    "('validation', 'test') HAVING "
+    "count(DISTINCT instruction_version) > 1",
     "uncertainty.notes_required": "SELECT * FROM annotations WHERE confidence < 0.3 AND "
-                                  "(notes IS NULL OR trim(notes) = '')",
+    "(notes IS NULL OR trim(notes) = '')",
     "uncertainty.batch_low_share": "SELECT batch_id FROM annotations GROUP BY batch_id "
-                                   "HAVING avg((confidence < 0.5)::INT) > 0.2",
+    "HAVING avg((confidence < 0.5)::INT) > 0.2",
     "uncertainty.batch_mean": "SELECT batch_id FROM annotations GROUP BY batch_id "
-                              "HAVING avg(confidence) NOT BETWEEN 0.6 AND 1.0",
+    "HAVING avg(confidence) NOT BETWEEN 0.6 AND 1.0",
     "label_distribution.max_share": f"SELECT batch_id, label, count(*) / sum(count(*)) OVER "
-                                    f"(PARTITION BY batch_id) AS share FROM ({CUR}) "
-                                    f"GROUP BY batch_id, label QUALIFY share > 0.6",
+    f"(PARTITION BY batch_id) AS share FROM ({CUR}) "
+    f"GROUP BY batch_id, label QUALIFY share > 0.6",
     "adjudication.missing": f"{DISAGREE} EXCEPT SELECT item_id FROM adjudications",
     "adjudication.unneeded": f"SELECT item_id FROM adjudications EXCEPT ALL {DISAGREE}",
     "adjudication.after_last_label": "SELECT * FROM adjudications AS d JOIN (SELECT item_id, "
-                                     "max(annotated_at) AS last_at FROM annotations GROUP BY "
-                                     "item_id) AS a USING (item_id) WHERE d.adjudicated_at <= "
-                                     "a.last_at",
+    "max(annotated_at) AS last_at FROM annotations GROUP BY "
+    "item_id) AS a USING (item_id) WHERE d.adjudicated_at <= "
+    "a.last_at",
     "adjudication.rationale_nonempty": "SELECT * FROM adjudications WHERE trim(rationale) = ''",
     "adjudication.adjudicator": "SELECT * FROM adjudications "
-                                "WHERE NOT regexp_full_match(adjudicator_id, 'adj_[0-9]+')",
+    "WHERE NOT regexp_full_match(adjudicator_id, 'adj_[0-9]+')",
     "revisions.parent_exists": "SELECT * FROM annotations WHERE parent_annotation_id NOT IN "
-                               "(SELECT annotation_id FROM annotations)",
+    "(SELECT annotation_id FROM annotations)",
     "revisions.same_lineage": "SELECT * FROM annotations AS c JOIN annotations AS p ON "
-                              "p.annotation_id = c.parent_annotation_id WHERE c.annotation_id <> "
-                              "p.annotation_id AND (c.item_id <> p.item_id OR c.annotator_id "
-                              "<> p.annotator_id)",
+    "p.annotation_id = c.parent_annotation_id WHERE c.annotation_id <> "
+    "p.annotation_id AND (c.item_id <> p.item_id OR c.annotator_id "
+    "<> p.annotator_id)",
     "revisions.time_order": "SELECT * FROM annotations AS c JOIN annotations AS p ON "
-                            "p.annotation_id = c.parent_annotation_id WHERE c.annotation_id <> "
-                            "p.annotation_id AND c.annotated_at <= p.annotated_at",
+    "p.annotation_id = c.parent_annotation_id WHERE c.annotation_id <> "
+    "p.annotation_id AND c.annotated_at <= p.annotated_at",
     "revisions.no_cycles": """
         WITH RECURSIVE walk(start, cur, depth) AS (
           SELECT annotation_id, parent_annotation_id, 1 FROM annotations
@@ -85,12 +91,12 @@ SEMANTIC_RULES: dict[str, str] = {
           WHERE a.parent_annotation_id IS NOT NULL AND w.cur <> w.start AND w.depth < 50)
         SELECT DISTINCT start FROM walk WHERE cur = start""",
     "revisions.single_current": f"SELECT item_id, annotator_id FROM ({FLAGGED}) GROUP BY ALL "
-                                f"HAVING count(*) FILTER (WHERE is_current) <> 1",
+    f"HAVING count(*) FILTER (WHERE is_current) <> 1",
     "coverage.min": f"SELECT item_id FROM ({CUR}) GROUP BY item_id HAVING count(*) < 2",
     "coverage.max": f"SELECT item_id FROM ({CUR}) GROUP BY item_id HAVING count(*) > 6",
     "coverage.unannotated": "SELECT item_id FROM items EXCEPT SELECT item_id FROM annotations",
     "split_matches_item": "SELECT * FROM annotations AS a JOIN items AS i ON i.item_id = "
-                          "a.item_id WHERE a.split IS DISTINCT FROM i.split",
+    "a.item_id WHERE a.split IS DISTINCT FROM i.split",
 }
 
 
@@ -107,33 +113,43 @@ def _contract_rules() -> dict[str, str]:
             if spec.get("required"):
                 rules[f"{name}.not_null"] = f"SELECT * FROM {table} WHERE {col} IS NULL"
             if spec.get("unique") or contract["key"] == [col]:
-                rules[f"{name}.unique"] = (f"SELECT {col} FROM {table} WHERE {col} IS NOT NULL "
-                                           f"GROUP BY {col} HAVING count(*) > 1")
+                rules[f"{name}.unique"] = (
+                    f"SELECT {col} FROM {table} WHERE {col} IS NOT NULL "
+                    f"GROUP BY {col} HAVING count(*) > 1"
+                )
             if "accepted_values" in spec:
                 values = ", ".join(_q(v) for v in spec["accepted_values"])
-                rules[f"{name}.accepted_values"] = (f"SELECT * FROM {table} "
-                                                    f"WHERE {col} NOT IN ({values})")
+                rules[f"{name}.accepted_values"] = (
+                    f"SELECT * FROM {table} WHERE {col} NOT IN ({values})"
+                )
             if "pattern" in spec:
-                rules[f"{name}.pattern"] = (f"SELECT * FROM {table} WHERE NOT "
-                                            f"regexp_matches({col}, {_q(spec['pattern'])})")
+                rules[f"{name}.pattern"] = (
+                    f"SELECT * FROM {table} WHERE NOT regexp_matches({col}, {_q(spec['pattern'])})"
+                )
             if "between" in spec:
                 lo, hi = spec["between"]
-                rules[f"{name}.between"] = (f"SELECT * FROM {table} "
-                                            f"WHERE {col} < {lo} OR {col} > {hi}")
+                rules[f"{name}.between"] = (
+                    f"SELECT * FROM {table} WHERE {col} < {lo} OR {col} > {hi}"
+                )
             if spec.get("not_in_future"):
-                rules[f"{name}.not_in_future"] = (f"SELECT * FROM {table} "
-                                                  f"WHERE {col} > now()::TIMESTAMP")
+                rules[f"{name}.not_in_future"] = (
+                    f"SELECT * FROM {table} WHERE {col} > now()::TIMESTAMP"
+                )
             if "references" in spec:
                 ref = spec["references"]
                 rules[f"{name}.references"] = (
                     f"SELECT * FROM {table} WHERE {col} NOT IN "
-                    f"(SELECT {ref['column']} FROM {ref['contract']})")
+                    f"(SELECT {ref['column']} FROM {ref['contract']})"
+                )
     return rules
 
 
 RULES = _contract_rules() | SEMANTIC_RULES
-SCHEMA_FAULT_COLUMNS = {"missing_column": "tool", "extra_column": "extra_col",
-                        "mistyped_column": "confidence"}
+SCHEMA_FAULT_COLUMNS = {
+    "missing_column": "tool",
+    "extra_column": "extra_col",
+    "mistyped_column": "confidence",
+}
 EXPECTED: dict[str, set[str]] = {
     "missing_column": {"annotations.schema"},
     "extra_column": {"annotations.schema"},
@@ -188,14 +204,21 @@ def krippendorff_nominal(items: np.ndarray, labels: np.ndarray) -> float:
 def batch_alphas(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
     rows = con.execute(f"SELECT batch_id, item_id, label FROM ({CUR}) ORDER BY ALL").fetchall()
     data = np.array(rows, dtype=object)
-    return {b: krippendorff_nominal(data[data[:, 0] == b, 1], data[data[:, 0] == b, 2])
-            for b in sorted(set(data[:, 0]))}
+    return {
+        b: krippendorff_nominal(data[data[:, 0] == b, 1], data[data[:, 0] == b, 2])
+        for b in sorted(set(data[:, 0]))
+    }
 
 
 def schema_of(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
-    return [(c, t) for c, t in con.execute(
-        "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = "
-        "'raw' AND table_name = ? ORDER BY ordinal_position", [table]).fetchall()]
+    return [
+        (c, t)
+        for c, t in con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = "
+            "'raw' AND table_name = ? ORDER BY ordinal_position",
+            [table],
+        ).fetchall()
+    ]
 
 
 def contract_schema(table: str) -> list[tuple[str, str]]:
@@ -234,14 +257,13 @@ def clean(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection
 
 # --- schema and determinism -------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("table", sorted(CONTRACTS))
-def test_tables_match_their_contract_exactly(clean: duckdb.DuckDBPyConnection,
-                                             table: str) -> None:
+def test_tables_match_their_contract_exactly(clean: duckdb.DuckDBPyConnection, table: str) -> None:
     assert schema_of(clean, table) == contract_schema(table)
 
 
-def test_same_seed_gives_identical_data(tmp_path: Path,
-                                        clean: duckdb.DuckDBPyConnection) -> None:
+def test_same_seed_gives_identical_data(tmp_path: Path, clean: duckdb.DuckDBPyConnection) -> None:
     generate(tmp_path / "again.duckdb", rows=ROWS, seed=7)
     assert snapshot(connect(tmp_path / "again.duckdb")) == snapshot(clean)
     generate(tmp_path / "other.duckdb", rows=ROWS, seed=8)
@@ -252,8 +274,7 @@ def test_same_seed_gives_identical_data(tmp_path: Path,
 def test_faulty_data_is_deterministic_too(tmp_path: Path) -> None:
     for name in ("a", "b"):
         generate(tmp_path / f"{name}.duckdb", rows=1000, seed=3, fault="undercovered_items")
-    assert (snapshot(connect(tmp_path / "a.duckdb"))
-            == snapshot(connect(tmp_path / "b.duckdb")))
+    assert snapshot(connect(tmp_path / "a.duckdb")) == snapshot(connect(tmp_path / "b.duckdb"))
 
 
 def test_regenerating_replaces_the_tables(tmp_path: Path) -> None:
@@ -264,6 +285,7 @@ def test_regenerating_replaces_the_tables(tmp_path: Path) -> None:
 
 
 # --- clean data ---------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(("rows", "seed"), [(ROWS, 7), (1000, 1), (6000, 11)])
 def test_clean_data_breaks_no_rule(tmp_path: Path, rows: int, seed: int) -> None:
@@ -281,8 +303,12 @@ def test_agreement_is_comfortably_above_the_minimum(clean: duckdb.DuckDBPyConnec
 
 def test_krippendorff_reference_value() -> None:
     # Krippendorff (2011), "Computing Krippendorff's alpha-reliability", nominal example: 0.743
-    raw = ["1 2 3 3 2 1 4 1 2 . . .", "1 2 3 3 2 2 4 1 2 5 . 3", ". 3 3 3 2 3 4 2 2 5 1 .",
-           "1 2 3 3 2 4 4 1 2 5 1 ."]
+    raw = [
+        "1 2 3 3 2 1 4 1 2 . . .",
+        "1 2 3 3 2 2 4 1 2 5 . 3",
+        ". 3 3 3 2 3 4 2 2 5 1 .",
+        "1 2 3 3 2 4 4 1 2 5 1 .",
+    ]
     pairs = [(u, v) for row in raw for u, v in enumerate(row.split()) if v != "."]
     items, labels = (np.array(x) for x in zip(*pairs, strict=True))
     assert krippendorff_nominal(items, labels) == pytest.approx(0.743, abs=5e-4)
@@ -290,44 +316,58 @@ def test_krippendorff_reference_value() -> None:
 
 def test_clean_data_looks_like_real_annotation_work(clean: duckdb.DuckDBPyConnection) -> None:
     one = lambda sql: clean.execute(sql).fetchone()  # noqa: E731
-    assert {r[0] for r in clean.execute("SELECT DISTINCT label FROM annotations").fetchall()} \
-        == set(LABELS)
+    assert {
+        r[0] for r in clean.execute("SELECT DISTINCT label FROM annotations").fetchall()
+    } == set(LABELS)
     n_items, n_annotators, per_annotator = one(
         "SELECT count(DISTINCT item_id), count(DISTINCT annotator_id), "
-        "count(*) / count(DISTINCT annotator_id) FROM annotations")
+        "count(*) / count(DISTINCT annotator_id) FROM annotations"
+    )
     assert n_items == one("SELECT count(*) FROM items")[0]
     assert 20 <= n_annotators <= 500 and per_annotator >= 20
     # 3-5 current labels per item from distinct annotators
-    assert one(f"SELECT min(n), max(n), min(a) = max(n) FROM (SELECT item_id, count(*) AS n, "
-               f"count(DISTINCT annotator_id) AS a FROM ({CUR}) GROUP BY item_id)")[:2] == (3, 5)
-    assert one(f"SELECT bool_and(n = a) FROM (SELECT item_id, count(*) AS n, "
-               f"count(DISTINCT annotator_id) AS a FROM ({CUR}) GROUP BY item_id)")[0]
-    train, validation, test = one("SELECT avg((split = 'train')::INT), "
-                                  "avg((split = 'validation')::INT), avg((split = 'test')::INT) "
-                                  "FROM items")
+    assert one(
+        f"SELECT min(n), max(n), min(a) = max(n) FROM (SELECT item_id, count(*) AS n, "
+        f"count(DISTINCT annotator_id) AS a FROM ({CUR}) GROUP BY item_id)"
+    )[:2] == (3, 5)
+    assert one(
+        f"SELECT bool_and(n = a) FROM (SELECT item_id, count(*) AS n, "
+        f"count(DISTINCT annotator_id) AS a FROM ({CUR}) GROUP BY item_id)"
+    )[0]
+    train, validation, test = one(
+        "SELECT avg((split = 'train')::INT), "
+        "avg((split = 'validation')::INT), avg((split = 'test')::INT) "
+        "FROM items"
+    )
     assert 0.75 < train < 0.85 and 0.06 < validation < 0.14 and 0.06 < test < 0.14
-    assert one("SELECT bool_and(uri = 's3://labelpact-example/items/' || item_id || '.jpg') "
-               "FROM items")[0]
-    assert one("SELECT bool_and(regexp_full_match(batch_id, 'b[0-9]{4}')), "
-               "bool_and(tool IN ('labelstudio-1.12', 'cvat-2.11')) FROM annotations") == (
-        True, True)
+    assert one(
+        "SELECT bool_and(uri = 's3://labelpact-example/items/' || item_id || '.jpg') FROM items"
+    )[0]
+    assert one(
+        "SELECT bool_and(regexp_full_match(batch_id, 'b[0-9]{4}')), "
+        "bool_and(tool IN ('labelstudio-1.12', 'cvat-2.11')) FROM annotations"
+    ) == (True, True)
     corrections, low, noted_high, latest = one(
         "SELECT avg((parent_annotation_id IS NOT NULL)::INT), avg((confidence < 0.5)::INT), "
         "avg((notes IS NOT NULL AND confidence >= 0.3)::INT), max(annotated_at) "
-        "FROM annotations")
+        "FROM annotations"
+    )
     assert 0.01 < corrections < 0.035 and 0.05 < low < 0.11 and noted_high < 0.05
     assert str(latest) < "2026-01-01"
     assert one("SELECT max(adjudicated_at) FROM adjudications")[0].year <= 2025
     assert one("SELECT count(*) FROM adjudications")[0] > 0.2 * n_items
     # validation and test use one version only: v3
-    assert clean.execute("SELECT DISTINCT instruction_version FROM annotations "
-                         "WHERE split <> 'train'").fetchall() == [("v3",)]
-    assert clean.execute("SELECT version, supersedes, approved_at < effective_from "
-                         "FROM instruction_versions ORDER BY 1").fetchall() == [
-        ("v1", None, True), ("v2", "v1", True), ("v3", "v2", True)]
+    assert clean.execute(
+        "SELECT DISTINCT instruction_version FROM annotations WHERE split <> 'train'"
+    ).fetchall() == [("v3",)]
+    assert clean.execute(
+        "SELECT version, supersedes, approved_at < effective_from "
+        "FROM instruction_versions ORDER BY 1"
+    ).fetchall() == [("v1", None, True), ("v2", "v1", True), ("v3", "v2", True)]
 
 
 # --- faults -----------------------------------------------------------------------------------
+
 
 def test_every_fault_is_described_and_expected() -> None:
     assert set(FAULTS) == set(EXPECTED)
@@ -347,21 +387,27 @@ def test_label_faults_keep_adjudications_consistent(tmp_path: Path, fault: str) 
     # these change which items disagree, so their adjudications are recomputed
     generate(tmp_path / "f.duckdb", rows=ROWS, seed=7, fault=fault)
     con = connect(tmp_path / "f.duckdb")
-    for rule in ("adjudication.missing", "adjudication.unneeded",
-                 "adjudication.after_last_label"):
+    for rule in ("adjudication.missing", "adjudication.unneeded", "adjudication.after_last_label"):
         assert con.execute(f"SELECT count(*) FROM ({RULES[rule]})").fetchone() == (0,)
 
 
-@pytest.mark.parametrize(("rule", "change"), [
-    ("adjudication.after_last_label", "UPDATE adjudications SET adjudicated_at = '2023-01-01'"),
-    ("adjudication.rationale_nonempty", "UPDATE adjudications SET rationale = ' '"),
-    ("adjudication.adjudicator", "UPDATE adjudications SET adjudicator_id = 'bob'"),
-    ("revisions.same_lineage", "UPDATE annotations SET annotator_id = 'ann_999999' "
-                               "WHERE parent_annotation_id IS NOT NULL"),
-    ("split_matches_item", "UPDATE items SET split = 'test' WHERE split = 'train'"),
-])
-def test_rules_no_fault_exercises_still_detect_violations(tmp_path: Path, rule: str,
-                                                          change: str) -> None:
+@pytest.mark.parametrize(
+    ("rule", "change"),
+    [
+        ("adjudication.after_last_label", "UPDATE adjudications SET adjudicated_at = '2023-01-01'"),
+        ("adjudication.rationale_nonempty", "UPDATE adjudications SET rationale = ' '"),
+        ("adjudication.adjudicator", "UPDATE adjudications SET adjudicator_id = 'bob'"),
+        (
+            "revisions.same_lineage",
+            "UPDATE annotations SET annotator_id = 'ann_999999' "
+            "WHERE parent_annotation_id IS NOT NULL",
+        ),
+        ("split_matches_item", "UPDATE items SET split = 'test' WHERE split = 'train'"),
+    ],
+)
+def test_rules_no_fault_exercises_still_detect_violations(
+    tmp_path: Path, rule: str, change: str
+) -> None:
     generate(tmp_path / "m.duckdb", rows=1000, seed=7)
     con = connect(tmp_path / "m.duckdb")
     con.execute(change)
@@ -375,11 +421,14 @@ def test_unknown_fault_lists_the_valid_names(tmp_path: Path) -> None:
 
 # --- formats and entry points -----------------------------------------------------------------
 
-def test_parquet_output_matches_duckdb_output(tmp_path: Path,
-                                              clean: duckdb.DuckDBPyConnection) -> None:
+
+def test_parquet_output_matches_duckdb_output(
+    tmp_path: Path, clean: duckdb.DuckDBPyConnection
+) -> None:
     counts = generate(tmp_path / "pq", rows=ROWS, seed=7, fmt="parquet")
     assert sorted(p.name for p in (tmp_path / "pq").iterdir()) == sorted(
-        f"{t}.parquet" for t in CONTRACTS)
+        f"{t}.parquet" for t in CONTRACTS
+    )
     con = duckdb.connect()
     for table in CONTRACTS:
         rel = f"read_parquet('{tmp_path / 'pq' / table}.parquet')"
@@ -392,8 +441,13 @@ def test_parquet_output_matches_duckdb_output(tmp_path: Path,
 
 def test_other_schema_and_progress_messages(tmp_path: Path) -> None:
     messages: list[str] = []
-    generate(tmp_path / "s.duckdb", rows=1000, schema="staging", fault="bad_label",
-             progress=messages.append)
+    generate(
+        tmp_path / "s.duckdb",
+        rows=1000,
+        schema="staging",
+        fault="bad_label",
+        progress=messages.append,
+    )
     con = duckdb.connect(str(tmp_path / "s.duckdb"))
     assert con.execute("SELECT count(*) > 0 FROM staging.items").fetchone() == (True,)
     assert any(m.startswith("chunk 1/1") for m in messages)
@@ -408,7 +462,21 @@ def test_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
         exampledata.main(["--help"])
     assert "example:" in capsys.readouterr().out
     out = tmp_path / "cli.duckdb"
-    assert exampledata.main(["--rows", "1000", "--seed", "7", "--fault", "label_skew",
-                             "--format", "duckdb", str(out)]) == 0
+    assert (
+        exampledata.main(
+            [
+                "--rows",
+                "1000",
+                "--seed",
+                "7",
+                "--fault",
+                "label_skew",
+                "--format",
+                "duckdb",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert "annotations:" in capsys.readouterr().out
     assert failing_rules(connect(out)) == EXPECTED["label_skew"]

@@ -1,9 +1,8 @@
 """Great Expectations: golden suites, loading in plain GX, each GX defect shown without and then
 with its workaround, and end-to-end runs on DuckDB and parquet.
 
-Regenerate the golden suites after an intended change, then review the diff:
-
-    python tests/test_gx.py --regen
+The golden suites are the repository's own compiled `expectations/` (`./run regen` rewrites
+them with every other golden).
 """
 
 from __future__ import annotations
@@ -12,28 +11,41 @@ import copy
 import dataclasses
 import json
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import E2E_ROWS, ROOT
-from test_dbt_e2e import EXPECTED  # GX must fail exactly the checks dbt fails
+from helpers import (
+    E2E_ROWS,
+    EXPECTED,  # GX must fail exactly the checks dbt fails
+    ROOT,
+)
 
-from validator import exampledata
-from validator.gx_run import CheckResult, Workarounds, run_suites
-from validator.plan import Kind, Plan, build_plans
-from validator.resolve import load_contracts
-from validator.targets import gx as gx_target
+from validator.compiler.plan import Kind, Plan, build_plans
+from validator.compiler.targets import gx as gx_target
+from validator.contract.resolve import load_contracts
+from validator.engines.gx_runner import CheckResult, Workarounds, run_suites
+from validator.example import data as exampledata
 
-GOLDEN = Path(__file__).parent / "golden_gx"
+GOLDEN = ROOT / "expectations"
 WEIRD = Path(__file__).parent / "golden" / "weird_names" / "contracts"
 # The four faults asked for first, then one per kind of rendering: a relation to another
 # contract, a cross-contract aggregate, a recursive CTE, agreement, a warn-severity check and
 # the schema.
-FAULTS = ("missing_provenance", "bad_label", "bad_pattern", "confidence_out_of_range",
-          "orphan_item", "unadjudicated_disagreement", "revision_cycle", "low_agreement",
-          "label_skew", "missing_column", "extra_column", "mistyped_column")
+FAULTS = (
+    "missing_provenance",
+    "bad_label",
+    "bad_pattern",
+    "confidence_out_of_range",
+    "orphan_item",
+    "unadjudicated_disagreement",
+    "revision_cycle",
+    "low_agreement",
+    "label_skew",
+    "missing_column",
+    "extra_column",
+    "mistyped_column",
+)
 SCHEMA_FAULTS = {"missing_column", "extra_column", "mistyped_column"}
 PARQUET_FAULTS = ("bad_pattern", "orphan_item")
 
@@ -45,15 +57,6 @@ def example_plans() -> list[Plan]:
 def rendered() -> dict[str, str]:
     """{contract: suite JSON} of the example contracts."""
     return {Path(rel).stem: text for rel, text in gx_target.render(example_plans()).items()}
-
-
-def regenerate() -> None:
-    GOLDEN.mkdir(exist_ok=True)
-    for old in GOLDEN.glob("*.json"):
-        old.unlink()
-    for name, text in rendered().items():
-        (GOLDEN / f"{name}.json").write_text(text, encoding="utf-8")
-        print(f"wrote {GOLDEN / name}.json")
 
 
 # ---------------------------------------------------------------------------------- fixtures
@@ -105,9 +108,12 @@ def only(plans: list[Plan], *names: str) -> list[Plan]:
 
 def sql_check_ids(plans: list[Plan]) -> set[str]:
     """Checks whose committed expectation is an unexpected-rows query."""
-    return {e["meta"]["labelpact"]["check_id"] for p in plans
-            for e in gx_target.suite(p)["expectations"]
-            if e["type"] == "unexpected_rows_expectation"}
+    return {
+        e["meta"]["labelpact"]["check_id"]
+        for p in plans
+        for e in gx_target.suite(p)["expectations"]
+        if e["type"] == "unexpected_rows_expectation"
+    }
 
 
 # ------------------------------------------------------------------------- compiled suites
@@ -139,10 +145,13 @@ def test_every_check_is_in_its_suite_and_nothing_else(plans: list[Plan]) -> None
         schema = f"{plan.contract.name}.schema"
         assert ids.count(schema) == 1 + len(plan.contract.columns)  # column set + types
         assert sorted(i for i in ids if i != schema) == sorted(
-            c.id for c in plan.checks if c.kind != Kind.SCHEMA)
+            c.id for c in plan.checks if c.kind != Kind.SCHEMA
+        )
         assert set(ids) == {c.id for c in plan.checks}
-        for e, check in ((e, next(c for c in plan.checks if c.id == e["meta"]["labelpact"]
-                                  ["check_id"])) for e in suite["expectations"]):
+        for e, check in (
+            (e, next(c for c in plan.checks if c.id == e["meta"]["labelpact"]["check_id"]))
+            for e in suite["expectations"]
+        ):
             tag = e["meta"]["labelpact"]
             assert tag["kind"] == check.kind.value and tag["version"] == check.version
             assert e["severity"] == {"error": "critical", "warn": "warning"}[check.severity]
@@ -158,41 +167,54 @@ def test_builtin_expectations_per_kind(plans: list[Plan]) -> None:
     assert types.pop("accepted_values") == {"expect_column_values_to_be_in_set"}
     assert types.pop("pattern") == {"expect_column_values_to_match_regex"}
     assert types.pop("between") == {"expect_column_values_to_be_between"}
-    assert types.pop("schema") == {"expect_table_columns_to_match_set",
-                                   "expect_column_values_to_be_of_type"}
+    assert types.pop("schema") == {
+        "expect_table_columns_to_match_set",
+        "expect_column_values_to_be_of_type",
+    }
     assert set().union(*types.values()) == {"unexpected_rows_expectation"}
 
 
 def test_other_relations_are_named_placeholders(plans: list[Plan]) -> None:
     suite = gx_target.suite(only(plans, "annotations")[0])
-    query = next(e["kwargs"]["unexpected_rows_query"] for e in suite["expectations"]
-                 if e["meta"]["labelpact"]["check_id"] == "annotations.item_id.relationship")
+    query = next(
+        e["kwargs"]["unexpected_rows_query"]
+        for e in suite["expectations"]
+        if e["meta"]["labelpact"]["check_id"] == "annotations.item_id.relationship"
+    )
     assert "{batch}" in query and "{labelpact__items}" in query
     assert suite["meta"]["labelpact"]["relations"] == {
-        n: "{labelpact__" + n + "}" for n in ("adjudications", "instruction_versions", "items")}
+        n: "{labelpact__" + n + "}" for n in ("adjudications", "instruction_versions", "items")
+    }
 
 
 def test_braces_in_values_survive_gx_formatting(plans: list[Plan]) -> None:
     check = next(c for c in only(plans, "items")[0].checks if c.kind == Kind.ACCEPTED_VALUES)
     odd = dataclasses.replace(check, params={"values": ["{x}", "a}b"]})
-    query = gx_target.unexpected_rows_query(odd, ("item_id",), "duckdb",
-                                            gx_target.relation_placeholder)
+    query = gx_target.unexpected_rows_query(
+        odd, ("item_id",), "duckdb", gx_target.relation_placeholder
+    )
     assert "'{x}', 'a}b'" in query.format(batch="t")  # how GX fills {batch}
 
 
 def test_a_check_gx_cannot_express_is_an_error_naming_it(
-        plans: list[Plan], monkeypatch: pytest.MonkeyPatch) -> None:
-    from validator.sql import checks, shapes
+    plans: list[Plan], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from validator.compiler.sql import checks, shapes
 
     monkeypatch.delitem(checks._RENDERERS, Kind.COVERAGE_MAX)
     monkeypatch.setattr(gx_target, "SHAPES", shapes.ShapeCache())  # renderings of the old code
-    with pytest.raises(gx_target.UnexpressibleCheck, match=re.escape(
-            "check annotations.coverage.max_annotations")):
+    with pytest.raises(
+        gx_target.UnexpressibleCheck, match=re.escape("check annotations.coverage.max_annotations")
+    ):
         gx_target.render(plans)
     check = only(plans, "items")[0].checks[1]
     with pytest.raises(gx_target.UnexpressibleCheck, match=re.escape(check.id)):
-        gx_target.expectations_for(dataclasses.replace(check, severity="info"), (), "duckdb",
-                                   gx_target.relation_placeholder)
+        gx_target.expectations_for(
+            dataclasses.replace(check, severity="info"),
+            (),
+            "duckdb",
+            gx_target.relation_placeholder,
+        )
 
 
 # ------------------------------------------------------- GX defects: without, then with fix
@@ -213,18 +235,31 @@ def test_duckdb_engine_rows_vanish_when_the_connection_is_released() -> None:
 
 
 def test_defect_empty_results_without_pinned_connection(
-        context: Any, warehouse: Path, plans: list[Plan]) -> None:
-    results = run_suites(only(plans, "items"), duckdb_path=warehouse, schema="clean",
-                         context=context, workarounds=Workarounds(pinned_connection=False))
+    context: Any, warehouse: Path, plans: list[Plan]
+) -> None:
+    results = run_suites(
+        only(plans, "items"),
+        duckdb_path=warehouse,
+        schema="clean",
+        context=context,
+        workarounds=Workarounds(pinned_connection=False),
+    )
     metric_checks = [r for r in results if r.kind != "schema"]
     assert metric_checks and {r.status for r in metric_checks} == {"error"}
     assert all("list index out of range" in r.message for r in metric_checks)  # res[0] of []
 
 
-def test_pinned_connection_fetches_real_results(context: Any, warehouse: Path,
-                                                plans: list[Plan]) -> None:
-    results = by_id(run_suites(only(plans, "annotations", "items"), duckdb_path=warehouse,
-                               schema="orphan_item", context=context))
+def test_pinned_connection_fetches_real_results(
+    context: Any, warehouse: Path, plans: list[Plan]
+) -> None:
+    results = by_id(
+        run_suites(
+            only(plans, "annotations", "items"),
+            duckdb_path=warehouse,
+            schema="orphan_item",
+            context=context,
+        )
+    )
     assert results["items.item_id.not_null"].status == "pass"
     assert results["items.item_id.not_null"].failures == 0
     relationship = results["annotations.item_id.relationship"]
@@ -232,87 +267,124 @@ def test_pinned_connection_fetches_real_results(context: Any, warehouse: Path,
 
 
 def test_defect_reflection_without_catalog_workaround(
-        context: Any, warehouse: Path, plans: list[Plan]) -> None:
-    results = by_id(run_suites(only(plans, "items"), duckdb_path=warehouse, schema="clean",
-                               context=context,
-                               workarounds=Workarounds(catalog_reflection=False)))
+    context: Any, warehouse: Path, plans: list[Plan]
+) -> None:
+    results = by_id(
+        run_suites(
+            only(plans, "items"),
+            duckdb_path=warehouse,
+            schema="clean",
+            context=context,
+            workarounds=Workarounds(catalog_reflection=False),
+        )
+    )
     schema = results["items.schema"]
     assert schema.status == "fail" and set(schema.observed["types"].values()) == {None}
     assert "Table with name items does not exist" in results["items.item_id.not_null"].message
 
 
 def test_catalog_workaround_reflects_columns_and_types(
-        context: Any, warehouse: Path, plans: list[Plan]) -> None:
-    results = by_id(run_suites(only(plans, "items"), duckdb_path=warehouse, schema="clean",
-                               context=context))
+    context: Any, warehouse: Path, plans: list[Plan]
+) -> None:
+    results = by_id(
+        run_suites(only(plans, "items"), duckdb_path=warehouse, schema="clean", context=context)
+    )
     schema = results["items.schema"]
     assert schema.status == "pass"
-    assert schema.observed == {"columns": ["item_id", "split", "uri"],
-                               "types": {"item_id": "VARCHAR", "split": "VARCHAR",
-                                         "uri": "VARCHAR"}}
-    mistyped = by_id(run_suites(only(plans, "annotations"), duckdb_path=warehouse,
-                                schema="mistyped_column", context=context))
+    assert schema.observed == {
+        "columns": ["item_id", "split", "uri"],
+        "types": {"item_id": "VARCHAR", "split": "VARCHAR", "uri": "VARCHAR"},
+    }
+    mistyped = by_id(
+        run_suites(
+            only(plans, "annotations"),
+            duckdb_path=warehouse,
+            schema="mistyped_column",
+            context=context,
+        )
+    )
     assert mistyped["annotations.schema"].message == "confidence has type VARCHAR"
 
 
-def test_defect_regex_refused_on_duckdb(context: Any, warehouse: Path,
-                                        plans: list[Plan]) -> None:
-    results = by_id(run_suites(only(plans, "annotations"), duckdb_path=warehouse,
-                               schema="bad_pattern", context=context,
-                               workarounds=Workarounds(regex_as_sql=False)))
+def test_defect_regex_refused_on_duckdb(context: Any, warehouse: Path, plans: list[Plan]) -> None:
+    results = by_id(
+        run_suites(
+            only(plans, "annotations"),
+            duckdb_path=warehouse,
+            schema="bad_pattern",
+            context=context,
+            workarounds=Workarounds(regex_as_sql=False),
+        )
+    )
     pattern = results["annotations.annotator_id.pattern"]
-    assert (pattern.status, pattern.message) == ("error",
-                                                 "Regex is not supported for dialect duckdb")
+    assert (pattern.status, pattern.message) == (
+        "error",
+        "Regex is not supported for dialect duckdb",
+    )
 
 
 def test_regex_runs_as_sql_on_duckdb(context: Any, warehouse: Path, plans: list[Plan]) -> None:
     suite = gx_target.suite(only(plans, "annotations")[0])
     assert "expect_column_values_to_match_regex" in {e["type"] for e in suite["expectations"]}
-    results = by_id(run_suites(only(plans, "annotations"), duckdb_path=warehouse,
-                               schema="bad_pattern", context=context))
+    results = by_id(
+        run_suites(
+            only(plans, "annotations"), duckdb_path=warehouse, schema="bad_pattern", context=context
+        )
+    )
     pattern = results["annotations.annotator_id.pattern"]
     assert (pattern.status, pattern.failures, pattern.evaluated_by) == ("fail", 5, "gx")
 
 
-def test_defect_unexpected_rows_on_pandas(context: Any, parquet: dict[str | None, Path],
-                                          plans: list[Plan]) -> None:
-    results = run_suites(plans, parquet_dir=parquet[None], context=context,
-                         workarounds=Workarounds(sql_over_parquet=False))
+def test_defect_unexpected_rows_on_pandas(
+    context: Any, parquet: dict[str | None, Path], plans: list[Plan]
+) -> None:
+    results = run_suites(
+        plans,
+        parquet_dir=parquet[None],
+        context=context,
+        workarounds=Workarounds(sql_over_parquet=False),
+    )
     sql = sql_check_ids(plans)
     assert {r.status for r in results if r.check_id in sql} == {"error"}
-    assert all("No provider found for unexpected_rows_query" in r.message
-               for r in results if r.check_id in sql)
+    assert all(
+        "No provider found for unexpected_rows_query" in r.message
+        for r in results
+        if r.check_id in sql
+    )
     assert {r.status for r in results if r.check_id not in sql} == {"pass"}
 
 
 def test_unexpected_rows_on_pandas_run_in_duckdb(
-        context: Any, parquet: dict[str | None, Path], plans: list[Plan]) -> None:
+    context: Any, parquet: dict[str | None, Path], plans: list[Plan]
+) -> None:
     clean = run_suites(plans, parquet_dir=parquet[None], context=context)
     assert {r.status for r in clean} == {"pass"}
     sql = sql_check_ids(plans)
     assert {r.check_id for r in clean if r.evaluated_by == "duckdb"} == sql
     orphan = by_id(run_suites(plans, parquet_dir=parquet["orphan_item"], context=context))
     assert [r.check_id for r in orphan.values() if r.status != "pass"] == [
-        "annotations.item_id.relationship"]
+        "annotations.item_id.relationship"
+    ]
     assert orphan["annotations.item_id.relationship"].failures == 6
     bad = by_id(run_suites(plans, parquet_dir=parquet["bad_pattern"], context=context))
     assert [r.check_id for r in bad.values() if r.status != "pass"] == [
-        "annotations.annotator_id.pattern"]  # GX's own regex on pandas
+        "annotations.annotator_id.pattern"
+    ]  # GX's own regex on pandas
 
 
 # ------------------------------------------------------------------------------ end to end
 
 
-def test_clean_duckdb_passes_every_check(context: Any, warehouse: Path,
-                                         plans: list[Plan]) -> None:
+def test_clean_duckdb_passes_every_check(context: Any, warehouse: Path, plans: list[Plan]) -> None:
     results = run_suites(plans, duckdb_path=warehouse, schema="clean", context=context)
     assert [r.check_id for r in results] == [c.id for p in plans for c in p.checks]
     assert {r.status for r in results} == {"pass"}, [r for r in results if r.status != "pass"]
 
 
 @pytest.mark.parametrize("fault", FAULTS)
-def test_fault_fails_exactly_its_checks(context: Any, warehouse: Path, plans: list[Plan],
-                                        fault: str) -> None:
+def test_fault_fails_exactly_its_checks(
+    context: Any, warehouse: Path, plans: list[Plan], fault: str
+) -> None:
     results = run_suites(plans, duckdb_path=warehouse, schema=fault, context=context)
     failing = {r.check_id for r in results if r.status in ("fail", "warn")}
     assert failing == EXPECTED[fault]
@@ -328,9 +400,14 @@ def test_fault_fails_exactly_its_checks(context: Any, warehouse: Path, plans: li
 
 
 def test_a_duckdb_sqlalchemy_url_gets_the_same_workarounds(
-        context: Any, warehouse: Path, plans: list[Plan]) -> None:
-    results = run_suites(only(plans, "items"), sqlalchemy_url=f"duckdb:///{warehouse}",
-                         schema="clean", context=context)
+    context: Any, warehouse: Path, plans: list[Plan]
+) -> None:
+    results = run_suites(
+        only(plans, "items"),
+        sqlalchemy_url=f"duckdb:///{warehouse}",
+        schema="clean",
+        context=context,
+    )
     assert {r.status for r in results} == {"pass"}
 
 
@@ -348,29 +425,24 @@ def test_hostile_identifiers_and_brace_regex(context: Any, tmp_path: Path) -> No
 
     plan = build_plans(load_contracts([WEIRD]))[0]
     # A quantifier's braces must survive GX's str.format of the unexpected-rows query.
-    checks = tuple(dataclasses.replace(c, params={"pattern": "^[a-z']{2,8}$"})
-                   if c.kind == Kind.PATTERN else c for c in plan.checks)
+    checks = tuple(
+        dataclasses.replace(c, params={"pattern": "^[a-z']{2,8}$"}) if c.kind == Kind.PATTERN else c
+        for c in plan.checks
+    )
     plan = Plan(plan.contract, checks)
     db = tmp_path / "weird.duckdb"
     con = duckdb.connect(str(db))
-    con.execute('CREATE SCHEMA raw; CREATE TABLE raw.weird ("select" BIGINT, "weird name" '
-                'VARCHAR, "label; drop table x" VARCHAR, "Quoted" VARCHAR, score DOUBLE)')
-    con.execute("INSERT INTO raw.weird VALUES (1, 'a', 'it''s', 'o''k', 0.9), "
-                "(2, 'b', 'a''); drop table y; --', 'fine', 0.2), (3, 'c', NULL, 'x', 0.7)")
+    con.execute(
+        'CREATE SCHEMA raw; CREATE TABLE raw.weird ("select" BIGINT, "weird name" '
+        'VARCHAR, "label; drop table x" VARCHAR, "Quoted" VARCHAR, score DOUBLE)'
+    )
+    con.execute(
+        "INSERT INTO raw.weird VALUES (1, 'a', 'it''s', 'o''k', 0.9), "
+        "(2, 'b', 'a''); drop table y; --', 'fine', 0.2), (3, 'c', NULL, 'x', 0.7)"
+    )
     con.close()
     results = by_id(run_suites([plan], duckdb_path=db, schema="raw", context=context))
     assert {r.check_id: r.status for r in results.values() if r.status != "pass"} == {
-        "weird.Quoted.pattern": "fail"}  # 'x' is too short for {2,8}
+        "weird.Quoted.pattern": "fail"
+    }  # 'x' is too short for {2,8}
     assert results["weird.Quoted.pattern"].failures == 1
-
-
-def main(argv: list[str]) -> int:
-    if argv == ["--regen"]:
-        regenerate()
-        return 0
-    print(__doc__)
-    return 2
-
-
-if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))

@@ -13,15 +13,15 @@ from typing import Any
 
 import duckdb
 import pytest
-from conftest import ROOT
+from helpers import ROOT
 
-from validator import exampledata
-from validator.dbt_run import DbtProject
-from validator.gate import gate
-from validator.ledger import Ledger
-from validator.reports import console, to_json
+from validator.engines.dbt_runner import DbtProject
+from validator.example import data as exampledata
+from validator.output.run_report import console, to_json
 from validator.settings import Settings
-from validator.validate import ValidationRun, validate, validate_incremental
+from validator.verdict.gate import gate
+from validator.verdict.ledger import Ledger
+from validator.verdict.validate import ValidationRun, validate, validate_incremental
 
 BASE, NEW = 3000, 700
 Change = Callable[[Any], None]
@@ -53,8 +53,10 @@ def _new_ids(db: Path) -> tuple[int, int]:
     first = exampledata.Layout.for_rows(BASE, 7).n_items * exampledata.SLOTS
     con = duckdb.connect(str(db), read_only=True)
     try:
-        lo, hi = con.execute("SELECT min(annotation_id), max(annotation_id) FROM "
-                             f"raw.annotations WHERE annotation_id >= {first}").fetchone()
+        lo, hi = con.execute(
+            "SELECT min(annotation_id), max(annotation_id) FROM "
+            f"raw.annotations WHERE annotation_id >= {first}"
+        ).fetchone()
     finally:
         con.close()
     return int(lo), int(hi)
@@ -64,8 +66,9 @@ def _outcomes(run: ValidationRun) -> dict[str, tuple[str, int | None]]:
     return {r.check_id: (r.status, r.failures) for r in run.results}
 
 
-def _scenario(tmp_path: Path, base: Path, project: DbtProject, before: list[str],
-              after: list[str]) -> tuple[ValidationRun, ValidationRun, Settings]:
+def _scenario(
+    tmp_path: Path, base: Path, project: DbtProject, before: list[str], after: list[str]
+) -> tuple[ValidationRun, ValidationRun, Settings]:
     db = tmp_path / "wh" / "labelpact.duckdb"
     db.parent.mkdir()
     db.write_bytes(base.read_bytes())
@@ -84,39 +87,53 @@ def _scenario(tmp_path: Path, base: Path, project: DbtProject, before: list[str]
 
 SCENARIOS: dict[str, tuple[list[str], list[str]]] = {
     "clean": ([], []),
-    "faults in the new batch": ([], [
-        # a key duplicated across an old and a new batch, and one within the new batch
-        "UPDATE raw.annotations SET annotation_id = 8 WHERE annotation_id = {lo}",
-        "UPDATE raw.annotations SET annotation_id = {lo} + 1 WHERE annotation_id = {lo} + 2",
-        "UPDATE raw.annotations SET label = 'zebra' WHERE annotation_id IN ({lo} + 1, {lo} + 2)",
-        "UPDATE raw.annotations SET tool = NULL WHERE annotation_id = {lo} + 9",
-        "UPDATE raw.annotations SET confidence = 1.5 WHERE annotation_id = {lo} + 10",
-        # agreement collapses in one new batch
-        "UPDATE raw.annotations SET label = CASE annotation_id % 5 WHEN 0 THEN 'cat' WHEN 1 "
-        "THEN 'dog' WHEN 2 THEN 'bird' WHEN 3 THEN 'fish' ELSE 'other' END "
-        "WHERE batch_id = (SELECT max(batch_id) FROM raw.annotations)",
-        # a new item loses its adjudication and another gets a single label
-        "DELETE FROM raw.adjudications WHERE item_id = (SELECT max(item_id) FROM "
-        "raw.adjudications)",
-        "DELETE FROM raw.annotations WHERE item_id = (SELECT max(item_id) FROM raw.items) "
-        "AND annotation_id % 8 > 0",
-    ]),
-    "faults in the old batches carry over": ([
-        "UPDATE raw.annotations SET label = 'zebra' WHERE annotation_id < 40",
-        "UPDATE raw.annotations SET annotator_id = 'nobody' WHERE annotation_id = 41",
-    ], []),
-    "an old batch changed: validated in full": ([], [
-        "DELETE FROM raw.annotations WHERE annotation_id = 9",
-    ]),
-    "a new correction of an old row: validated in full": ([], [
-        "UPDATE raw.annotations SET parent_annotation_id = 16 WHERE annotation_id = {lo} + 1",
-    ]),
+    "faults in the new batch": (
+        [],
+        [
+            # a key duplicated across an old and a new batch, and one within the new batch
+            "UPDATE raw.annotations SET annotation_id = 8 WHERE annotation_id = {lo}",
+            "UPDATE raw.annotations SET annotation_id = {lo} + 1 WHERE annotation_id = {lo} + 2",
+            "UPDATE raw.annotations SET label = 'zebra' "
+            "WHERE annotation_id IN ({lo} + 1, {lo} + 2)",
+            "UPDATE raw.annotations SET tool = NULL WHERE annotation_id = {lo} + 9",
+            "UPDATE raw.annotations SET confidence = 1.5 WHERE annotation_id = {lo} + 10",
+            # agreement collapses in one new batch
+            "UPDATE raw.annotations SET label = CASE annotation_id % 5 WHEN 0 THEN 'cat' WHEN 1 "
+            "THEN 'dog' WHEN 2 THEN 'bird' WHEN 3 THEN 'fish' ELSE 'other' END "
+            "WHERE batch_id = (SELECT max(batch_id) FROM raw.annotations)",
+            # a new item loses its adjudication and another gets a single label
+            "DELETE FROM raw.adjudications WHERE item_id = (SELECT max(item_id) FROM "
+            "raw.adjudications)",
+            "DELETE FROM raw.annotations WHERE item_id = (SELECT max(item_id) FROM raw.items) "
+            "AND annotation_id % 8 > 0",
+        ],
+    ),
+    "faults in the old batches carry over": (
+        [
+            "UPDATE raw.annotations SET label = 'zebra' WHERE annotation_id < 40",
+            "UPDATE raw.annotations SET annotator_id = 'nobody' WHERE annotation_id = 41",
+        ],
+        [],
+    ),
+    "an old batch changed: validated in full": (
+        [],
+        [
+            "DELETE FROM raw.annotations WHERE annotation_id = 9",
+        ],
+    ),
+    "a new correction of an old row: validated in full": (
+        [],
+        [
+            "UPDATE raw.annotations SET parent_annotation_id = 16 WHERE annotation_id = {lo} + 1",
+        ],
+    ),
 }
 
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
-def test_incremental_verdict_equals_full_verdict(tmp_path: Path, base: Path,
-                                                 project: DbtProject, name: str) -> None:
+def test_incremental_verdict_equals_full_verdict(
+    tmp_path: Path, base: Path, project: DbtProject, name: str
+) -> None:
     before, after = SCENARIOS[name]
     inc, full, settings = _scenario(tmp_path, base, project, before, after)
     assert _outcomes(inc) == _outcomes(full)
@@ -132,15 +149,17 @@ def test_incremental_verdict_equals_full_verdict(tmp_path: Path, base: Path,
         sample = by_id["annotations.label.accepted_values"].sample
         assert {row["label"] for row in sample} == {"zebra"}
         assert by_id["annotations.annotation_id.unique"].sample
-        assert all(row.get("annotator_id") in (None, "<pii>") for r in inc.results
-                   for row in r.sample)
+        assert all(
+            row.get("annotator_id") in (None, "<pii>") for r in inc.results for row in r.sample
+        )
     # the gate recomputes the fingerprint of the whole table: it matches the incremental one
     verdict = gate("annotations", settings=settings, allow_warnings=True)
     assert ("data changed" in verdict.reason) is False
 
 
-def test_incremental_run_reads_only_the_new_batches(tmp_path: Path, base: Path,
-                                                    project: DbtProject) -> None:
+def test_incremental_run_reads_only_the_new_batches(
+    tmp_path: Path, base: Path, project: DbtProject
+) -> None:
     inc, _, _ = _scenario(tmp_path, base, project, [], [])
     by_id = {r.check_id: r for r in inc.results}
     assert "new batches" in by_id["annotations.label.accepted_values"].message
@@ -153,8 +172,9 @@ def test_incremental_run_reads_only_the_new_batches(tmp_path: Path, base: Path,
     assert "\"batch_id\" IN ('b0006'" in sql and "'b0005'" not in sql
 
 
-def test_without_state_the_run_is_full_and_says_why(tmp_path: Path, base: Path,
-                                                    project: DbtProject) -> None:
+def test_without_state_the_run_is_full_and_says_why(
+    tmp_path: Path, base: Path, project: DbtProject
+) -> None:
     db = tmp_path / "labelpact.duckdb"
     db.write_bytes(base.read_bytes())
     settings = Settings(project_dir=ROOT, duckdb_path=db, ledger_path=tmp_path / "l.jsonl")
@@ -174,8 +194,9 @@ def _pg_sync(db: Path, params: dict[str, str]) -> None:
     import psycopg2
 
     exampledata.load_into_postgres(db, params, schema="raw_next")
-    con = psycopg2.connect(host=params["host"], port=int(params["port"]), user=params["user"],
-                           dbname=params["dbname"])
+    con = psycopg2.connect(
+        host=params["host"], port=int(params["port"]), user=params["user"], dbname=params["dbname"]
+    )
     try:
         cur = con.cursor()
         for table in exampledata.TABLES:
@@ -187,8 +208,9 @@ def _pg_sync(db: Path, params: dict[str, str]) -> None:
         con.close()
 
 
-def test_incremental_verdict_equals_full_verdict_on_postgres(tmp_path: Path, base: Path,
-                                                             pg_server) -> None:  # type: ignore[no-untyped-def]
+def test_incremental_verdict_equals_full_verdict_on_postgres(
+    tmp_path: Path, base: Path, pg_server
+) -> None:  # type: ignore[no-untyped-def]
     import psycopg2
 
     params = dict(pg_server.params, dbname="labelpact_incremental")
@@ -200,10 +222,12 @@ def test_incremental_verdict_equals_full_verdict_on_postgres(tmp_path: Path, bas
     db = tmp_path / "labelpact.duckdb"
     db.write_bytes(base.read_bytes())
     exampledata.load_into_postgres(db, params)
-    project = DbtProject(ROOT, target="postgres",
-                         env={f"LABELPACT_PG_{k.upper()}": v for k, v in params.items()})
-    settings = Settings(project_dir=ROOT, target="postgres", pg=params,
-                        ledger_path=tmp_path / "ledger.jsonl")
+    project = DbtProject(
+        ROOT, target="postgres", env={f"LABELPACT_PG_{k.upper()}": v for k, v in params.items()}
+    )
+    settings = Settings(
+        project_dir=ROOT, target="postgres", pg=params, ledger_path=tmp_path / "ledger.jsonl"
+    )
     validate(settings, select=["annotations"], project=project)
     exampledata.append_batches(db, base_rows=BASE, rows=NEW, seed=7)
     lo, hi = _new_ids(db)

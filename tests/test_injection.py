@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT
+from helpers import ROOT
 
 from validator.cli import main
-from validator.dbt_run import DbtProject
-from validator.lint import lint
+from validator.contract.lint import lint
+from validator.engines.dbt_runner import DbtProject
 
 PAYLOADS = [
     "'; DROP TABLE victim; --",
@@ -24,7 +24,7 @@ PAYLOADS = [
     "\\",
     "trailing backslash \\",
     "'' ; DROP TABLE victim",
-    "\"; DROP TABLE victim; --",
+    '"; DROP TABLE victim; --',
     "`; DROP TABLE victim; --",
     "$$; DROP TABLE victim; $$",
     "$tag$ DROP TABLE victim $tag$",
@@ -89,18 +89,22 @@ HOSTILE_EXPRESSIONS = [
 
 def test_hostile_expressions_are_rejected_at_lint(tmp_path: Path) -> None:
     doc = _contract(CARRIED[:2])
-    doc["checks"] = [{"name": f"e{i:02d}", "expression": e}
-                     for i, e in enumerate(HOSTILE_EXPRESSIONS)]
+    doc["checks"] = [
+        {"name": f"e{i:02d}", "expression": e} for i, e in enumerate(HOSTILE_EXPRESSIONS)
+    ]
     (tmp_path / "c.yml").write_text(yaml.safe_dump(doc, allow_unicode=True))
     problems = lint([tmp_path]).problems
-    flagged = {int(m.group(1)) for p in problems
-               if (m := re.match(r"checks\[(\d+)\]\.expression: ", p.message))}
+    flagged = {
+        int(m.group(1))
+        for p in problems
+        if (m := re.match(r"checks\[(\d+)\]\.expression: ", p.message))
+    }
     assert flagged == set(range(len(HOSTILE_EXPRESSIONS))), [p.message for p in problems]
     assert len(HOSTILE_EXPRESSIONS) >= 30
 
 
 def test_comments_in_expressions_never_reach_sql() -> None:
-    from validator.sql.predicates import parse_predicate
+    from validator.compiler.sql.predicates import parse_predicate
 
     tree = parse_predicate("c00 = 'x' -- */ DROP TABLE victim /*", ["c00"])
     for dialect in ("duckdb", "postgres", "spark", "snowflake", "bigquery", "trino"):
@@ -108,17 +112,31 @@ def test_comments_in_expressions_never_reach_sql() -> None:
 
 
 def _contract(payloads: list[str]) -> dict[str, object]:
-    columns: dict[str, object] = {"id": {"type": "bigint", "required": True, "unique": True,
-                                         "description": "row id"}}
+    columns: dict[str, object] = {
+        "id": {"type": "bigint", "required": True, "unique": True, "description": "row id"}
+    }
     for i, p in enumerate(payloads):
-        columns[f"c{i:02d}"] = {"type": "varchar", "accepted_values": [p],
-                                "pattern": "^" + re.escape(p) + "$", "description": p}
+        columns[f"c{i:02d}"] = {
+            "type": "varchar",
+            "accepted_values": [p],
+            "pattern": "^" + re.escape(p) + "$",
+            "description": p,
+        }
     # user SQL predicates carrying each payload as a (correctly escaped) string literal
-    checks = [{"name": f"e{i:02d}", "expression": f"c{i:02d} = '" + p.replace("'", "''") + "'"}
-              for i, p in enumerate(payloads)]
-    return {"contract": "inj", "version": "1.0.0", "owner": payloads[0],
-            "description": payloads[1], "source": {"dbt_source": "raw.inj"}, "key": ["id"],
-            "columns": columns, "checks": checks}
+    checks = [
+        {"name": f"e{i:02d}", "expression": f"c{i:02d} = '" + p.replace("'", "''") + "'"}
+        for i, p in enumerate(payloads)
+    ]
+    return {
+        "contract": "inj",
+        "version": "1.0.0",
+        "owner": payloads[0],
+        "description": payloads[1],
+        "source": {"dbt_source": "raw.inj"},
+        "key": ["id"],
+        "columns": columns,
+        "checks": checks,
+    }
 
 
 # dbt renders YAML through Jinja, which turns \r\n into \n: lint refuses such values.
@@ -137,8 +155,13 @@ def test_values_dbt_would_alter_are_rejected_at_lint(tmp_path: Path) -> None:
 
 def test_payload_column_names_are_safe_or_rejected_at_lint(tmp_path: Path) -> None:
     columns = {p: {"type": "varchar"} for p in PAYLOADS}
-    doc = {"contract": "names", "version": "1.0.0", "owner": "o",
-           "source": {"dbt_source": "raw.names"}, "columns": columns}
+    doc = {
+        "contract": "names",
+        "version": "1.0.0",
+        "owner": "o",
+        "source": {"dbt_source": "raw.names"},
+        "columns": columns,
+    }
     (tmp_path / "names.yml").write_text(yaml.safe_dump(doc, allow_unicode=True))
     report = lint([tmp_path])
     # quotes cannot be escaped by dbt's quoting, control characters are refused, and "NULL"
@@ -159,7 +182,8 @@ def injection_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(ROOT / "macros", root / "macros")
     (root / "contracts").mkdir()
     (root / "contracts" / "inj.yml").write_text(
-        yaml.safe_dump(_contract(CARRIED), allow_unicode=True, sort_keys=False))
+        yaml.safe_dump(_contract(CARRIED), allow_unicode=True, sort_keys=False)
+    )
     assert main(["compile", str(root / "contracts"), "--project-dir", str(root)]) == 0
     return root
 
@@ -190,14 +214,16 @@ def _load(engine_name: str, root: Path, params: dict[str, str] | None) -> dict[s
     import psycopg2
 
     assert params is not None
-    admin = psycopg2.connect(host=params["host"], port=int(params["port"]), user="postgres",
-                             dbname="postgres")
+    admin = psycopg2.connect(
+        host=params["host"], port=int(params["port"]), user="postgres", dbname="postgres"
+    )
     admin.autocommit = True
     admin.cursor().execute("DROP DATABASE IF EXISTS injection")
     admin.cursor().execute("CREATE DATABASE injection")
     admin.close()
-    con = psycopg2.connect(host=params["host"], port=int(params["port"]), user="postgres",
-                           dbname="injection")
+    con = psycopg2.connect(
+        host=params["host"], port=int(params["port"]), user="postgres", dbname="injection"
+    )
     cur = con.cursor()
     cur.execute("CREATE SCHEMA raw")
     cur.execute("CREATE TABLE raw.victim (a INTEGER)")
@@ -206,7 +232,8 @@ def _load(engine_name: str, root: Path, params: dict[str, str] | None) -> dict[s
     con.commit()
     con.close()
     return {f"LABELPACT_PG_{k.upper()}": v for k, v in params.items()} | {
-        "LABELPACT_PG_DBNAME": "injection"}
+        "LABELPACT_PG_DBNAME": "injection"
+    }
 
 
 def _victim_intact(engine_name: str, env: dict[str, str]) -> bool:
@@ -219,8 +246,12 @@ def _victim_intact(engine_name: str, env: dict[str, str]) -> bool:
     else:
         import psycopg2
 
-        con = psycopg2.connect(host=env["LABELPACT_PG_HOST"], port=int(env["LABELPACT_PG_PORT"]),
-                               user="postgres", dbname="injection")
+        con = psycopg2.connect(
+            host=env["LABELPACT_PG_HOST"],
+            port=int(env["LABELPACT_PG_PORT"]),
+            user="postgres",
+            dbname="injection",
+        )
         cur = con.cursor()
         cur.execute("SELECT count(*) FROM raw.victim")
         rows = cur.fetchone()
@@ -230,18 +261,23 @@ def _victim_intact(engine_name: str, env: dict[str, str]) -> bool:
 
 @pytest.mark.parametrize("engine_name", ["duckdb", "postgres"])
 def test_payloads_are_compared_as_literals_and_never_execute(
-        engine_name: str, injection_project: Path, request: pytest.FixtureRequest) -> None:
+    engine_name: str, injection_project: Path, request: pytest.FixtureRequest
+) -> None:
     params = request.getfixturevalue("pg_server").params if engine_name == "postgres" else None
     env = _load(engine_name, injection_project, params)
-    project = DbtProject(injection_project, env=env,
-                         target="postgres" if engine_name == "postgres" else None)
+    project = DbtProject(
+        injection_project, env=env, target="postgres" if engine_name == "postgres" else None
+    )
     result = project.build(env=env)
     errors = {cid: o.message for cid, o in result.outcomes.items() if o.status == "error"}
     assert errors == {}
     for i, payload in enumerate(CARRIED):
         # the exact payload is accepted and matches; "not <payload>" is the one failing row
-        for check_id in (f"inj.c{i:02d}.accepted_values", f"inj.c{i:02d}.pattern",
-                         f"inj.checks.e{i:02d}"):
+        for check_id in (
+            f"inj.c{i:02d}.accepted_values",
+            f"inj.c{i:02d}.pattern",
+            f"inj.checks.e{i:02d}",
+        ):
             outcome = result.outcomes[check_id]
             assert (outcome.status, outcome.failures) == ("fail", 1), (check_id, payload)
     assert _victim_intact(engine_name, env)

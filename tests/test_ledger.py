@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from validator.ledger import Ledger, LedgerError
+from validator.verdict.ledger import Ledger, LedgerError
 
 
 def _filled(tmp_path: Path, n: int = 5) -> Ledger:
@@ -44,7 +44,7 @@ def test_edited_entry_is_named(tmp_path: Path) -> None:
 
 
 def test_edited_and_rehashed_entry_breaks_the_chain(tmp_path: Path) -> None:
-    from validator.ledger import entry_hash
+    from validator.verdict.ledger import entry_hash
 
     ledger = _filled(tmp_path)
     lines = _lines(ledger)
@@ -102,8 +102,10 @@ def _append_many(path: str, worker: int) -> None:
 
 def test_concurrent_appends_keep_the_chain(tmp_path: Path) -> None:
     path = str(tmp_path / "ledger.jsonl")
-    procs = [multiprocessing.get_context("fork").Process(target=_append_many, args=(path, w))
-             for w in range(8)]
+    procs = [
+        multiprocessing.get_context("fork").Process(target=_append_many, args=(path, w))
+        for w in range(8)
+    ]
     for p in procs:
         p.start()
     for p in procs:

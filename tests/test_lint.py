@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
-from golden_lint import cases, expected_path, render_case
+from helpers.golden_lint import cases, expected_path, render_case
 
 from validator.cli import main
+from validator.contract.lint import lint
 from validator.errors import ExitCode
-from validator.lint import lint
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,7 +28,11 @@ def test_example_contracts_are_clean() -> None:
     report = lint([ROOT / "contracts"], strict=True)
     assert report.problems == []
     assert sorted(c.name for c in report.contracts) == [
-        "adjudications", "annotations", "instruction_versions", "items"]
+        "adjudications",
+        "annotations",
+        "instruction_versions",
+        "items",
+    ]
 
 
 def test_fifty_megabyte_file_is_refused_quickly(tmp_path: Path) -> None:
@@ -42,7 +46,8 @@ def test_fifty_megabyte_file_is_refused_quickly(tmp_path: Path) -> None:
             i += 1
     report = lint([big])
     assert [p.message for p in report.problems] == [
-        "file is 50.0 MB; contract files are limited to 5 MB"]
+        "file is 50.0 MB; contract files are limited to 5 MB"
+    ]
     assert report.exit_code == ExitCode.VIOLATIONS
 
 
@@ -50,11 +55,14 @@ def test_all_problems_reported_in_one_pass(tmp_path: Path) -> None:
     for name in ("a", "b"):
         (tmp_path / f"{name}.yml").write_text(
             f"contract: {name}\nversion: 1.0.0\nowner: o\nsource: {{dbt_source: raw.{name}}}\n"
-            "columns:\n  id: {type: strng, requird: true}\n")
+            "columns:\n  id: {type: strng, requird: true}\n"
+        )
     report = lint([tmp_path])
     assert len(report.problems) == 4
-    assert {p.loc.path for p in report.problems} == {str(tmp_path / "a.yml"),
-                                                      str(tmp_path / "b.yml")}
+    assert {p.loc.path for p in report.problems} == {
+        str(tmp_path / "a.yml"),
+        str(tmp_path / "b.yml"),
+    }
 
 
 def test_missing_path_is_a_clear_error(tmp_path: Path) -> None:
@@ -78,16 +86,19 @@ def test_cli_lint_json_and_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixt
         "contract file is missing required key 'version'",
         "contract file is missing required key 'owner'",
         "contract file is missing required key 'source'",
-        "contract file is missing required key 'columns'"}
+        "contract file is missing required key 'columns'",
+    }
     assert main(["lint", str(ROOT / "contracts")]) == ExitCode.OK
 
 
 def test_strict_requires_descriptions(tmp_path: Path) -> None:
     (tmp_path / "c.yml").write_text(
         "contract: c\nversion: 1.0.0\nowner: o\nsource: {dbt_source: raw.c}\n"
-        "columns:\n  id: {type: varchar}\n")
+        "columns:\n  id: {type: varchar}\n"
+    )
     assert lint([tmp_path]).problems == []
     strict = lint([tmp_path], strict=True)
     assert [p.message for p in strict.problems] == [
         "column 'id' has no description (strict mode)",
-        "contract 'c' has no description (strict mode)"]
+        "contract 'c' has no description (strict mode)",
+    ]

@@ -11,13 +11,13 @@ import duckdb
 import krippendorff
 import numpy as np
 import pytest
-from conftest import ROOT
+from helpers import ROOT
 
-from validator.dbt_run import DbtProject
-from validator.report import gather, render_html
-from validator.resolve import load_contracts
+from validator.contract.resolve import load_contracts
+from validator.engines.dbt_runner import DbtProject
+from validator.output.health import gather, render_html
 from validator.settings import Settings
-from validator.validate import validate
+from validator.verdict.validate import validate
 
 ARTIFACTS = ROOT / "target" / "test-artifacts"
 
@@ -25,8 +25,11 @@ ARTIFACTS = ROOT / "target" / "test-artifacts"
 @pytest.fixture(scope="module")
 def report(duckdb_warehouses, tmp_path_factory):  # type: ignore[no-untyped-def]
     tmp = tmp_path_factory.mktemp("report")
-    settings = Settings(project_dir=ROOT, duckdb_path=duckdb_warehouses.path("low_agreement"),
-                        ledger_path=tmp / "ledger.jsonl")
+    settings = Settings(
+        project_dir=ROOT,
+        duckdb_path=duckdb_warehouses.path("low_agreement"),
+        ledger_path=tmp / "ledger.jsonl",
+    )
     run = validate(settings, project=duckdb_warehouses.project)
     contracts = {c.name: c for c in load_contracts([ROOT / "contracts"])}
     project: DbtProject = duckdb_warehouses.project
@@ -50,12 +53,14 @@ def test_metrics_equal_the_data(report) -> None:  # type: ignore[no-untyped-def]
     current = df[~df["annotation_id"].isin(df["parent_annotation_id"].dropna())]
     b1 = current[current["batch_id"] == "b0001"]
     cats = {c: i for i, c in enumerate(sorted(b1["label"].unique()))}
-    matrix = b1.pivot_table(index="annotator_id", columns="item_id", values="label",
-                            aggfunc="first").apply(lambda col: col.map(cats)).to_numpy(float)
+    matrix = (
+        b1.pivot_table(index="annotator_id", columns="item_id", values="label", aggfunc="first")
+        .apply(lambda col: col.map(cats))
+        .to_numpy(float)
+    )
     expected = krippendorff.alpha(reliability_data=matrix, level_of_measurement="nominal")
     assert dict(metrics.agreement_by_batch)["b0001"] == pytest.approx(expected, abs=1e-9)
-    assert [c["id"] for c in metrics.failing_checks] == [
-        "annotations.agreement.krippendorff_alpha"]
+    assert [c["id"] for c in metrics.failing_checks] == ["annotations.agreement.krippendorff_alpha"]
     counts = current.groupby("item_id").size().value_counts().sort_index()
     assert metrics.coverage_histogram == [(int(k), int(v)) for k, v in counts.items()]
     assert metrics.adjudication_backlog == 0
@@ -78,48 +83,78 @@ def _chromium() -> str:
     return found
 
 
-CHROME_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--enable-logging=stderr",
-                "--v=0"]
+CHROME_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--enable-logging=stderr",
+    "--v=0",
+]
 
 
 def test_page_renders_in_chromium_with_the_same_numbers(report, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     _, _, metrics, page = report
     chrome = _chromium()
     common = [chrome, *CHROME_FLAGS, f"--user-data-dir={tmp_path / 'profile'}"]
-    dom = subprocess.run([*common, "--dump-dom", page.as_uri()], capture_output=True,
-                         text=True, timeout=120, check=True)
+    dom = subprocess.run(
+        [*common, "--dump-dom", page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     console = [line for line in dom.stderr.splitlines() if "CONSOLE" in line]
     assert console == []
     chart = re.search(r'aria-label="Agreement per batch[^"]*"(.*?)</svg>', dom.stdout, re.S)
     assert chart is not None
-    shown = {label: float(value) for label, value in
-             re.findall(r"<title>([^<]+): ([-0-9.]+)</title>", chart.group(1))}
-    assert shown == pytest.approx({b: v or 0.0 for b, v in metrics.agreement_by_batch},
-                                  abs=5e-4)
+    shown = {
+        label: float(value)
+        for label, value in re.findall(r"<title>([^<]+): ([-0-9.]+)</title>", chart.group(1))
+    }
+    assert shown == pytest.approx({b: v or 0.0 for b, v in metrics.agreement_by_batch}, abs=5e-4)
     assert "annotations.agreement.krippendorff_alpha" in dom.stdout
     assert f"{metrics.adjudication_backlog} disagreeing item(s)" in dom.stdout
     assert f"{metrics.unresolved_uncertainty_rate:.4f} of current labels" in dom.stdout
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shot = ARTIFACTS / "report.png"
-    subprocess.run([*common, f"--screenshot={shot}", "--window-size=1000,2400",
-                    page.as_uri()], capture_output=True, timeout=120, check=True)
+    subprocess.run(
+        [*common, f"--screenshot={shot}", "--window-size=1000,2400", page.as_uri()],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
     assert shot.stat().st_size > 10_000
     assert np.frombuffer(shot.read_bytes()[:8], dtype=np.uint8).tolist() == [
-        137, 80, 78, 71, 13, 10, 26, 10]  # a PNG
+        137,
+        80,
+        78,
+        71,
+        13,
+        10,
+        26,
+        10,
+    ]  # a PNG
 
 
 def test_croissant_rai_summary(report) -> None:  # type: ignore[no-untyped-def]
-    from validator.report import croissant_rai
+    from validator.output.health import croissant_rai
 
     _, _, metrics, _ = report
     contract = {c.name: c for c in load_contracts([ROOT / "contracts"])}["annotations"]
     doc = croissant_rai(metrics, contract)
     settings = report[0]
     con = duckdb.connect(str(settings.duckdb_path), read_only=True)
-    tools = sorted(r[0] for r in con.execute(
-        "SELECT DISTINCT tool FROM raw.annotations WHERE tool IS NOT NULL").fetchall())
+    tools = sorted(
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT tool FROM raw.annotations WHERE tool IS NOT NULL"
+        ).fetchall()
+    )
     con.close()
     assert doc["rai:dataAnnotationPlatform"] == tools and len(tools) >= 2
     items = sum(n for _, n in metrics.coverage_histogram)

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from validator.compiler.plan import Kind, build_plans
+from validator.contract.resolve import load_contracts
 from validator.errors import ContractError
-from validator.plan import Kind, build_plans
-from validator.resolve import load_contracts
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,8 +36,11 @@ def test_roles_imply_non_null(contracts) -> None:  # type: ignore[no-untyped-def
 
 
 def test_dependencies_between_contracts(contracts) -> None:  # type: ignore[no-untyped-def]
-    assert contracts["annotations"].depends_on() == {"items", "instruction_versions",
-                                                     "adjudications"}
+    assert contracts["annotations"].depends_on() == {
+        "items",
+        "instruction_versions",
+        "adjudications",
+    }
 
 
 def test_check_ids_are_unique_and_stable(contracts) -> None:  # type: ignore[no-untyped-def]
@@ -47,8 +50,14 @@ def test_check_ids_are_unique_and_stable(contracts) -> None:  # type: ignore[no-
     again = [c.id for p in build_plans(list(contracts.values())) for c in p.checks]
     assert ids == again
     kinds = {c.kind for p in plans for c in p.checks}
-    assert kinds >= {Kind.AGREEMENT, Kind.COVERAGE_MIN, Kind.REVISION_CYCLE,
-                     Kind.INSTRUCTION_ACTIVE, Kind.ADJUDICATION_MISSING, Kind.LABEL_SHARE}
+    assert kinds >= {
+        Kind.AGREEMENT,
+        Kind.COVERAGE_MIN,
+        Kind.REVISION_CYCLE,
+        Kind.INSTRUCTION_ACTIVE,
+        Kind.ADJUDICATION_MISSING,
+        Kind.LABEL_SHARE,
+    }
 
 
 def test_load_contracts_raises_with_every_problem(tmp_path: Path) -> None:
@@ -65,7 +74,8 @@ def test_ordinal_agreement_takes_categories_from_accepted_values(tmp_path: Path)
         "  i: {type: varchar}\n  r: {type: varchar}\n"
         "  l: {type: varchar, accepted_values: [low, mid, high]}\n"
         "agreement: {item: i, rater: r, label: l, metric: krippendorff_alpha, level: ordinal, "
-        "min: 0.5}\n")
+        "min: 0.5}\n"
+    )
     (a,) = load_contracts([tmp_path])
     assert a.sections["agreement"]["categories"] == ["low", "mid", "high"]
 
@@ -74,7 +84,7 @@ def test_contract_referencing_an_invalid_contract_is_not_planned(tmp_path: Path)
     # Found by fuzz/fuzz_contracts.py: a broken registry left its dependant "valid".
     import shutil
 
-    from validator.resolve import lint_paths
+    from validator.contract.resolve import lint_paths
 
     shutil.copytree(ROOT / "contracts", tmp_path / "contracts")
     registry = tmp_path / "contracts" / "instruction_versions.yml"
@@ -91,13 +101,15 @@ def test_superseded_policy_becomes_a_check(tmp_path: Path, policy: str, severity
 
     shutil.copytree(ROOT / "contracts", tmp_path / "contracts")
     path = tmp_path / "contracts" / "annotations.yml"
-    path.write_text(path.read_text().replace(
-        "superseded: {train: accept, validation: reject, test: reject}",
-        f"superseded: {{all: {policy}}}"))
+    path.write_text(
+        path.read_text().replace(
+            "superseded: {train: accept, validation: reject, test: reject}",
+            f"superseded: {{all: {policy}}}",
+        )
+    )
     plans = {p.contract.name: p for p in build_plans(load_contracts([tmp_path / "contracts"]))}
     (check,) = [c for c in plans["annotations"].checks if c.kind == Kind.SUPERSEDED_VERSION]
-    assert (check.id, check.severity) == (f"annotations.instructions.superseded_{policy}",
-                                          severity)
+    assert (check.id, check.severity) == (f"annotations.instructions.superseded_{policy}", severity)
     assert check.params["splits"] is None  # every split
 
 

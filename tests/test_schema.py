@@ -8,7 +8,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from validator.spec import json_schema
+from validator.contract.spec import json_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_FILE = ROOT / "validator" / "schema" / "contract.schema.json"
@@ -32,7 +32,12 @@ def test_example_contracts_validate_against_schema() -> None:
 
 def test_schema_rejects_what_lint_rejects() -> None:
     validator = jsonschema.Draft202012Validator(json_schema())
-    bad = {"contract": "a", "version": "1.0.0", "owner": "o", "source": {"dbt_source": "r.a"},
-           "columns": {"id": {"type": "strng", "requried": True}}}
+    bad = {
+        "contract": "a",
+        "version": "1.0.0",
+        "owner": "o",
+        "source": {"dbt_source": "r.a"},
+        "columns": {"id": {"type": "strng", "requried": True}},
+    }
     messages = sorted(e.message for e in validator.iter_errors(bad))
     assert len(messages) == 2

@@ -8,17 +8,23 @@ from pathlib import Path
 import pytest
 import yaml
 
-from validator.plan import Kind, build_plans
-from validator.resolve import load_contracts
-from validator.sql import shapes
-from validator.sql.checks import failing_rows, placeholder
-from validator.sql.dialects import DIALECTS, get_dialect
-from validator.targets import gx
+from validator.compiler.plan import Kind, build_plans
+from validator.compiler.sql import shapes
+from validator.compiler.sql.checks import failing_rows, placeholder
+from validator.compiler.sql.dialects import DIALECTS, get_dialect
+from validator.compiler.targets import gx
+from validator.contract.resolve import load_contracts
 
 ROOT = Path(__file__).resolve().parent.parent
 # Example column names renamed to names that need quoting and differ in length.
-RENAMES = {"item_id": "Item Id", "annotator_id": "who; drop table x", "label": "select",
-           "batch_id": "b", "annotated_at": "Annotated At (UTC)", "split": "from"}
+RENAMES = {
+    "item_id": "Item Id",
+    "annotator_id": "who; drop table x",
+    "label": "select",
+    "batch_id": "b",
+    "annotated_at": "Annotated At (UTC)",
+    "split": "from",
+}
 
 
 def _plans(contracts_dir: Path):  # type: ignore[no-untyped-def]
@@ -38,8 +44,9 @@ def renamed(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _renamed(node, key=None):  # type: ignore[no-untyped-def]
     """Column names renamed wherever they are a column's key or a value naming a column."""
     if isinstance(node, dict):
-        return {(RENAMES.get(k, k) if key == "columns" else k): _renamed(v, k)
-                for k, v in node.items()}
+        return {
+            (RENAMES.get(k, k) if key == "columns" else k): _renamed(v, k) for k, v in node.items()
+        }
     if isinstance(node, list):
         return [_renamed(v, key) for v in node]
     if isinstance(node, str) and key not in ("description", "contract"):
@@ -65,14 +72,20 @@ def test_rendering_by_shape_equals_direct_rendering(renamed: Path, dialect: str)
             for check in plan.checks:
                 if check.kind == Kind.SCHEMA:
                     continue
-                cached = cache.render(check, key, engine, "test",
-                                      lambda ch, k: _direct(ch, k, engine))
+                cached = cache.render(
+                    check, key, engine, "test", lambda ch, k: _direct(ch, k, engine)
+                )
                 assert cached == _direct(check, key, engine), check.id
                 compared += 1
     assert compared > 80
     # The renamed contracts reuse the shapes of the examples: names are abstracted.
-    cacheable = [c for p in others if p.contract.name != "weird" for c in p.checks
-                 if c.kind not in shapes.UNCACHEABLE]
+    cacheable = [
+        c
+        for p in others
+        if p.contract.name != "weird"
+        for c in p.checks
+        if c.kind not in shapes.UNCACHEABLE
+    ]
     assert cache.hits >= len(cacheable)
 
 
@@ -85,8 +98,11 @@ def test_gx_queries_by_shape_equal_direct(renamed: Path, monkeypatch) -> None:  
             for check in plan.checks:
                 if check.kind in (Kind.SCHEMA, *shapes.UNCACHEABLE) or check.is_column_rule:
                     continue
-                out.append(gx.unexpected_rows_query(check, plan.contract.key, "duckdb",
-                                                    lambda n: f"rel_{n}"))
+                out.append(
+                    gx.unexpected_rows_query(
+                        check, plan.contract.key, "duckdb", lambda n: f"rel_{n}"
+                    )
+                )
         return out
 
     class Direct:

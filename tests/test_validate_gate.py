@@ -11,22 +11,23 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import ROOT
+from helpers import ROOT
 
-from validator import reports
 from validator.errors import ExitCode
-from validator.gate import gate, parse_duration
-from validator.ledger import Ledger
+from validator.output import run_report as reports
 from validator.settings import Settings
-from validator.validate import validate
+from validator.verdict.gate import gate, parse_duration
+from validator.verdict.ledger import Ledger
+from validator.verdict.validate import validate
 
 
 def _settings(engine, tmp_path: Path, fault: str | None = None) -> Settings:  # type: ignore[no-untyped-def]
     ledger = tmp_path / "ledger.jsonl"
     if engine.name == "postgres":
         engine.load(fault)
-        return Settings(project_dir=ROOT, target="postgres", pg=dict(engine.params),
-                        ledger_path=ledger)
+        return Settings(
+            project_dir=ROOT, target="postgres", pg=dict(engine.params), ledger_path=ledger
+        )
     db = tmp_path / "wh" / "labelpact.duckdb"
     db.parent.mkdir(exist_ok=True)
     shutil.copy(engine.path(fault), db)
@@ -34,14 +35,17 @@ def _settings(engine, tmp_path: Path, fault: str | None = None) -> Settings:  # 
 
 
 def _change_one_row(engine, settings: Settings) -> None:  # type: ignore[no-untyped-def]
-    sql = ("UPDATE raw.annotations SET confidence = 0.99 WHERE annotation_id = "
-           "(SELECT min(annotation_id) FROM raw.annotations)")
+    sql = (
+        "UPDATE raw.annotations SET confidence = 0.99 WHERE annotation_id = "
+        "(SELECT min(annotation_id) FROM raw.annotations)"
+    )
     if engine.name == "postgres":
         import psycopg2
 
         p = engine.params
-        con = psycopg2.connect(host=p["host"], port=int(p["port"]), user=p["user"],
-                               dbname=p["dbname"])
+        con = psycopg2.connect(
+            host=p["host"], port=int(p["port"]), user=p["user"], dbname=p["dbname"]
+        )
         con.cursor().execute(sql)
         con.commit()
         con.close()
@@ -67,10 +71,10 @@ def test_clean_validation_passes_and_is_recorded(validated, settings: Settings) 
     assert {v.status for v in validated.verdicts.values()} == {"pass"}
     fp = validated.verdicts["annotations"].fingerprint
     assert fp["version"] == "1.2.0"
-    from validator.warehouse import Warehouse
+    from validator.engines.warehouse import Warehouse
 
     with Warehouse(settings) as wh:
-        (count,), = wh.query("SELECT COUNT(*) FROM raw.annotations")[1]
+        ((count,),) = wh.query("SELECT COUNT(*) FROM raw.annotations")[1]
     assert fp["rows"] == count > 1000
     entries = Ledger(settings.ledger_path).entries()
     assert [e.seq for e in entries] == [1]
@@ -124,8 +128,11 @@ def test_gate_without_any_validation(warehouses, tmp_path: Path) -> None:  # typ
 
 
 def test_warnings_need_allow_warnings(warehouses, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    settings = Settings(project_dir=ROOT, duckdb_path=warehouses.path("label_skew"),
-                        ledger_path=tmp_path / "ledger.jsonl")
+    settings = Settings(
+        project_dir=ROOT,
+        duckdb_path=warehouses.path("label_skew"),
+        ledger_path=tmp_path / "ledger.jsonl",
+    )
     run = validate(settings, select=["annotations"], project=warehouses.project)
     assert run.exit_code == ExitCode.WARNINGS
     assert not gate("annotations", settings=settings).allowed
@@ -135,16 +142,20 @@ def test_warnings_need_allow_warnings(warehouses, tmp_path: Path) -> None:  # ty
 def test_junit_report_parses_with_a_junit_reader(warehouses, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from junitparser import Failure, JUnitXml
 
-    settings = Settings(project_dir=ROOT, duckdb_path=warehouses.path("missing_notes"),
-                        ledger_path=tmp_path / "ledger.jsonl")
+    settings = Settings(
+        project_dir=ROOT,
+        duckdb_path=warehouses.path("missing_notes"),
+        ledger_path=tmp_path / "ledger.jsonl",
+    )
     run = validate(settings, project=warehouses.project, record=False)
     path = tmp_path / "report.xml"
     path.write_text(reports.junit(run))
     xml = JUnitXml.fromfile(str(path))
     cases = {case.name: case for suite in xml for case in suite}
     assert len(cases) == len(run.results)
-    failing = [name for name, case in cases.items()
-               if any(isinstance(r, Failure) for r in case.result)]
+    failing = [
+        name for name, case in cases.items() if any(isinstance(r, Failure) for r in case.result)
+    ]
     assert failing == ["annotations.uncertainty.notes_required"]
 
 
@@ -161,7 +172,8 @@ def test_openlineage_facets_load_in_the_openlineage_client(warehouses, tmp_path:
     for dataset in doc["inputs"]:
         facet = dataset["inputFacets"]["dataQualityAssertions"]
         model = DataQualityAssertionsDatasetFacet(
-            assertions=[Assertion(**a) for a in facet["assertions"]])
+            assertions=[Assertion(**a) for a in facet["assertions"]]
+        )
         round_trip = Serde.to_dict(model)
         for ours, theirs in zip(facet["assertions"], round_trip["assertions"], strict=True):
             assert {k: theirs[k] for k in ours} == ours
@@ -176,8 +188,14 @@ def test_parse_duration() -> None:
 
 
 def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "validator", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "validator", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 @pytest.mark.slow
@@ -185,14 +203,24 @@ def test_concurrent_validate_and_gate_keep_the_ledger_intact(warehouses, tmp_pat
     import os
 
     settings = _settings(warehouses, tmp_path)
-    env = dict(os.environ, LABELPACT_DUCKDB=str(settings.duckdb_path),
-               LABELPACT_LEDGER=str(settings.ledger_path))
+    env = dict(
+        os.environ,
+        LABELPACT_DUCKDB=str(settings.duckdb_path),
+        LABELPACT_LEDGER=str(settings.ledger_path),
+    )
     procs = []
     for i in range(20):
         cmd = ["validate", "--select", "items"] if i % 2 == 0 else ["gate", "items"]
-        procs.append(subprocess.Popen([sys.executable, "-m", "validator", *cmd], cwd=ROOT,
-                                      env=env, stdout=subprocess.PIPE,
-                                      stderr=subprocess.PIPE, text=True))
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "validator", *cmd],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
     outcomes = []
     for p in procs:
         out, err = p.communicate(timeout=600)
@@ -201,8 +229,11 @@ def test_concurrent_validate_and_gate_keep_the_ledger_intact(warehouses, tmp_pat
         if command == "validate":
             assert code == 0 or (code == 3 and "busy" in output), output
         else:  # a gate may run before any validate finished
-            assert code == 0 or (code == 1 and "no validation" in output) or (
-                code == 3 and "busy" in output), output
+            assert (
+                code == 0
+                or (code == 1 and "no validation" in output)
+                or (code == 3 and "busy" in output)
+            ), output
     problems, entries = Ledger(settings.ledger_path).verify()
     assert problems == []
     assert len(entries) == sum(1 for c, code, _ in outcomes if c == "validate" and code == 0)
@@ -217,14 +248,18 @@ def test_validate_with_gx_records_both_engines(warehouses, tmp_path: Path) -> No
     assert all(r.gx_status is not None for r in run.results)
     failed = by_id["annotations.uncertainty.notes_required"]
     assert (failed.status, failed.gx_status, failed.failures, failed.gx_failures) == (
-        "fail", "fail", 5, 5)
+        "fail",
+        "fail",
+        5,
+        5,
+    )
     assert {r.check_id for r in run.results if r.status != "pass"} == {failed.check_id}
     entry = Ledger(settings.ledger_path).entries()[-1]
     assert {c["id"]: c["gx_status"] for c in entry.record["checks"]}[failed.check_id] == "fail"
 
 
 def test_ledger_is_mirrored_in_the_warehouse(validated, settings: Settings, engine) -> None:  # type: ignore[no-untyped-def]
-    from validator.ledger import compare_with_warehouse
+    from validator.verdict.ledger import compare_with_warehouse
 
     assert validated.warnings == []
     entries = Ledger(settings.ledger_path).entries()
@@ -233,7 +268,8 @@ def test_ledger_is_mirrored_in_the_warehouse(validated, settings: Settings, engi
     edited = entries[0].record | {"started_at": "1999-01-01T00:00:00+00:00"}
     forged = [type(entries[0])(entries[0].seq, entries[0].prev, entries[0].hash, edited)]
     assert compare_with_warehouse(settings, forged) == [
-        "entry 1: differs between the file and the warehouse mirror"]
+        "entry 1: differs between the file and the warehouse mirror"
+    ]
 
 
 def test_validate_on_a_spark_target_says_what_to_run_instead() -> None:

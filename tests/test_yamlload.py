@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from validator.yamlload import MAX_DEPTH, load_bytes
+from validator.contract.yamlload import MAX_DEPTH, load_bytes
 
 
 def test_every_node_knows_its_line_and_column() -> None:
@@ -21,7 +21,8 @@ def test_every_node_knows_its_line_and_column() -> None:
 def test_duplicate_keys_are_reported_not_silently_merged() -> None:
     _, problems = load_bytes(b"a: 1\na: 2\n", "f.yml")
     assert [(p.loc.line, p.message) for p in problems] == [
-        (2, "duplicate key 'a' (first defined at line 1); YAML keeps only one of them")]
+        (2, "duplicate key 'a' (first defined at line 1); YAML keeps only one of them")
+    ]
 
 
 def test_alias_bomb_is_refused_in_bounded_time() -> None:
@@ -47,13 +48,15 @@ def test_merge_keys_and_non_string_keys_are_reported() -> None:
     _, problems = load_bytes(b"base: &b {x: 1}\nother:\n  <<: *b\n? [1, 2]\n: v\n", "f.yml")
     assert sorted(p.message for p in problems) == [
         "YAML merge keys (`<<`) are not supported; write the keys out",
-        "mapping keys must be plain strings"]
+        "mapping keys must be plain strings",
+    ]
 
 
 def test_multiple_documents_are_refused() -> None:
     _, problems = load_bytes(b"a: 1\n---\nb: 2\n", "f.yml")
-    assert problems[0].message == ("file holds more than one YAML document; put one contract "
-                                   "per file")
+    assert problems[0].message == (
+        "file holds more than one YAML document; put one contract per file"
+    )
 
 
 def test_nul_byte_is_binary() -> None:

@@ -7,15 +7,28 @@
 
 from __future__ import annotations
 
-from .errors import ContractError, ExitCode, LabelpactError
-from .gate import Verdict, gate
-from .lint import LintReport, lint
-from .model import Column, Contract
-from .resolve import load_contracts
-from .settings import Settings
-from .validate import ValidationRun, validate
+from validator.contract.lint import LintReport, lint
+from validator.contract.model import Column, Contract
+from validator.contract.resolve import load_contracts
+from validator.errors import ContractError, ExitCode, LabelpactError
+from validator.settings import Settings
+from validator.verdict.gate import Verdict, gate
+from validator.verdict.validate import ValidationRun, validate
 
 __version__ = "0.1.0"
-__all__ = ["Column", "Contract", "ContractError", "ExitCode", "LabelpactError", "LintReport",
-           "Settings", "ValidationRun", "Verdict", "__version__", "gate", "lint",
-           "load_contracts", "validate"]
+__all__ = [
+    "Column",
+    "Contract",
+    "ContractError",
+    "ExitCode",
+    "LabelpactError",
+    "LintReport",
+    "Settings",
+    "ValidationRun",
+    "Verdict",
+    "__version__",
+    "gate",
+    "lint",
+    "load_contracts",
+    "validate",
+]

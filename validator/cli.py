@@ -10,8 +10,12 @@ import textwrap
 import traceback
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .errors import ContractError, ExitCode, LabelpactError, render_problems
+from validator.errors import ContractError, ExitCode, LabelpactError, render_problems
+
+if TYPE_CHECKING:
+    from validator.settings import Settings
 
 EXIT_CODES = textwrap.dedent("""\
     exit codes:
@@ -28,17 +32,21 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="labelpact",
         description="Data contracts for ML annotation data, compiled to dbt and Great "
-                    "Expectations.",
+        "Expectations.",
         epilog="examples:\n  labelpact demo\n  labelpact lint contracts/\n"
-               "  labelpact compile --check\n\n" + EXIT_CODES,
+        "  labelpact compile --check\n\n" + EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (helptext, example, configure, _) in COMMANDS.items():
-        p = sub.add_parser(name, help=helptext, description=helptext,
-                           epilog=f"example:\n  {example}\n\n{EXIT_CODES}",
-                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        p = sub.add_parser(
+            name,
+            help=helptext,
+            description=helptext,
+            epilog=f"example:\n  {example}\n\n{EXIT_CODES}",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
         configure(p)
     return parser
@@ -46,17 +54,24 @@ def _parser() -> argparse.ArgumentParser:
 
 # --- lint -------------------------------------------------------------------------------------
 
+
 def _lint_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("paths", nargs="*", type=Path, default=[Path("contracts")],
-                   help="contract files or directories (default: contracts/)")
-    p.add_argument("--strict", action="store_true",
-                   help="also require descriptions; treat warnings as errors")
+    p.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        default=[Path("contracts")],
+        help="contract files or directories (default: contracts/)",
+    )
+    p.add_argument(
+        "--strict", action="store_true", help="also require descriptions; treat warnings as errors"
+    )
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--max-problems", type=int, default=50, help="cap the listing (default 50)")
 
 
 def _lint(args: argparse.Namespace) -> int:
-    from .lint import lint
+    from validator.contract.lint import lint
 
     report = lint(args.paths, strict=args.strict)
     if args.format == "json":
@@ -70,12 +85,13 @@ def _lint(args: argparse.Namespace) -> int:
 
 # --- schema -----------------------------------------------------------------------------------
 
+
 def _schema_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--output", "-o", type=Path, help="write to this file instead of stdout")
 
 
 def _schema(args: argparse.Namespace) -> int:
-    from .spec import json_schema
+    from validator.contract.spec import json_schema
 
     text = json.dumps(json_schema(), indent=2) + "\n"
     if args.output:
@@ -87,21 +103,37 @@ def _schema(args: argparse.Namespace) -> int:
 
 # --- compile ----------------------------------------------------------------------------------
 
+
 def _compile_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("paths", nargs="*", type=Path, default=[Path("contracts")],
-                   help="contract files or directories (default: contracts/)")
-    p.add_argument("--project-dir", type=Path, default=Path("."),
-                   help="dbt project root to write models/, expectations/ into (default: .)")
-    p.add_argument("--check", action="store_true",
-                   help="write nothing; fail (exit 1) if committed artifacts are stale")
-    p.add_argument("--dialects", default=None,
-                   help="comma-separated SQL dialects to render annotation checks for "
-                        "(default: duckdb,postgres,spark)")
+    p.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        default=[Path("contracts")],
+        help="contract files or directories (default: contracts/)",
+    )
+    p.add_argument(
+        "--project-dir",
+        type=Path,
+        default=Path("."),
+        help="dbt project root to write models/, expectations/ into (default: .)",
+    )
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; fail (exit 1) if committed artifacts are stale",
+    )
+    p.add_argument(
+        "--dialects",
+        default=None,
+        help="comma-separated SQL dialects to render annotation checks for "
+        "(default: duckdb,postgres,spark)",
+    )
 
 
 def _compile(args: argparse.Namespace) -> int:
-    from .project import check_artifacts, compile_contracts, write_artifacts
-    from .resolve import load_contracts
+    from validator.compiler.artifacts import check_artifacts, compile_contracts, write_artifacts
+    from validator.contract.resolve import load_contracts
 
     contracts = load_contracts(args.paths)
     dialects = tuple(args.dialects.split(",")) if args.dialects else None
@@ -116,12 +148,12 @@ def _compile(args: argparse.Namespace) -> int:
         print(f"{len(artifacts)} artifacts are up to date")
         return 0
     changed = write_artifacts(artifacts, args.project_dir)
-    print(f"compiled {len(contracts)} contracts into {len(artifacts)} files "
-          f"({changed} changed)")
+    print(f"compiled {len(contracts)} contracts into {len(artifacts)} files ({changed} changed)")
     return 0
 
 
 # --- generate ---------------------------------------------------------------------------------
+
 
 def _generate_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("target", type=Path, help="DuckDB file, or directory for --format parquet")
@@ -134,14 +166,21 @@ def _generate_args(p: argparse.ArgumentParser) -> None:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from . import exampledata
+    from validator.example import data as exampledata
 
     if args.list_faults:
         for name, what in exampledata.FAULTS.items():
             print(f"{name:34} {what}")
         return 0
-    counts = exampledata.generate(args.target, rows=args.rows, seed=args.seed, fault=args.fault,
-                                  fmt=args.format, schema=args.schema, progress=_progress)
+    counts = exampledata.generate(
+        args.target,
+        rows=args.rows,
+        seed=args.seed,
+        fault=args.fault,
+        fmt=args.format,
+        schema=args.schema,
+        progress=_progress,
+    )
     print(", ".join(f"{table}: {n:,} rows" for table, n in counts.items()))
     return 0
 
@@ -153,46 +192,75 @@ def _progress(message: str) -> None:
 
 # --- validate / gate / ledger ----------------------------------------------------------------
 
+
 def _settings_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--project-dir", type=Path, default=None, help="dbt project root (default .)")
     p.add_argument("--target", default=None, help="dbt target in profiles.yml (default: duckdb)")
-    p.add_argument("--duckdb", type=Path, default=None, dest="duckdb_path",
-                   help="DuckDB file (default $LABELPACT_DUCKDB or target/labelpact.duckdb)")
-    p.add_argument("--ledger", type=Path, default=None, dest="ledger_path",
-                   help="ledger file (default $LABELPACT_LEDGER or .labelpact/ledger.jsonl)")
+    p.add_argument(
+        "--duckdb",
+        type=Path,
+        default=None,
+        dest="duckdb_path",
+        help="DuckDB file (default $LABELPACT_DUCKDB or target/labelpact.duckdb)",
+    )
+    p.add_argument(
+        "--ledger",
+        type=Path,
+        default=None,
+        dest="ledger_path",
+        help="ledger file (default $LABELPACT_LEDGER or .labelpact/ledger.jsonl)",
+    )
 
 
-def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from .settings import Settings
+def _settings(args: argparse.Namespace) -> Settings:
+    from validator.settings import Settings
 
-    return Settings.from_env(project_dir=args.project_dir, target=args.target,
-                             duckdb_path=args.duckdb_path, ledger_path=args.ledger_path)
+    return Settings.from_env(
+        project_dir=args.project_dir,
+        target=args.target,
+        duckdb_path=args.duckdb_path,
+        ledger_path=args.ledger_path,
+    )
 
 
 def _validate_args(p: argparse.ArgumentParser) -> None:
     _settings_args(p)
-    p.add_argument("--select", "-s", nargs="+", default=None, metavar="CONTRACT",
-                   help="validate only these contracts (default: all)")
-    p.add_argument("--format", choices=("console", "json", "junit", "openlineage"),
-                   default="console")
+    p.add_argument(
+        "--select",
+        "-s",
+        nargs="+",
+        default=None,
+        metavar="CONTRACT",
+        help="validate only these contracts (default: all)",
+    )
+    p.add_argument(
+        "--format", choices=("console", "json", "junit", "openlineage"), default="console"
+    )
     p.add_argument("--output", "-o", type=Path, help="write the report here (atomically)")
     p.add_argument("--verbose", "-v", action="store_true", help="list passing checks too")
-    p.add_argument("--gx", action="store_true",
-                   help="also run the Great Expectations suites; a check fails if either fails")
-    p.add_argument("--incremental", action="store_true",
-                   help="validate only the batches that are new since the last validation "
-                        "(contracts with an `incremental` section); falls back to a full "
-                        "validation, saying why, when that is not possible")
+    p.add_argument(
+        "--gx",
+        action="store_true",
+        help="also run the Great Expectations suites; a check fails if either fails",
+    )
+    p.add_argument(
+        "--incremental",
+        action="store_true",
+        help="validate only the batches that are new since the last validation "
+        "(contracts with an `incremental` section); falls back to a full "
+        "validation, saying why, when that is not possible",
+    )
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from . import reports
-    from .errors import UsageError
-    from .validate import validate, validate_incremental
+    from validator.errors import UsageError
+    from validator.output import run_report as reports
+    from validator.verdict.validate import validate, validate_incremental
 
     if args.incremental and args.gx:
-        raise UsageError("--incremental and --gx cannot be combined: the GX suites read "
-                         "whole tables")
+        raise UsageError(
+            "--incremental and --gx cannot be combined: the GX suites read whole tables"
+        )
     if args.incremental:
         run = validate_incremental(_settings(args), select=args.select, progress=_progress)
     else:
@@ -213,7 +281,7 @@ def _emit(text: str, output: Path | None) -> None:
     if output is None:
         print(text)
         return
-    from .project import write_artifacts
+    from validator.compiler.artifacts import write_artifacts
 
     write_artifacts({output.name: text + "\n"}, output.parent)
 
@@ -222,23 +290,41 @@ def _gate_args(p: argparse.ArgumentParser) -> None:
     _settings_args(p)
     p.add_argument("contract", help="the contract whose data the job wants to use")
     p.add_argument("--max-age", default="24h", help="oldest acceptable validation (default 24h)")
-    p.add_argument("--allow-warnings", action="store_true",
-                   help="accept a verdict whose only failures are warnings")
+    p.add_argument(
+        "--allow-warnings",
+        action="store_true",
+        help="accept a verdict whose only failures are warnings",
+    )
     p.add_argument("--format", choices=("text", "json"), default="text")
 
 
 def _gate(args: argparse.Namespace) -> int:
-    from .gate import gate
+    from validator.verdict.gate import gate
 
-    verdict = gate(args.contract, max_age=args.max_age, allow_warnings=args.allow_warnings,
-                   settings=_settings(args))
+    verdict = gate(
+        args.contract,
+        max_age=args.max_age,
+        allow_warnings=args.allow_warnings,
+        settings=_settings(args),
+    )
     if args.format == "json":
-        print(json.dumps({"contract": verdict.contract, "allowed": verdict.allowed,
-                          "reasons": verdict.reasons, "ledger_seq": verdict.ledger_seq,
-                          "validated_at": verdict.validated_at}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "contract": verdict.contract,
+                    "allowed": verdict.allowed,
+                    "reasons": verdict.reasons,
+                    "ledger_seq": verdict.ledger_seq,
+                    "validated_at": verdict.validated_at,
+                },
+                indent=2,
+            )
+        )
     elif verdict.allowed:
-        print(f"PASS {args.contract}: validated at {verdict.validated_at} (ledger entry "
-              f"{verdict.ledger_seq}); data unchanged since")
+        print(
+            f"PASS {args.contract}: validated at {verdict.validated_at} (ledger entry "
+            f"{verdict.ledger_seq}); data unchanged since"
+        )
     else:
         print(f"REFUSED {args.contract}:")
         for reason in verdict.reasons:
@@ -249,24 +335,28 @@ def _gate(args: argparse.Namespace) -> int:
 def _ledger_args(p: argparse.ArgumentParser) -> None:
     _settings_args(p)
     p.add_argument("action", choices=("verify", "show"), help="verify the chain, or list entries")
-    p.add_argument("--warehouse", action="store_true",
-                   help="also compare with the warehouse mirror (labelpact_audit.ledger)")
+    p.add_argument(
+        "--warehouse",
+        action="store_true",
+        help="also compare with the warehouse mirror (labelpact_audit.ledger)",
+    )
 
 
 def _ledger(args: argparse.Namespace) -> int:
-    from .ledger import Ledger
+    from validator.verdict.ledger import Ledger
 
     settings = _settings(args)
     ledger = Ledger(settings.ledger_path)
     problems, entries = ledger.verify()
     if args.warehouse:
-        from .ledger import compare_with_warehouse
+        from validator.verdict.ledger import compare_with_warehouse
 
         problems += compare_with_warehouse(settings, entries)
     if args.action == "show":
         for e in entries:
-            verdicts = ", ".join(f"{n}={v['status']}" for n, v in
-                                 e.record.get("contracts", {}).items())
+            verdicts = ", ".join(
+                f"{n}={v['status']}" for n, v in e.record.get("contracts", {}).items()
+            )
             print(f"{e.seq:5}  {e.record.get('started_at', '?')}  {e.hash[:12]}  {verdicts}")
     for problem in problems:
         print(f"TAMPERED: {problem}")
@@ -278,6 +368,7 @@ def _ledger(args: argparse.Namespace) -> int:
 
 # --- diff / docs ------------------------------------------------------------------------------
 
+
 def _diff_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("old", help="old contract: a file, or REV:path for a git revision")
     p.add_argument("new", help="new contract: a file, or REV:path")
@@ -285,7 +376,7 @@ def _diff_args(p: argparse.ArgumentParser) -> None:
 
 
 def _diff(args: argparse.Namespace) -> int:
-    from .diff import diff, read_contract
+    from validator.contract.diff import diff, read_contract
 
     report = diff(read_contract(args.old), read_contract(args.new))
     if args.format == "json":
@@ -302,9 +393,9 @@ def _docs_args(p: argparse.ArgumentParser) -> None:
 
 
 def _docs(args: argparse.Namespace) -> int:
-    from .docs import render
-    from .project import write_artifacts
-    from .resolve import load_contracts
+    from validator.compiler.artifacts import write_artifacts
+    from validator.contract.docs import render
+    from validator.contract.resolve import load_contracts
 
     contracts = load_contracts(args.paths, strict=args.strict)
     write_artifacts({args.output.name: render(contracts)}, args.output.parent)
@@ -314,24 +405,33 @@ def _docs(args: argparse.Namespace) -> int:
 
 # --- gx -------------------------------------------------------------------------------------
 
+
 def _gx_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("action", choices=("run",), help="run the compiled suites through GX")
     p.add_argument("paths", nargs="*", type=Path, default=[Path("contracts")])
     where = p.add_mutually_exclusive_group()
-    where.add_argument("--duckdb", type=Path, default=None,
-                       help="DuckDB file (default $LABELPACT_DUCKDB or target/labelpact.duckdb)")
-    where.add_argument("--parquet-dir", type=Path, default=None,
-                       help="a directory of <table>.parquet files (GX pandas)")
+    where.add_argument(
+        "--duckdb",
+        type=Path,
+        default=None,
+        help="DuckDB file (default $LABELPACT_DUCKDB or target/labelpact.duckdb)",
+    )
+    where.add_argument(
+        "--parquet-dir",
+        type=Path,
+        default=None,
+        help="a directory of <table>.parquet files (GX pandas)",
+    )
     where.add_argument("--sqlalchemy-url", default=None, help="e.g. postgresql+psycopg2://...")
     p.add_argument("--schema", default="raw", help="schema holding the tables (default raw)")
     p.add_argument("--select", "-s", nargs="+", default=None, metavar="CONTRACT")
 
 
 def _gx(args: argparse.Namespace) -> int:
-    from .gx_run import run_suites
-    from .plan import build_plans
-    from .resolve import load_contracts
-    from .settings import Settings
+    from validator.compiler.plan import build_plans
+    from validator.contract.resolve import load_contracts
+    from validator.engines.gx_runner import run_suites
+    from validator.settings import Settings
 
     plans = build_plans(load_contracts(args.paths))
     if args.select:
@@ -357,34 +457,40 @@ def _gx(args: argparse.Namespace) -> int:
 
 # --- report -----------------------------------------------------------------------------------
 
+
 def _report_args(p: argparse.ArgumentParser) -> None:
     _settings_args(p)
     p.add_argument("--contract", default="annotations", help="contract to report on")
     p.add_argument("--output", "-o", type=Path, default=Path("target/labelpact-report.html"))
-    p.add_argument("--croissant", type=Path, default=None,
-                   help="also write Croissant RAI annotation metadata (JSON-LD) here")
+    p.add_argument(
+        "--croissant",
+        type=Path,
+        default=None,
+        help="also write Croissant RAI annotation metadata (JSON-LD) here",
+    )
 
 
 def _report(args: argparse.Namespace) -> int:
-    from .dbt_run import DbtProject
-    from .project import write_artifacts
-    from .report import gather, render_html
-    from .resolve import load_contracts
+    from validator.compiler.artifacts import write_artifacts
+    from validator.contract.resolve import load_contracts
+    from validator.engines.dbt_runner import DbtProject
+    from validator.output.health import gather, render_html
 
     settings = _settings(args)
     contracts = {c.name: c for c in load_contracts([settings.contracts_dir])}
     if args.contract not in contracts:
-        from .errors import UsageError, did_you_mean
+        from validator.errors import UsageError, did_you_mean
 
-        raise UsageError(f"unknown contract '{args.contract}'; "
-                         f"{did_you_mean(args.contract, list(contracts))}")
+        raise UsageError(
+            f"unknown contract '{args.contract}'; {did_you_mean(args.contract, list(contracts))}"
+        )
     project = DbtProject(settings.project_dir, target=settings.target, env=settings.dbt_env())
     relations = {name: project.relation_name(name) for name in contracts}
     metrics = gather(settings, contracts[args.contract], contracts, relations)
     write_artifacts({args.output.name: render_html(metrics)}, args.output.parent)
     print(f"wrote {args.output}")
     if args.croissant:
-        from .report import croissant_rai
+        from validator.output.health import croissant_rai
 
         text = json.dumps(croissant_rai(metrics, contracts[args.contract]), indent=2) + "\n"
         write_artifacts({args.croissant.name: text}, args.croissant.parent)
@@ -394,47 +500,96 @@ def _report(args: argparse.Namespace) -> int:
 
 # --- demo -------------------------------------------------------------------------------------
 
+
 def _demo_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rows", type=int, default=20_000, help="example annotation rows")
-    p.add_argument("--workdir", type=Path, default=Path("target/demo"),
-                   help="where the example warehouse is written (default target/demo)")
+    p.add_argument(
+        "--workdir",
+        type=Path,
+        default=Path("target/demo"),
+        help="where the example warehouse is written (default target/demo)",
+    )
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from .demo import run_demo
+    from validator.example.demo import run_demo
 
     return run_demo(rows=args.rows, workdir=args.workdir, say=print)
 
 
 COMMANDS: dict[str, tuple[str, str, Callable[[argparse.ArgumentParser], None], Handler]] = {
-    "lint": ("check contract files and report every problem with file:line:col",
-             "labelpact lint contracts/", _lint_args, _lint),
-    "compile": ("compile contracts into dbt models, tests and GX suites",
-                "labelpact compile contracts/ && dbt build", _compile_args, _compile),
-    "generate": ("write deterministic example annotation data, optionally with a fault",
-                 "labelpact generate target/example.duckdb --rows 100000 --fault bad_label",
-                 _generate_args, _generate),
-    "schema": ("print the JSON Schema for contract files (for editor autocompletion)",
-               "labelpact schema -o contract.schema.json", _schema_args, _schema),
-    "validate": ("run every check in-process (dbt), fingerprint the data, record the verdict",
-                 "labelpact validate --select annotations --format junit -o report.xml",
-                 _validate_args, _validate),
-    "gate": ("may a training job use this data? pass only for a fresh, passing, unchanged "
-             "verdict", "labelpact gate annotations --max-age 24h", _gate_args, _gate),
-    "ledger": ("verify or show the tamper-evident ledger of verdicts",
-               "labelpact ledger verify", _ledger_args, _ledger),
-    "diff": ("classify changes between two contract versions as breaking or not",
-             "labelpact diff HEAD~1:contracts/annotations.yml contracts/annotations.yml",
-             _diff_args, _diff),
-    "docs": ("write a Markdown data dictionary from the contracts",
-             "labelpact docs --strict -o docs/data-dictionary.md", _docs_args, _docs),
-    "gx": ("run the compiled Great Expectations suites (DuckDB, SQLAlchemy URL or Parquet)",
-           "labelpact gx run --parquet-dir exports/", _gx_args, _gx),
-    "report": ("write a self-contained HTML health report of the label metadata",
-               "labelpact report --contract annotations -o report.html", _report_args,
-               _report),
-    "demo": ("run the whole story on example data: generate, compile, dbt build, inject faults",
-             "labelpact demo --rows 20000", _demo_args, _demo),
+    "lint": (
+        "check contract files and report every problem with file:line:col",
+        "labelpact lint contracts/",
+        _lint_args,
+        _lint,
+    ),
+    "compile": (
+        "compile contracts into dbt models, tests and GX suites",
+        "labelpact compile contracts/ && dbt build",
+        _compile_args,
+        _compile,
+    ),
+    "generate": (
+        "write deterministic example annotation data, optionally with a fault",
+        "labelpact generate target/example.duckdb --rows 100000 --fault bad_label",
+        _generate_args,
+        _generate,
+    ),
+    "schema": (
+        "print the JSON Schema for contract files (for editor autocompletion)",
+        "labelpact schema -o contract.schema.json",
+        _schema_args,
+        _schema,
+    ),
+    "validate": (
+        "run every check in-process (dbt), fingerprint the data, record the verdict",
+        "labelpact validate --select annotations --format junit -o report.xml",
+        _validate_args,
+        _validate,
+    ),
+    "gate": (
+        "may a training job use this data? pass only for a fresh, passing, unchanged verdict",
+        "labelpact gate annotations --max-age 24h",
+        _gate_args,
+        _gate,
+    ),
+    "ledger": (
+        "verify or show the tamper-evident ledger of verdicts",
+        "labelpact ledger verify",
+        _ledger_args,
+        _ledger,
+    ),
+    "diff": (
+        "classify changes between two contract versions as breaking or not",
+        "labelpact diff HEAD~1:contracts/annotations.yml contracts/annotations.yml",
+        _diff_args,
+        _diff,
+    ),
+    "docs": (
+        "write a Markdown data dictionary from the contracts",
+        "labelpact docs --strict -o docs/data-dictionary.md",
+        _docs_args,
+        _docs,
+    ),
+    "gx": (
+        "run the compiled Great Expectations suites (DuckDB, SQLAlchemy URL or Parquet)",
+        "labelpact gx run --parquet-dir exports/",
+        _gx_args,
+        _gx,
+    ),
+    "report": (
+        "write a self-contained HTML health report of the label metadata",
+        "labelpact report --contract annotations -o report.html",
+        _report_args,
+        _report,
+    ),
+    "demo": (
+        "run the whole story on example data: generate, compile, dbt build, inject faults",
+        "labelpact demo --rows 20000",
+        _demo_args,
+        _demo,
+    ),
 }
 
 
@@ -462,6 +617,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # an engine or a bug; never show a bare traceback unless asked
         if args.debug or os.environ.get("LABELPACT_DEBUG"):
             traceback.print_exc()
-        print(f"labelpact: internal error: {type(exc).__name__}: {exc} (rerun with --debug)",
-              file=sys.stderr)
+        print(
+            f"labelpact: internal error: {type(exc).__name__}: {exc} (rerun with --debug)",
+            file=sys.stderr,
+        )
         return int(ExitCode.INVALID)

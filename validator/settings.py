@@ -29,11 +29,13 @@ class Settings:
         """The warehouse labelpact reads itself (fingerprints, samples, ledger mirror)."""
         target = self.target or ""
         if target.startswith("spark") or target.startswith("databricks"):
-            from .errors import UsageError
+            from validator.errors import UsageError
 
-            raise UsageError(f"target '{target}': labelpact validate, gate and report read "
-                             "data through DuckDB or PostgreSQL; on Spark run the compiled "
-                             f"project with `dbt build --target {target}`")
+            raise UsageError(
+                f"target '{target}': labelpact validate, gate and report read "
+                "data through DuckDB or PostgreSQL; on Spark run the compiled "
+                f"project with `dbt build --target {target}`"
+            )
         return "postgres" if target.startswith("postgres") else "duckdb"
 
     def dbt_env(self) -> dict[str, str]:
@@ -55,13 +57,19 @@ class Settings:
             s = replace(s, duckdb_memory=env["LABELPACT_DUCKDB_MEMORY"])
         if env.get("LABELPACT_TARGET"):
             s = replace(s, target=env["LABELPACT_TARGET"])
-        pg = {k[len("LABELPACT_PG_"):].lower(): v for k, v in env.items()
-              if k.startswith("LABELPACT_PG_")}
+        pg = {
+            k[len("LABELPACT_PG_") :].lower(): v
+            for k, v in env.items()
+            if k.startswith("LABELPACT_PG_")
+        }
         if pg:
             s = replace(s, pg=pg)
         given = {k: v for k, v in flags.items() if v is not None}
         s = replace(s, **given)
-        if not s.ledger_path.is_absolute() and "ledger_path" not in given and not env.get(
-                "LABELPACT_LEDGER"):
+        if (
+            not s.ledger_path.is_absolute()
+            and "ledger_path" not in given
+            and not env.get("LABELPACT_LEDGER")
+        ):
             s = replace(s, ledger_path=s.project_dir / s.ledger_path)
         return s

@@ -1,0 +1,1 @@
+"""SQL rendering per dialect, built with sqlglot."""

@@ -1,0 +1,158 @@
+"""Per-engine SQL differences, as class-level settings on one dialect object per engine.
+
+Check code asks the dialect for a formulation (`regex_match`, `now`); it never branches on the
+engine's name. sqlglot does the rest of the translation.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from sqlglot import exp
+
+
+class Dialect:
+    """Defaults: sqlglot's own translation is right for this engine."""
+
+    name: ClassVar[str] = ""
+    sqlglot: ClassVar[str] = ""
+    dbt_types: ClassVar[tuple[str, ...]] = ()  # dbt `target.type` values served by this dialect
+    # REGEXP_LIKE is a full match on Snowflake but a search everywhere else.
+    regex_is_full_match: ClassVar[bool] = False
+    # Contract types whose warehouse name differs from the logical name (used in dbt contracts,
+    # where dbt casts null to the declared type on the warehouse and compares).
+    type_names: ClassVar[dict[str, str]] = {}
+
+    def regex_match(self, value: exp.Expr, pattern: str) -> exp.Expr:
+        """True when `pattern` is found in `value` (search semantics, like Python's re.search)."""
+        if self.regex_is_full_match:
+            pattern = f".*({pattern}).*"
+        return exp.RegexpLike(this=value, expression=exp.Literal.string(pattern))
+
+    def now(self) -> exp.Expr:
+        return exp.CurrentTimestamp()
+
+    def row_hash(self, columns: list[exp.Expr]) -> exp.Expr:
+        """A 64-bit integer hash of one row's values (md5-based: stable across versions)."""
+        # Values are separated by a unit separator so ("ab", "c") and ("a", "bc") differ.
+        parts: list[exp.Expr] = []
+        for i, c in enumerate(columns):
+            if i:
+                parts.append(exp.Literal.string("\x1f"))
+            parts.append(exp.func("COALESCE", exp.cast(c, "text"), exp.Literal.string("\\N")))
+        row = exp.Concat(expressions=parts, safe=True)
+        # The first 15 hex digits of md5 fit a signed 64-bit integer on every engine.
+        prefix = exp.Substring(
+            this=exp.MD5(this=row), start=exp.Literal.number(1), length=exp.Literal.number(15)
+        )
+        return self.hex_to_bigint(prefix)
+
+    def hex_to_bigint(self, hex_text: exp.Expr) -> exp.Expr:
+        return exp.func("CONV", hex_text, exp.Literal.number(16), exp.Literal.number(10))
+
+    def fingerprint(self, relation: exp.Expr, columns: list[str]) -> exp.Select:
+        """One pass, order-independent: row count, sum and xor of row hashes."""
+        cols: list[exp.Expr] = [exp.column(c, quoted=True) for c in columns]
+        h = self.row_hash(cols)
+        return exp.select(
+            exp.alias_(exp.Count(this=exp.Star()), "n_rows"),
+            exp.alias_(
+                exp.cast(exp.Sum(this=exp.cast(h.copy(), "decimal(38, 0)")), "text"), "hash_sum"
+            ),
+            exp.alias_(exp.cast(exp.func("BIT_XOR", h.copy()), "text"), "hash_xor"),
+        ).from_(relation)
+
+    def render(self, expression: exp.Expr, copy: bool = True) -> str:
+        """Pretty SQL; `copy=False` lets the generator rewrite a throwaway tree in place.
+
+        Lines are never wrapped by width, so the layout does not depend on how long the names
+        are (`sql/shapes.py` renders a check once and substitutes names into the text)."""
+        return expression.sql(
+            dialect=self.sqlglot, pretty=True, copy=copy, max_text_width=1_000_000
+        )
+
+
+class DuckDB(Dialect):
+    name = sqlglot = "duckdb"
+    dbt_types = ("duckdb",)
+
+    def hex_to_bigint(self, hex_text: exp.Expr) -> exp.Expr:
+        return exp.cast(exp.DPipe(this=exp.Literal.string("0x"), expression=hex_text), "bigint")
+
+
+class Postgres(Dialect):
+    name = sqlglot = "postgres"
+    dbt_types = ("postgres", "redshift")
+    type_names = {"double": "double precision", "varchar": "character varying"}
+
+    def hex_to_bigint(self, hex_text: exp.Expr) -> exp.Expr:
+        bits = exp.cast(
+            exp.DPipe(this=exp.Literal.string("x"), expression=hex_text),
+            exp.DataType.build("BIT(60)", dialect="postgres"),
+        )
+        return exp.cast(bits, "bigint")
+
+
+class Spark(Dialect):
+    name = "spark"
+    sqlglot = "spark"
+    dbt_types = ("spark", "databricks")
+    type_names = {"varchar": "string", "integer": "int"}
+
+
+class Snowflake(Dialect):
+    name = sqlglot = "snowflake"
+    dbt_types = ("snowflake",)
+    regex_is_full_match = True
+
+
+class BigQuery(Dialect):
+    name = sqlglot = "bigquery"
+    dbt_types = ("bigquery",)
+    type_names = {
+        "varchar": "string",
+        "bigint": "int64",
+        "integer": "int64",
+        "double": "float64",
+        "boolean": "bool",
+        "timestamp": "datetime",
+    }
+
+
+class Trino(Dialect):
+    name = sqlglot = "trino"
+    dbt_types = ("trino",)
+
+
+DIALECTS: dict[str, type[Dialect]] = {
+    d.name: d for d in (DuckDB, Postgres, Spark, Snowflake, BigQuery, Trino)
+}
+DEFAULT_DIALECTS = ("duckdb", "postgres", "spark")
+
+
+def dbt_type_expression(logical: str) -> str:
+    """A Jinja expression for schema YAML that names `logical` on whichever adapter runs.
+
+    dbt renders schema YAML at parse time, where `target` is known but macros are not.
+    """
+    parts = []
+    for dialect in DIALECTS.values():
+        name = dialect.type_names.get(logical)
+        if name:
+            adapters = "".join(f"'{t}', " for t in dialect.dbt_types)
+            parts.append(f"'{name}' if target.type in ({adapters.rstrip()}) else")
+    if not parts:
+        return logical
+    return "{{ " + " ".join(parts) + f" '{logical}' }}}}"
+
+
+def get_dialect(name: str) -> Dialect:
+    """The dialect object for an engine name (`duckdb`, `postgres`, ...)."""
+    try:
+        return DIALECTS[name]()
+    except KeyError:
+        from validator.errors import UsageError, did_you_mean
+
+        raise UsageError(
+            f"unknown dialect '{name}'; {did_you_mean(name, list(DIALECTS))}"
+        ) from None

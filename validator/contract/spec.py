@@ -1,0 +1,781 @@
+"""The contract language, declared once: the loader validates against it and the JSON Schema
+published for editors is generated from it, so the two cannot disagree."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from validator.contract.yamlload import Node
+from validator.errors import Problem, did_you_mean
+
+TYPES = ("bigint", "integer", "varchar", "double", "boolean", "date", "timestamp")
+NUMERIC_TYPES = frozenset({"bigint", "integer", "double"})
+TEMPORAL_TYPES = frozenset({"date", "timestamp"})
+TYPE_SYNONYMS = {
+    "string": "varchar",
+    "text": "varchar",
+    "str": "varchar",
+    "int": "integer",
+    "long": "bigint",
+    "int64": "bigint",
+    "int32": "integer",
+    "float": "double",
+    "float64": "double",
+    "real": "double",
+    "number": "double",
+    "bool": "boolean",
+    "datetime": "timestamp",
+    "time": "timestamp",
+}
+SEVERITIES = ("error", "warn")
+IDENT = r"^[a-z][a-z0-9_]*$"
+SEMVER = r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?$"
+
+
+@dataclass
+class Spec:
+    doc: str = ""
+
+
+@dataclass
+class Str(Spec):
+    pattern: str | None = None
+    pattern_doc: str = ""
+    regex: bool = False  # the value itself must compile as a regular expression
+
+
+@dataclass
+class Enum(Spec):
+    choices: tuple[str, ...] = ()
+    synonyms: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Bool(Spec):
+    pass
+
+
+@dataclass
+class Num(Spec):
+    integer: bool = False
+    minimum: float | None = None
+    maximum: float | None = None
+
+
+@dataclass
+class Scalar(Spec):
+    """A string, number or boolean (for accepted values)."""
+
+
+@dataclass
+class ColRef(Spec):
+    """Names a column declared in this contract's `columns`, optionally of certain types."""
+
+    types: frozenset[str] | None = None
+
+
+@dataclass
+class ContractRef(Spec):
+    """Names another contract by its `contract:` name."""
+
+
+@dataclass
+class ListOf(Spec):
+    item: Spec = field(default_factory=Spec)
+    min_items: int = 0
+    max_items: int | None = None
+    unique: bool = False
+
+
+@dataclass
+class MapOf(Spec):
+    value: Spec = field(default_factory=Spec)
+    key_pattern: str | None = None
+    min_items: int = 0
+
+
+@dataclass
+class Field:
+    spec: Spec
+    required: bool = False
+    default: Any = None
+
+
+@dataclass
+class Obj(Spec):
+    fields: dict[str, Field] = field(default_factory=dict)
+    one_of: tuple[str, ...] = ()  # exactly one of these keys must be present
+
+
+def _f(spec: Spec, required: bool = False, default: Any = None) -> Field:
+    return Field(spec, required, default)
+
+
+SEVERITY = _f(
+    Enum(
+        "Severity of the checks in this section: error fails the build, warn only reports.",
+        SEVERITIES,
+    ),
+    default="error",
+)
+
+COLUMN = Obj(
+    "A contracted column.",
+    {
+        "type": _f(
+            Enum("Logical type; mapped to each warehouse's type.", TYPES, TYPE_SYNONYMS),
+            required=True,
+        ),
+        "required": _f(Bool("Value must not be null."), default=False),
+        "unique": _f(Bool("Values must be unique."), default=False),
+        "pattern": _f(
+            Str(
+                "Regular expression every non-null value must fully match (anchor with ^...$).",
+                regex=True,
+            )
+        ),
+        "accepted_values": _f(
+            ListOf("Every non-null value must be one of these.", Scalar(), min_items=1, unique=True)
+        ),
+        "between": _f(ListOf("Inclusive [min, max]; use null for an open end.", Num(), 2, 2)),
+        "not_in_future": _f(Bool("Timestamp must not lie in the future."), default=False),
+        "description": _f(Str("What the column means (shown in dbt docs).")),
+        "pii": _f(Bool("Personal data: never shown in failure samples."), default=False),
+        "references": _f(
+            Obj(
+                "Every non-null value must exist in another contract's column.",
+                {
+                    "contract": _f(ContractRef("Referenced contract."), required=True),
+                    "column": _f(Str("Referenced column."), required=True),
+                },
+            )
+        ),
+        "severity": SEVERITY,
+    },
+)
+
+CONTRACT = Obj(
+    "A labelpact data contract for one relation of annotation data.",
+    {
+        "contract": _f(
+            Str(
+                "Contract name; also the dbt model name.",
+                IDENT,
+                "lowercase letters, digits and _ , starting with a letter",
+            ),
+            required=True,
+        ),
+        "version": _f(
+            Str("Semantic version of the contract itself.", SEMVER, "semver like 1.2.0"),
+            required=True,
+        ),
+        "owner": _f(Str("Who answers for this data; reported with failures."), required=True),
+        "description": _f(Str("What one row means.")),
+        "source": _f(
+            Obj(
+                "Where the data lives; exactly one of the keys.",
+                {
+                    "dbt_source": _f(
+                        Str(
+                            "A dbt source as schema.table.",
+                            r"^[A-Za-z_][A-Za-z0-9_]*\."
+                            r"[A-Za-z_][A-Za-z0-9_]*$",
+                            "schema.table",
+                        )
+                    ),
+                    "ref": _f(Str("An existing dbt model name.")),
+                    "path": _f(Str("A Parquet/CSV file path (DuckDB only).")),
+                },
+                one_of=("dbt_source", "ref", "path"),
+            ),
+            required=True,
+        ),
+        "key": _f(
+            ListOf(
+                "Columns that identify a row; checked for compound uniqueness.",
+                ColRef(),
+                min_items=1,
+                unique=True,
+            )
+        ),
+        "extra_columns": _f(
+            Enum("Whether columns not listed here are allowed.", ("forbid", "allow")),
+            default="forbid",
+        ),
+        "materialized": _f(
+            Enum("How dbt exposes the contracted relation.", ("view", "table")), default="view"
+        ),
+        "columns": _f(
+            MapOf("The contracted columns, in order.", COLUMN, min_items=1), required=True
+        ),
+        "checks": _f(
+            ListOf(
+                "Custom row checks: every row must satisfy a SQL boolean expression "
+                "over this contract's columns (rows where it is NULL pass).",
+                Obj(
+                    "",
+                    {
+                        "name": _f(
+                            Str(
+                                "Check name (part of its id).",
+                                IDENT,
+                                "lowercase letters, digits and _ , starting with a letter",
+                            ),
+                            required=True,
+                        ),
+                        "expression": _f(
+                            Str(
+                                "A read-only boolean SQL expression, e.g. `confidence >= 0.5 OR "
+                                "notes IS NOT NULL`."
+                            ),
+                            required=True,
+                        ),
+                        "description": _f(Str("What the rule means.")),
+                        "severity": SEVERITY,
+                    },
+                ),
+                min_items=1,
+            )
+        ),
+        "provenance": _f(
+            Obj(
+                "Who gave a label, when, with which tool, in which batch.",
+                {
+                    "annotator": _f(ColRef("Annotator id column.")),
+                    "timestamp": _f(ColRef("Label time column.", TEMPORAL_TYPES)),
+                    "tool": _f(ColRef("Labeling tool column.")),
+                    "batch": _f(ColRef("Batch column.")),
+                    "severity": SEVERITY,
+                },
+            )
+        ),
+        "uncertainty": _f(
+            Obj(
+                "How sure annotators were, per label and per batch.",
+                {
+                    "confidence": _f(ColRef("Confidence column.", NUMERIC_TYPES), required=True),
+                    "range": _f(ListOf("Valid confidence range.", Num(), 2, 2), default=[0, 1]),
+                    "notes": _f(ColRef("Free-text notes column.")),
+                    "notes_required_below": _f(
+                        Num("Notes must be present when confidence is below this.")
+                    ),
+                    "batch": _f(
+                        Obj(
+                            "Per-batch uncertainty bounds.",
+                            {
+                                "by": _f(ColRef("Batch column."), required=True),
+                                "low_confidence_below": _f(
+                                    Num("A label is low-confidence below this."), default=0.5
+                                ),
+                                "max_low_share": _f(
+                                    Num(
+                                        "Max share of low-confidence labels per batch.",
+                                        minimum=0,
+                                        maximum=1,
+                                    )
+                                ),
+                                "mean_between": _f(
+                                    ListOf("Bounds for mean confidence per batch.", Num(), 2, 2)
+                                ),
+                            },
+                        )
+                    ),
+                    "severity": SEVERITY,
+                },
+            )
+        ),
+        "instructions": _f(
+            Obj(
+                "Which labeling-instruction version each label was made under.",
+                {
+                    "column": _f(ColRef("Instruction version column."), required=True),
+                    "registry": _f(
+                        ContractRef("The instruction registry contract."), required=True
+                    ),
+                    "active_at": _f(
+                        ColRef("Timestamp the version must be active at.", TEMPORAL_TYPES),
+                        required=True,
+                    ),
+                    "require_approved": _f(
+                        Bool("Versions must be approved before use."), default=True
+                    ),
+                    "superseded": _f(
+                        MapOf(
+                            "What happens to current labels made under a version that a "
+                            "later one superseded, per split (`all` for every split): "
+                            "accept (grandfathered), flag (a warning), reject (an error: "
+                            "they must be re-labelled under a newer version).",
+                            Enum("", ("accept", "flag", "reject")),
+                        )
+                    ),
+                    "splits": _f(
+                        Obj(
+                            "Version rules per dataset split.",
+                            {
+                                "column": _f(ColRef("Split column."), required=True),
+                                "single_version": _f(
+                                    ListOf(
+                                        "These splits together must use one version.",
+                                        Str(),
+                                        min_items=1,
+                                        unique=True,
+                                    )
+                                ),
+                                "allowed": _f(
+                                    MapOf(
+                                        "Versions allowed per split.",
+                                        ListOf("", Str(), min_items=1),
+                                    )
+                                ),
+                            },
+                        )
+                    ),
+                    "severity": SEVERITY,
+                },
+            )
+        ),
+        "registry": _f(
+            Obj(
+                "This contract is an instruction-version registry.",
+                {
+                    "version": _f(ColRef("Version id column."), required=True),
+                    "effective_from": _f(
+                        ColRef("Start of validity.", TEMPORAL_TYPES), required=True
+                    ),
+                    "retired_at": _f(
+                        ColRef("End of validity (exclusive), null while active.", TEMPORAL_TYPES)
+                    ),
+                    "approved_by": _f(ColRef("Approver column.")),
+                    "approved_at": _f(ColRef("Approval time column.", TEMPORAL_TYPES)),
+                    "non_overlapping": _f(
+                        Bool("Validity windows must not overlap."), default=False
+                    ),
+                    "supersedes": _f(
+                        ColRef("The version this one replaced (supersession history).")
+                    ),
+                    "severity": SEVERITY,
+                },
+            )
+        ),
+        "agreement": _f(
+            Obj(
+                "Inter-annotator agreement per group, with a minimum.",
+                {
+                    "item": _f(ColRef("Item column."), required=True),
+                    "rater": _f(ColRef("Annotator column."), required=True),
+                    "label": _f(ColRef("Label column."), required=True),
+                    "by": _f(ColRef("Group column (batch, split); whole table when absent.")),
+                    "metric": _f(
+                        Enum(
+                            "Agreement coefficient.",
+                            ("krippendorff_alpha", "fleiss_kappa", "cohen_kappa"),
+                        ),
+                        required=True,
+                    ),
+                    "level": _f(
+                        Enum(
+                            "Krippendorff level of measurement.", ("nominal", "ordinal", "interval")
+                        ),
+                        default="nominal",
+                    ),
+                    "weights": _f(
+                        Enum("Cohen weighting.", ("none", "linear", "quadratic")), default="none"
+                    ),
+                    "categories": _f(
+                        ListOf(
+                            "Ordered categories (ordinal alpha, weighted kappa).",
+                            Str(),
+                            min_items=2,
+                            unique=True,
+                        )
+                    ),
+                    "min": _f(
+                        Num("Minimum acceptable value per group.", minimum=-1, maximum=1),
+                        required=True,
+                    ),
+                    "severity": SEVERITY,
+                },
+            )
+        ),
+        "adjudication": _f(
+            Obj(
+                "Disagreements need an adjudication record.",
+                {
+                    "contract": _f(
+                        ContractRef("Contract holding adjudication records."), required=True
+                    ),
+                    "item": _f(ColRef("Item column in this contract."), required=True),
+                    "label": _f(ColRef("Label column in this contract."), required=True),
+                    "flag_unneeded": _f(
+                        Bool("Flag adjudications of items without disagreement."), default=True
+                    ),
+                    "severity": SEVERITY,
+                },
+            )
+        ),
+        "adjudication_record": _f(
+            Obj(
+                "This contract holds adjudication decisions.",
+                {
+                    "item": _f(ColRef("Adjudicated item column."), required=True),
+                    "decision": _f(ColRef("Decided label column."), required=True),
+                    "adjudicator": _f(ColRef("Adjudicator column."), required=True),
+                    "rationale": _f(ColRef("Rationale column."), required=True),
+                },
+            )
+        ),
+        "revisions": _f(
+            Obj(
+                "Corrections keep a complete history.",
+                {
+                    "parent": _f(
+                        ColRef("Column pointing at the corrected row's key."), required=True
+                    ),
+                    "lineage": _f(
+                        ListOf(
+                            "Columns identifying one lineage (one current row each).",
+                            ColRef(),
+                            min_items=1,
+                            unique=True,
+                        )
+                    ),
+                    "timestamp": _f(
+                        ColRef("Timestamps must increase along a chain.", TEMPORAL_TYPES)
+                    ),
+                    "severity": SEVERITY,
+                },
+            )
+        ),
+        "coverage": _f(
+            Obj(
+                "How many current annotations each item has.",
+                {
+                    "item": _f(ColRef("Item column."), required=True),
+                    "min_annotations": _f(
+                        Num("Minimum annotations per item.", integer=True, minimum=1), required=True
+                    ),
+                    "max_annotations": _f(
+                        Num("Maximum annotations per item.", integer=True, minimum=1)
+                    ),
+                    "items": _f(
+                        Obj(
+                            "The contract listing every item (items with none are reported).",
+                            {
+                                "contract": _f(ContractRef("Items contract."), required=True),
+                                "item": _f(Str("Item column in that contract."), required=True),
+                            },
+                        )
+                    ),
+                    "severity": SEVERITY,
+                },
+            )
+        ),
+        "incremental": _f(
+            Obj(
+                "Validate new batches in proportion to their size "
+                "(`labelpact validate --incremental`): rows arrive in batches, and "
+                "a batch, once validated, does not change.",
+                {
+                    "batch": _f(
+                        ColRef("Column naming the batch each row arrived in."), required=True
+                    ),
+                },
+            )
+        ),
+        "label_distribution": _f(
+            Obj(
+                "Share of each label per segment, to catch skew.",
+                {
+                    "label": _f(ColRef("Label column."), required=True),
+                    "by": _f(ColRef("Segment column (batch, annotator, split).")),
+                    "min_share": _f(Num("Minimum share of each label.", minimum=0, maximum=1)),
+                    "max_share": _f(Num("Maximum share of any label.", minimum=0, maximum=1)),
+                    "reference": _f(
+                        MapOf(
+                            "Expected share of each label (e.g. the labelling "
+                            "population), to compare every segment with.",
+                            Num(minimum=0, maximum=1),
+                            min_items=2,
+                        )
+                    ),
+                    "max_divergence": _f(
+                        Num(
+                            "Maximum total-variation distance between a segment's label "
+                            "shares and `reference` (0 = identical, 1 = disjoint).",
+                            minimum=0,
+                            maximum=1,
+                        )
+                    ),
+                    "severity": SEVERITY,
+                },
+            )
+        ),
+    },
+)
+
+SECTIONS = (
+    "provenance",
+    "uncertainty",
+    "instructions",
+    "registry",
+    "agreement",
+    "adjudication",
+    "adjudication_record",
+    "revisions",
+    "coverage",
+    "label_distribution",
+    "incremental",
+)
+
+
+# dbt renders Jinja in generated YAML and SQL, and labelpact marks relations with `__lp_`
+# placeholders: a contract string carrying either could smuggle code into the build.
+_RESERVED = ("{{", "{%", "{#", "__lp_")
+
+
+def control_char(text: str) -> str | None:
+    """The first control character other than tab and newline, if any."""
+    return next((c for c in text if (ord(c) < 32 and c not in "\t\n") or ord(c) == 127), None)
+
+
+def reserved_text(text: str) -> str | None:
+    """The reserved sequence found in `text`, if any."""
+    return next((r for r in _RESERVED if r in text), None)
+
+
+def validate(node: Node, spec: Spec, where: str, problems: list[Problem]) -> None:
+    """Structural validation of `node` against `spec`; appends every problem found."""
+    value = node.value
+    if isinstance(value, str) and (bad := reserved_text(value)):
+        problems.append(
+            Problem(
+                node.loc,
+                f"{where} contains '{bad}', which is reserved "
+                "(Jinja delimiters and labelpact placeholders cannot appear "
+                "in contracts)",
+            )
+        )
+        return
+    if isinstance(value, str) and (ctl := control_char(value)):
+        # dbt renders schema YAML through Jinja, which rewrites \r\n to \n: such a value
+        # would silently stop matching the data.
+        problems.append(
+            Problem(
+                node.loc,
+                f"{where} contains the control character {ctl!r}, "
+                "which dbt does not carry through unchanged",
+            )
+        )
+        return
+    if isinstance(spec, Obj):
+        if not isinstance(value, dict):
+            problems.append(_type_problem(node, where, "a mapping"))
+            return
+        for key, child in value.items():
+            if key not in spec.fields:
+                hint = did_you_mean(key, list(spec.fields))
+                problems.append(
+                    Problem(
+                        node.key_locs.get(key, node.loc), f"unknown key '{key}' in {where}", hint
+                    )
+                )
+                continue
+            validate(child, spec.fields[key].spec, _join(where, key), problems)
+        for key, fld in spec.fields.items():
+            if fld.required and key not in value:
+                problems.append(Problem(node.loc, f"{where} is missing required key '{key}'"))
+        if spec.one_of:
+            present = [k for k in spec.one_of if k in value]
+            if len(present) != 1:
+                problems.append(
+                    Problem(
+                        node.loc,
+                        f"{where} needs exactly one of "
+                        f"{', '.join(spec.one_of)} (found {len(present)})",
+                    )
+                )
+    elif isinstance(spec, MapOf):
+        if not isinstance(value, dict):
+            problems.append(_type_problem(node, where, "a mapping"))
+            return
+        if len(value) < spec.min_items:
+            problems.append(Problem(node.loc, f"{where} must not be empty"))
+        for key, child in value.items():
+            if bad := reserved_text(key):
+                problems.append(
+                    Problem(
+                        node.key_locs.get(key, node.loc),
+                        f"{where} key '{key}' contains '{bad}', which is reserved",
+                    )
+                )
+            validate(child, spec.value, f"{where}.{key}", problems)
+    elif isinstance(spec, ListOf):
+        if not isinstance(value, list):
+            problems.append(_type_problem(node, where, "a list"))
+            return
+        if len(value) < spec.min_items:
+            problems.append(
+                Problem(
+                    node.loc,
+                    f"{where} needs at least {spec.min_items} "
+                    f"item{'s' if spec.min_items > 1 else ''}",
+                )
+            )
+        if spec.max_items is not None and len(value) > spec.max_items:
+            problems.append(Problem(node.loc, f"{where} takes at most {spec.max_items} items"))
+        seen: set[Any] = set()
+        for i, child in enumerate(value):
+            validate(child, spec.item, f"{where}[{i}]", problems)
+            if spec.unique and isinstance(child.value, (str, int, float, bool)):
+                if child.value in seen:
+                    problems.append(Problem(child.loc, f"{where} lists {child.value!r} twice"))
+                seen.add(child.value)
+    elif isinstance(spec, Enum):
+        if not isinstance(value, str):
+            problems.append(_type_problem(node, where, "one of " + ", ".join(spec.choices)))
+        elif value not in spec.choices:
+            hint = (
+                f"did you mean '{spec.synonyms[value.lower()]}'?"
+                if value.lower() in spec.synonyms
+                else did_you_mean(value, spec.choices)
+            )
+            problems.append(Problem(node.loc, f"{where}: unknown value '{value}'", hint))
+    elif isinstance(spec, Bool):
+        if not isinstance(value, bool):
+            problems.append(_type_problem(node, where, "true or false"))
+    elif isinstance(spec, Num):
+        if value is None and where.endswith("]"):
+            return  # open end of a [min, max] pair
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            problems.append(
+                _type_problem(node, where, "an integer" if spec.integer else "a number")
+            )
+        elif spec.integer and not isinstance(value, int):
+            problems.append(_type_problem(node, where, "an integer"))
+        elif value != value or value in (float("inf"), float("-inf")):
+            problems.append(Problem(node.loc, f"{where} must be a finite number"))
+        elif spec.minimum is not None and value < spec.minimum:
+            problems.append(Problem(node.loc, f"{where} must be >= {spec.minimum:g}, got {value}"))
+        elif spec.maximum is not None and value > spec.maximum:
+            problems.append(Problem(node.loc, f"{where} must be <= {spec.maximum:g}, got {value}"))
+    elif isinstance(spec, Scalar):
+        if not isinstance(value, (str, int, float, bool)):
+            problems.append(_type_problem(node, where, "a string, number or boolean"))
+    elif isinstance(spec, (Str, ColRef, ContractRef)):
+        if not isinstance(value, str):
+            doc = spec.pattern_doc if isinstance(spec, Str) else ""
+            problems.append(
+                _type_problem(node, where, f"a string ({doc}; quote it)" if doc else "a string")
+            )
+        elif not value.strip():
+            problems.append(Problem(node.loc, f"{where} must not be empty"))
+        elif isinstance(spec, Str) and spec.pattern and not re.match(spec.pattern, value):
+            problems.append(
+                Problem(node.loc, f"{where}: '{value}' is not {spec.pattern_doc or 'valid'}")
+            )
+        elif isinstance(spec, Str) and spec.regex:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                problems.append(Problem(node.loc, f"{where}: invalid regular expression: {exc}"))
+
+
+def _join(where: str, key: str) -> str:
+    return key if where == "contract file" else f"{where}.{key}"
+
+
+def _type_problem(node: Node, where: str, expected: str) -> Problem:
+    got = node.value
+    kind = (
+        "nothing (null)"
+        if got is None
+        else "a mapping"
+        if isinstance(got, dict)
+        else "a list"
+        if isinstance(got, list)
+        else f"{type(got).__name__} {got!r}"
+    )
+    return Problem(node.loc, f"{where} must be {expected}, got {kind}")
+
+
+def walk_refs(node: Node, spec: Spec, where: str) -> list[tuple[str, Node, Spec]]:
+    """Every ColRef / ContractRef value in a structurally valid node, with its key path."""
+    found: list[tuple[str, Node, Spec]] = []
+    if isinstance(spec, (ColRef, ContractRef)) and isinstance(node.value, str):
+        found.append((where, node, spec))
+    elif isinstance(spec, Obj) and isinstance(node.value, dict):
+        for key, child in node.value.items():
+            if key in spec.fields:
+                found.extend(walk_refs(child, spec.fields[key].spec, _join(where, key)))
+    elif isinstance(spec, ListOf) and isinstance(node.value, list):
+        for i, child in enumerate(node.value):
+            found.extend(walk_refs(child, spec.item, f"{where}[{i}]"))
+    return found
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) for contract files, for editor autocompletion."""
+    schema = _to_json(CONTRACT)
+    schema.update(
+        {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": "https://labelpact.dev/schema/contract.schema.json",
+            "title": "labelpact contract",
+        }
+    )
+    return schema
+
+
+def _to_json(spec: Spec) -> dict[str, Any]:
+    out: dict[str, Any]
+    if isinstance(spec, Obj):
+        out = {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {k: _field_json(f) for k, f in spec.fields.items()},
+        }
+        required = [k for k, f in spec.fields.items() if f.required]
+        if required:
+            out["required"] = required
+        if spec.one_of:
+            out["oneOf"] = [{"required": [k]} for k in spec.one_of]
+    elif isinstance(spec, MapOf):
+        out = {"type": "object", "additionalProperties": _to_json(spec.value)}
+        if spec.min_items:
+            out["minProperties"] = spec.min_items
+    elif isinstance(spec, ListOf):
+        out = {"type": "array", "items": _to_json(spec.item)}
+        if spec.min_items:
+            out["minItems"] = spec.min_items
+        if spec.max_items is not None:
+            out["maxItems"] = spec.max_items
+        if spec.unique:
+            out["uniqueItems"] = True
+    elif isinstance(spec, Enum):
+        out = {"type": "string", "enum": list(spec.choices)}
+    elif isinstance(spec, Bool):
+        out = {"type": "boolean"}
+    elif isinstance(spec, Num):
+        out = {"type": "integer"} if spec.integer else {"type": ["number", "null"]}
+        if spec.minimum is not None:
+            out["minimum"] = spec.minimum
+        if spec.maximum is not None:
+            out["maximum"] = spec.maximum
+    elif isinstance(spec, Scalar):
+        out = {"type": ["string", "number", "boolean"]}
+    else:
+        out = {"type": "string", "minLength": 1}
+        if isinstance(spec, Str) and spec.pattern:
+            out["pattern"] = spec.pattern
+    if spec.doc:
+        out["description"] = spec.doc
+    return out
+
+
+def _field_json(fld: Field) -> dict[str, Any]:
+    out = _to_json(fld.spec)
+    if fld.default is not None:
+        out["default"] = fld.default
+    return out

@@ -1,0 +1,130 @@
+"""`labelpact gate`: may a training job use this data? One verdict, tied to the exact data.
+
+>>> from validator import gate
+>>> verdict = gate("annotations", max_age="24h")          # doctest: +SKIP
+>>> if not verdict.allowed: raise SystemExit(verdict.reason)   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from validator.errors import ExitCode, UsageError
+from validator.settings import Settings
+from validator.verdict.ledger import Ledger
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(text: str) -> dt.timedelta:
+    """'90s', '15m', '24h', '7d', '2w' -> timedelta."""
+    match = _DURATION.match(text)
+    if not match:
+        raise UsageError(
+            f"invalid duration '{text}'; use a number and one of s, m, h, d, w (e.g. 24h)"
+        )
+    return dt.timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
+
+
+@dataclass
+class Verdict:
+    """The gate's answer, with every reason it refused."""
+
+    contract: str
+    allowed: bool
+    reasons: list[str] = field(default_factory=list)
+    ledger_seq: int | None = None
+    validated_at: str | None = None
+    fingerprint: dict[str, Any] | None = None
+
+    @property
+    def reason(self) -> str:
+        return "; ".join(self.reasons) if self.reasons else "ok"
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return ExitCode.OK if self.allowed else ExitCode.VIOLATIONS
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+def gate(
+    contract: str,
+    max_age: str | dt.timedelta | None = "24h",
+    allow_warnings: bool = False,
+    settings: Settings | None = None,
+    now: dt.datetime | None = None,
+) -> Verdict:
+    """Pass only if the latest verdict passed, is fresh, and the data has not changed since."""
+    from validator.contract.resolve import load_contracts
+    from validator.engines.dbt_runner import DbtProject
+    from validator.engines.warehouse import Warehouse
+    from validator.verdict.validate import fingerprint
+
+    settings = settings or Settings.from_env()
+    age_limit = parse_duration(max_age) if isinstance(max_age, str) else max_age
+    entry = Ledger(settings.ledger_path).latest(contract)
+    if entry is None:
+        return Verdict(
+            contract,
+            False,
+            [
+                f"no validation of '{contract}' in the ledger "
+                f"{settings.ledger_path}; run `labelpact validate`"
+            ],
+        )
+    verdict = entry.record["contracts"][contract]
+    reasons: list[str] = []
+    status = verdict["status"]
+    if status == "fail" or (status == "warn" and not allow_warnings):
+        failing = ", ".join(verdict.get("failing", [])[:5])
+        reasons.append(f"latest validation (ledger entry {entry.seq}) {status}ed: {failing}")
+    started = dt.datetime.fromisoformat(entry.record["started_at"])
+    now = now or dt.datetime.now(dt.UTC)
+    if age_limit is not None and now - started > age_limit:
+        reasons.append(
+            f"latest validation is {_human(now - started)} old; the limit is {_human(age_limit)}"
+        )
+    contracts = {c.name: c for c in load_contracts([settings.contracts_dir])}
+    if contract not in contracts:
+        reasons.append(f"contract '{contract}' no longer exists")
+    else:
+        current_version = contracts[contract].version
+        if current_version != verdict["version"]:
+            reasons.append(
+                f"contract version changed since validation ({verdict['version']} "
+                f"-> {current_version})"
+            )
+        stored = verdict["fingerprint"]
+        with Warehouse(settings) as wh:
+            relation = stored.get("relation") or DbtProject(
+                settings.project_dir, target=settings.target
+            ).relation_name(contract)
+            current = fingerprint(wh, relation, contracts[contract])
+        if (current["rows"], current["hash"]) != (stored["rows"], stored["hash"]):
+            reasons.append(
+                f"data changed since validation (rows {stored['rows']} -> "
+                f"{current['rows']}, fingerprint {stored['hash'][:12]} -> "
+                f"{current['hash'][:12]})"
+            )
+    return Verdict(
+        contract,
+        not reasons,
+        reasons,
+        entry.seq,
+        entry.record["started_at"],
+        verdict["fingerprint"],
+    )
+
+
+def _human(delta: dt.timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.1f}{unit}"
+    return f"{seconds}s"

@@ -1,0 +1,482 @@
+"""`labelpact validate --incremental`: validate new batches in proportion to their size.
+
+A contract opts in with `incremental: {batch: <column>}`. Every full `validate` leaves a state
+file per such contract (beside the ledger): the row count and fingerprint of every batch, each
+check's failure count, the column signature of the relation and the size of every relation a
+check reads. An incremental run then finds the batches that are new since, and:
+
+- row rules (not null, accepted values, ranges, provenance, instruction versions, custom
+  expressions, ...) and rules per batch (agreement, uncertainty, label mix, when grouped by the
+  batch column) run on the new batches only; their failures add to the stored ones;
+- uniqueness is checked for the values the new rows carry, against the whole table, so a key
+  duplicated across an old and a new batch is caught; a value that was already duplicated is
+  not counted twice;
+- rules per item (coverage, adjudication, one current row per lineage) run on the new batches
+  when the items in them are new items and the adjudication records of old items are as
+  before; otherwise they run on the whole table;
+- everything else (revision chains, items with no annotation, one instruction version per
+  split, the registry) runs on the whole table, and says so.
+
+The fingerprint of the data is the stored fingerprint of the old batches plus that of the new
+ones (row hashes are summed and xor-ed, so this equals the fingerprint of the whole table that
+`gate` recomputes). When the assumptions do not hold (a validated batch changed or vanished, a
+correction in a new batch corrects an old row, the columns changed, no state yet), the run is
+a full validation and says why.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlglot import exp
+
+from validator.compiler.plan import Check, Kind, Plan
+from validator.compiler.sql.checks import RelationFor, failing_rows
+from validator.compiler.sql.templates import literal
+from validator.contract.model import Contract
+from validator.engines.warehouse import Warehouse, fingerprint_hash
+from validator.errors import LabelpactError
+from validator.settings import Settings
+
+STATE_FORMAT = 1
+SMALL_RELATION = 100_000  # other relations up to this size are compared by content, not size
+
+ROW_KINDS = frozenset(
+    {
+        Kind.NOT_NULL,
+        Kind.ACCEPTED_VALUES,
+        Kind.PATTERN,
+        Kind.BETWEEN,
+        Kind.NOT_IN_FUTURE,
+        Kind.NOTES_REQUIRED,
+        Kind.CUSTOM_EXPRESSION,
+        Kind.RELATIONSHIP,
+        Kind.INSTRUCTION_KNOWN,
+        Kind.INSTRUCTION_APPROVED,
+        Kind.INSTRUCTION_ACTIVE,
+        Kind.SPLIT_ALLOWED_VERSIONS,
+        Kind.SUPERSEDED_VERSION,
+    }
+)
+BATCH_KINDS = frozenset(
+    {
+        Kind.AGREEMENT,
+        Kind.BATCH_LOW_CONFIDENCE,
+        Kind.BATCH_MEAN_CONFIDENCE,
+        Kind.LABEL_SHARE,
+        Kind.LABEL_DIVERGENCE,
+    }
+)
+ITEM_KINDS = frozenset(
+    {
+        Kind.COVERAGE_MIN,
+        Kind.COVERAGE_MAX,
+        Kind.ADJUDICATION_MISSING,
+        Kind.ADJUDICATION_UNNEEDED,
+        Kind.ADJUDICATION_DECISION,
+        Kind.REVISION_SINGLE_CURRENT,
+    }
+)
+OTHER_RELATION_PARAMS = ("to", "registry", "records", "items")
+
+
+class NotIncremental(LabelpactError):
+    """The data or the state do not allow an incremental run; the reason says why."""
+
+
+def state_path(settings: Settings, contract: str) -> Path:
+    return settings.ledger_path.parent / "state" / f"{contract}.json"
+
+
+def item_column(contract: Contract) -> str | None:
+    for section in ("coverage", "agreement", "adjudication"):
+        s = contract.section(section)
+        if s and s.get("item"):
+            return str(s["item"])
+    return None
+
+
+def mode(check: Check, contract: Contract) -> str:
+    """How an incremental run computes `check`: rows | unique | items | full | schema."""
+    batch = contract.sections["incremental"]["batch"]
+    if check.kind == Kind.SCHEMA:
+        return "schema"
+    if check.kind in ROW_KINDS:
+        return "rows"
+    if check.kind in BATCH_KINDS:
+        return "rows" if check.params.get("by") == batch else "full"
+    if check.kind in (Kind.UNIQUE, Kind.UNIQUE_KEY):
+        return "unique"
+    if check.kind in ITEM_KINDS:
+        item = item_column(contract)
+        if check.kind == Kind.REVISION_SINGLE_CURRENT:
+            return "items" if item in check.params.get("lineage", []) else "full"
+        return "items" if item is not None and check.params.get("item") == item else "full"
+    return "full"
+
+
+def other_relations(check: Check) -> set[str]:
+    return {
+        str(check.params[p])
+        for p in OTHER_RELATION_PARAMS
+        if check.params.get(p) and check.params[p] != check.contract
+    }
+
+
+def signatures(
+    wh: Warehouse, plan: Plan, contracts: dict[str, Contract], relations: dict[str, str]
+) -> dict[str, dict[str, Any]]:
+    """`relation_signature` of every other contract's relation the plan's checks read."""
+    read = set().union(*(other_relations(c) for c in plan.checks))
+    return {name: relation_signature(wh, relations[name], contracts[name]) for name in sorted(read)}
+
+
+def measure(
+    wh: Warehouse, plan: Plan, contracts: dict[str, Contract], relations: dict[str, str]
+) -> dict[str, Any]:
+    """What a full validation records for later incremental runs (besides failure counts)."""
+    own = relations[plan.contract.name]
+    return {
+        "batches": batch_fingerprints(wh, own, plan.contract),
+        "columns": [list(c) for c in wh.columns(own)],
+        "signatures": signatures(wh, plan, contracts, relations),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# What a run measures: per-batch counts and fingerprints, relation sizes, column signatures.
+
+
+@dataclass
+class Batches:
+    """Per batch value (JSON-encoded, so NULL and non-strings are keys too): rows, sum, xor."""
+
+    rows: dict[str, list[Any]]
+
+    def total(self) -> dict[str, Any]:
+        n = sum(int(v[0]) for v in self.rows.values())
+        total, xor = 0, 0
+        for _, s, x in self.rows.values():
+            total += int(s)
+            xor ^= int(x)
+        return {"rows": n, "hash": fingerprint_hash(total, xor)}
+
+
+def _table(wh: Warehouse, relation: str) -> exp.Table:
+    return exp.to_table(relation, dialect=wh.dialect.sqlglot)
+
+
+def batch_fingerprints(
+    wh: Warehouse, relation: str | exp.Expr, contract: Contract, only: list[Any] | None = None
+) -> Batches:
+    """Row count, hash sum and hash xor per batch (the `fingerprint` of each batch)."""
+    batch = contract.sections["incremental"]["batch"]
+    source = _table(wh, relation) if isinstance(relation, str) else relation
+    query = wh.dialect.fingerprint(source, list(contract.columns))
+    query = query.select(exp.column(batch, quoted=True).as_("lp_batch")).group_by(
+        exp.column(batch, quoted=True)
+    )
+    if only is not None:
+        query = query.where(_in_batches(batch, only))
+    _, rows = wh.query(query.sql(dialect=wh.dialect.sqlglot))
+    return Batches({_key(b): [int(n), str(s or 0), str(x or 0)] for n, s, x, b in rows})
+
+
+def batch_counts(wh: Warehouse, relation: str, batch: str) -> dict[str, int]:
+    col = exp.column(batch, quoted=True)
+    query = exp.select(col, exp.Count(this=exp.Star())).from_(_table(wh, relation)).group_by(col)
+    _, rows = wh.query(query.sql(dialect=wh.dialect.sqlglot))
+    return {_key(b): int(n) for b, n in rows}
+
+
+def relation_signature(wh: Warehouse, relation: str, contract: Contract) -> dict[str, Any]:
+    """Size of a relation, and its fingerprint when it is small enough to hash every time."""
+    _, rows = wh.query(
+        exp.select(exp.Count(this=exp.Star()))
+        .from_(_table(wh, relation))
+        .sql(dialect=wh.dialect.sqlglot)
+    )
+    n = int(rows[0][0])
+    if n > SMALL_RELATION:
+        return {"rows": n}
+    n, content = wh.fingerprint(relation, list(contract.columns))
+    return {"rows": n, "hash": content}
+
+
+def _key(value: Any) -> str:
+    return json.dumps(
+        value if value is None or isinstance(value, (int, float, str)) else str(value)
+    )
+
+
+def _values(keys: list[str]) -> list[Any]:
+    return [json.loads(k) for k in keys]
+
+
+def _old_batches(batch: str, keys: list[Any]) -> exp.Expr:
+    """Rows of every other batch (a NULL batch included when it is not among `keys`)."""
+    return exp.func("COALESCE", exp.Not(this=exp.paren(_in_batches(batch, keys))), exp.true())
+
+
+def _in_batches(batch: str, keys: list[Any]) -> exp.Expr:
+    """`batch IN (...)`, with NULL batches matched explicitly."""
+    col = exp.column(batch, quoted=True)
+    values = [v for v in keys if v is not None]
+    parts: list[exp.Expr] = []
+    if values:
+        parts.append(exp.In(this=col, expressions=[literal(v) for v in values]))
+    if len(values) < len(keys):
+        parts.append(exp.Is(this=col.copy(), expression=exp.Null()))
+    return exp.or_(*parts) if parts else exp.false()
+
+
+# ---------------------------------------------------------------------------------------------
+# State: written by every full validation, read and advanced by incremental ones.
+
+
+def write_state(
+    settings: Settings,
+    contract: Contract,
+    relations: dict[str, str],
+    measured: dict[str, Any],
+    failures: dict[str, int | None],
+    ledger_seq: int | None,
+) -> None:
+    """Record `measure`'s result and the failure counts of a validation that passed through
+    the ledger as entry `ledger_seq`."""
+    from validator import __version__
+    from validator.compiler.artifacts import write_artifacts
+
+    path = state_path(settings, contract.name)
+    state = {
+        "format": STATE_FORMAT,
+        "labelpact": __version__,
+        "contract": contract.name,
+        "version": contract.version,
+        "ledger_seq": ledger_seq,
+        "relations": relations,
+        "columns": measured["columns"],
+        "batches": measured["batches"].rows,
+        "signatures": measured["signatures"],
+        "failures": failures,
+    }
+    write_artifacts({path.name: json.dumps(state, sort_keys=True) + "\n"}, path.parent)
+
+
+def read_state(settings: Settings, contract: Contract) -> dict[str, Any]:
+    from validator import __version__
+
+    path = state_path(settings, contract.name)
+    if not path.exists():
+        raise NotIncremental(f"no state for '{contract.name}' yet (a full validation writes it)")
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise NotIncremental(f"state file {path} is unreadable ({exc})") from exc
+    if state.get("format") != STATE_FORMAT or state.get("labelpact") != __version__:
+        raise NotIncremental(f"state file {path} was written by another labelpact version")
+    if state.get("version") != contract.version:
+        raise NotIncremental(
+            f"contract '{contract.name}' changed version since the last full "
+            f"validation ({state.get('version')} -> {contract.version})"
+        )
+    if any(v is None for v in state["failures"].values()):
+        raise NotIncremental("the last full validation had checks that did not run")
+    return state
+
+
+# ---------------------------------------------------------------------------------------------
+# The incremental run of one contract.
+
+
+@dataclass
+class Outcome:
+    failures: int | None  # None: a check without a count (the schema, as in a full run)
+    mode: str
+    duration: float
+    sql: str
+
+
+class ContractRun:
+    """Everything an incremental run of one contract needs, measured once."""
+
+    def __init__(
+        self, wh: Warehouse, plan: Plan, contracts: dict[str, Contract], state: dict[str, Any]
+    ) -> None:
+        self.wh, self.plan, self.contracts, self.state = wh, plan, contracts, state
+        self.contract = plan.contract
+        self.batch = self.contract.sections["incremental"]["batch"]
+        self.relations: dict[str, str] = state["relations"]
+        self.own = self.relations[self.contract.name]
+        self._check_columns()
+        self.new = self._new_batches()
+        self._check_corrections()
+        self.signatures = signatures(wh, plan, contracts, self.relations)
+        self.items_reason = self._items_reason()
+
+    def _check_columns(self) -> None:
+        if [list(c) for c in self.wh.columns(self.own)] != self.state["columns"]:
+            raise NotIncremental(
+                f"the columns of {self.own} changed since the last full validation"
+            )
+
+    def _new_batches(self) -> list[str]:
+        now = batch_counts(self.wh, self.own, self.batch)
+        before: dict[str, list[Any]] = self.state["batches"]
+        for key, info in before.items():
+            if now.get(key) != info[0]:
+                raise NotIncremental(
+                    f"batch {json.loads(key)!r} changed since it was "
+                    f"validated ({info[0]} -> {now.get(key, 0)} rows)"
+                )
+        return sorted(k for k in now if k not in before)
+
+    def restricted(self) -> exp.Expr:
+        """The contract's relation, new batches only."""
+        return (
+            exp.select("*")
+            .from_(_table(self.wh, self.own))
+            .where(_in_batches(self.batch, _values(self.new)))
+            .subquery("lp_new")
+        )
+
+    def _check_corrections(self) -> None:
+        r = self.contract.section("revisions")
+        if r is None or not self.new:
+            return
+        key, parent = _q(self.wh, self.contract.key[0]), _q(self.wh, r["parent"])
+        new = self._sql(self.restricted())
+        old = self._sql(_old_batches(self.batch, _values(self.new)))
+        # An inner join on the few parents the new rows name: the old keys are only scanned.
+        sql = (
+            f"SELECT count(*) FROM {self.own} AS o JOIN (SELECT DISTINCT {parent} AS p "
+            f"FROM {new} WHERE {parent} IS NOT NULL) AS c ON o.{key} = c.p WHERE {old}"
+        )
+        if self._count(sql):
+            raise NotIncremental("a correction in a new batch corrects a row of an older batch")
+
+    def _items_reason(self) -> str | None:
+        """Why rules per item cannot run on the new batches alone (None: they can)."""
+        item = item_column(self.contract)
+        if item is None or not self.new:
+            return None
+        new = self._sql(self.restricted())
+        old = (
+            f"(SELECT * FROM {self.own} WHERE "
+            f"{self._sql(_old_batches(self.batch, _values(self.new)))})"
+        )
+        if self._count(
+            f"SELECT count(*) FROM {old} AS o WHERE {_q(self.wh, item)} IN "
+            f"(SELECT {_q(self.wh, item)} FROM {new})"
+        ):
+            return "the new batches label items that older batches labelled too"
+        for check in self.plan.checks:
+            if check.kind in (
+                Kind.ADJUDICATION_MISSING,
+                Kind.ADJUDICATION_UNNEEDED,
+                Kind.ADJUDICATION_DECISION,
+            ):
+                records = self.relations[check.params["records"]]
+                rec_item = check.params["rec_item"]
+                before = self.state["signatures"].get(check.params["records"], {}).get("rows")
+                i, r = _q(self.wh, item), _q(self.wh, rec_item)
+                n = self._count(
+                    f"SELECT count(*) FROM {records} WHERE {r} IS NULL OR {r} "
+                    f"NOT IN (SELECT {i} FROM {new} WHERE {i} IS NOT NULL)"
+                )
+                if n != before:
+                    return "adjudication records of older items changed"
+        return None
+
+    def _sql(self, node: exp.Expr) -> str:
+        return node.sql(dialect=self.wh.dialect.sqlglot)
+
+    def _count(self, sql: str) -> int:
+        _, rows = self.wh.query(sql)
+        return int(rows[0][0])
+
+    # -- one check --------------------------------------------------------------------------
+
+    def run(self, check: Check) -> Outcome:
+        started = time.monotonic()
+        before = int(self.state["failures"][check.id])
+        how = mode(check, self.contract)
+        if how == "schema":  # the column signature was compared above
+            return Outcome(None, how, time.monotonic() - started, "")
+        if how in ("rows", "items") and self._others_changed(check, before, how):
+            how = "full"
+        if how == "items" and self.items_reason:
+            how = "full"
+        if not self.new and how != "full":
+            return Outcome(before, how, time.monotonic() - started, "")
+        if how == "unique":
+            sql = self._unique_sql(check)
+            return Outcome(before + self._count(sql), how, time.monotonic() - started, sql)
+        rel = self._rel_for(check, how)
+        query = failing_rows(check, rel, self.wh.dialect, self.contract.key)
+        sql = f"SELECT count(*) FROM ({self._sql(query)}) AS lp_f"
+        found = self._count(sql)
+        total = found if how == "full" else before + found
+        return Outcome(total, how, time.monotonic() - started, sql)
+
+    def _others_changed(self, check: Check, failures_before: int, how: str) -> bool:
+        for name in other_relations(check):
+            if how == "items" and name == check.params.get("records"):
+                continue  # records of older items were compared in `_items_reason`
+            old, now = self.state["signatures"].get(name), self.signatures.get(name)
+            if old is None or now is None or old == now:
+                continue
+            if "hash" in now or now["rows"] < old["rows"] or failures_before:
+                return True  # small relations: any change; large ones: shrank, or may fix
+        return False
+
+    def _rel_for(self, check: Check, how: str) -> RelationFor:
+        def rel(name: str) -> exp.Expr:
+            if how != "full" and name == self.contract.name:
+                return self.restricted()
+            if how == "items" and name == check.params.get("records"):
+                item = exp.column(check.params["rec_item"], quoted=True)
+                own_item = item_column(self.contract)
+                assert own_item, "items mode is chosen only for contracts with an item column"
+                mine = exp.select(exp.column(own_item, quoted=True)).from_(self.restricted())
+                return (
+                    exp.select("*")
+                    .from_(_table(self.wh, self.relations[name]))
+                    .where(item.isin(query=mine))
+                    .subquery("lp_records")
+                )
+            return _table(self.wh, self.relations[name])
+
+        return rel
+
+    def sample_relation(self, check: Check, how: str) -> RelationFor | None:
+        """Relations to draw failing rows from: the new batches where the check read them
+        (a failure carried over from earlier runs has no sample here), else whole tables."""
+        return self._rel_for(check, how) if how in ("rows", "items") else None
+
+    def _unique_sql(self, check: Check) -> str:
+        """Values carried by new rows that are now duplicated and were not before."""
+        cols = [check.column] if check.column else list(check.params["columns"])
+        q = [_q(self.wh, c) for c in cols]
+        new_rows = self._sql(_in_batches(self.batch, _values(self.new)))
+        notnull = " AND ".join(f"{c} IS NOT NULL" for c in q) if check.column else "1 = 1"
+        tup = ", ".join(q)
+        match = (
+            f"{q[0]} IN (SELECT {q[0]} FROM {self.own} WHERE {new_rows})"
+            if len(q) == 1
+            else f"({tup}) IN (SELECT {tup} FROM {self.own} WHERE {new_rows})"
+        )
+        return (
+            f"SELECT count(*) FROM (SELECT {tup}, count(*) AS n, "
+            f"sum(CASE WHEN {new_rows} THEN 0 ELSE 1 END) AS n_old FROM {self.own} "
+            f"WHERE {notnull} AND {match} GROUP BY {tup}) AS lp_u "
+            "WHERE n > 1 AND n_old <= 1"
+        )
+
+
+def _q(wh: Warehouse, name: str) -> str:
+    return exp.to_identifier(name, quoted=True).sql(dialect=wh.dialect.sqlglot)

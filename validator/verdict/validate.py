@@ -1,0 +1,500 @@
+"""`labelpact validate`: build in-process, collect one result per check, fingerprint the data,
+and record the verdict in the ledger."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import getpass
+import platform
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from typing import Any
+
+from sqlglot import exp
+
+from validator.compiler.artifacts import check_artifacts, compile_plans
+from validator.compiler.plan import Check, Kind, Plan, build_plans
+from validator.compiler.sql.checks import failing_rows
+from validator.compiler.sql.dialects import DEFAULT_DIALECTS
+from validator.contract.model import Contract
+from validator.contract.resolve import load_contracts
+from validator.engines.dbt_runner import CheckOutcome, DbtProject
+from validator.engines.warehouse import Warehouse
+from validator.errors import EngineError, ExitCode, LabelpactError
+from validator.settings import Settings
+from validator.verdict import incremental
+from validator.verdict.ledger import Ledger, mirror_to_warehouse
+
+SAMPLE_ROWS = 5
+Progress = Callable[[str], None]
+
+
+@dataclass
+class CheckResult:
+    """One check's result in one validation run."""
+
+    check_id: str
+    contract: str
+    kind: str
+    severity: str
+    owner: str
+    description: str
+    status: str  # pass | fail | warn | error | skipped
+    failures: int | None
+    message: str
+    duration: float
+    sql: str = ""
+    sample: list[dict[str, Any]] = field(default_factory=list)
+    gx_status: str | None = None  # set when the GX suites ran too (`validate --gx`)
+    gx_failures: int | None = None
+
+
+@dataclass
+class ContractVerdict:
+    """The verdict for one contract: its version, data fingerprint and status."""
+
+    contract: str
+    version: str
+    status: str  # pass | warn | fail
+    fingerprint: dict[str, Any]
+    failing: list[str]
+
+
+@dataclass
+class ValidationRun:
+    """Everything one `validate` produced, as recorded in the ledger."""
+
+    started_at: str
+    duration: float
+    results: list[CheckResult]
+    verdicts: dict[str, ContractVerdict]
+    environment: dict[str, Any]
+    ledger_seq: int | None = None
+    warnings: list[str] = field(default_factory=list)
+    mode: str = "full"  # or "incremental" (`validate --incremental`)
+
+    @property
+    def exit_code(self) -> ExitCode:
+        statuses = {v.status for v in self.verdicts.values()}
+        if "fail" in statuses:
+            return ExitCode.VIOLATIONS
+        if "warn" in statuses:
+            return ExitCode.WARNINGS
+        return ExitCode.OK
+
+    def record(self) -> dict[str, Any]:
+        """The ledger record: verdicts with fingerprints, check results without samples."""
+        return {
+            "kind": "validate",
+            "started_at": self.started_at,
+            "duration_s": round(self.duration, 3),
+            "contracts": {n: asdict(v) for n, v in sorted(self.verdicts.items())},
+            "checks": [
+                {
+                    "id": r.check_id,
+                    "status": r.status,
+                    "failures": r.failures,
+                    "severity": r.severity,
+                    **({"gx_status": r.gx_status} if r.gx_status else {}),
+                }
+                for r in self.results
+            ],
+            "environment": self.environment,
+            **({"mode": self.mode} if self.mode != "full" else {}),
+        }
+
+
+def _versions() -> dict[str, str]:
+    out = {}
+    for dist in ("labelpact", "dbt-core", "dbt-duckdb", "great-expectations", "duckdb", "sqlglot"):
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            out[dist] = metadata.version(dist)
+    return out
+
+
+def _environment(settings: Settings) -> dict[str, Any]:
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return {
+        "versions": _versions(),
+        "user": user,
+        "host": socket.gethostname(),
+        "python": platform.python_version(),
+        "engine": settings.engine,
+        "target": settings.target or "default",
+        "warehouse": str(settings.duckdb_path)
+        if settings.engine == "duckdb"
+        else settings.pg.get("host", "localhost"),
+    }
+
+
+def load_plans(
+    settings: Settings, select: list[str] | None = None
+) -> tuple[list[Plan], list[Plan]]:
+    """(all plans, selected plans); raises if compiled artifacts are stale."""
+    contracts = load_contracts([settings.contracts_dir])
+    plans = build_plans(contracts)
+    stale = check_artifacts(
+        compile_plans(plans, DEFAULT_DIALECTS, settings.project_dir), settings.project_dir
+    )
+    if stale:
+        raise LabelpactError(
+            "compiled artifacts are stale ("
+            + "; ".join(stale[:3])
+            + "); run `labelpact compile` first"
+        )
+    names = {p.contract.name for p in plans}
+    if select:
+        unknown = sorted(set(select) - names)
+        if unknown:
+            from validator.errors import UsageError, did_you_mean
+
+            raise UsageError(
+                f"unknown contract '{unknown[0]}'; {did_you_mean(unknown[0], sorted(names))}"
+            )
+        return plans, [p for p in plans if p.contract.name in select]
+    return plans, plans
+
+
+def fingerprint(wh: Warehouse, relation: str, contract: Contract) -> dict[str, Any]:
+    """Content hash of a relation computed in the warehouse: one pass, order-independent."""
+    n_rows, content = wh.fingerprint(relation, list(contract.columns))
+    return {"rows": n_rows, "hash": content, "version": contract.version, "relation": relation}
+
+
+def _run_gx(
+    settings: Settings, plans: list[Plan], results: list[CheckResult], say: Callable[[str], None]
+) -> None:
+    """Run the GX suites on the same warehouse; a check fails if either engine fails it."""
+    from validator.engines.gx_runner import run_suites
+
+    schema = next(
+        (
+            p.contract.source.schema_table[0]
+            for p in plans
+            if p.contract.source.kind == "dbt_source"
+        ),
+        "main",
+    )
+    say("Great Expectations suites")
+    if settings.engine == "postgres":
+        pg = settings.pg
+        url = (
+            f"postgresql+psycopg2://{pg.get('user', 'postgres')}:{pg.get('password', '')}@"
+            f"{pg.get('host', 'localhost')}:{pg.get('port', '5432')}/"
+            f"{pg.get('dbname', 'labelpact')}"
+        )
+        gx_results = run_suites(plans, sqlalchemy_url=url, schema=schema)
+    else:
+        gx_results = run_suites(plans, duckdb_path=settings.duckdb_path, schema=schema)
+    by_id = {r.check_id: r for r in gx_results}
+    for result in results:
+        gx = by_id.get(result.check_id)
+        if gx is None:
+            continue
+        result.gx_status, result.gx_failures = gx.status, gx.failures
+        if result.status == "pass" and gx.status != "pass":
+            result.status = gx.status
+            result.message = f"dbt passed but Great Expectations reports {gx.status}: " + (
+                gx.message or f"{gx.failures} failing"
+            )
+
+
+def validate(
+    settings: Settings,
+    select: list[str] | None = None,
+    progress: Progress | None = None,
+    project: DbtProject | None = None,
+    record: bool = True,
+    gx: bool = False,
+) -> ValidationRun:
+    """Build and test the selected contracts, fingerprint their data, record the verdict."""
+    say = progress or (lambda _m: None)
+    started = time.monotonic()
+    started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    all_plans, plans = load_plans(settings, select)
+    project = project or DbtProject(settings.project_dir, target=settings.target)
+    say(f"dbt build: {', '.join(p.contract.name for p in plans)}")
+    # Models of the selected contracts and of the contracts their checks read, plus every test
+    # tagged with a selected contract (a check may read only another contract's relation).
+    models = {p.contract.name for p in plans}
+    for p in plans:
+        models |= p.contract.depends_on()
+    selector = " ".join(sorted(models) + [f"tag:labelpact_{p.contract.name}" for p in plans])
+    build = project.build(env=settings.dbt_env(), select=selector)
+    say(f"dbt build finished: {len(build.outcomes)} results")
+    contracts = {p.contract.name: p.contract for p in all_plans}
+    relations = {name: project.relation_name(name) for name in contracts}
+    results: list[CheckResult] = []
+    verdicts: dict[str, ContractVerdict] = {}
+    for plan in plans:
+        for check in plan.checks:
+            results.append(_result(check, build.outcomes.get(check.id)))
+    fingerprints: dict[str, dict[str, Any]] = {}
+    states: dict[str, dict[str, Any]] = {}
+    with Warehouse(settings) as wh:
+        for plan in plans:
+            say(f"fingerprint {plan.contract.name}")
+            relation = relations[plan.contract.name]
+            if plan.contract.section("incremental"):
+                states[plan.contract.name] = incremental.measure(wh, plan, contracts, relations)
+                fingerprints[plan.contract.name] = {
+                    **states[plan.contract.name]["batches"].total(),
+                    "version": plan.contract.version,
+                    "relation": relation,
+                }
+            else:
+                fingerprints[plan.contract.name] = fingerprint(wh, relation, plan.contract)
+        for result, check in _failed_checks(results, plans):
+            result.sample = _sample(wh, check, contracts, relations)
+    if gx:  # after our own connection closed: GX's duckdb-engine opens the file its own way
+        _run_gx(settings, plans, results, say)
+    for plan in plans:
+        verdicts[plan.contract.name] = _verdict(
+            plan,
+            [r for r in results if r.contract == plan.contract.name],
+            fingerprints[plan.contract.name],
+        )
+    run = ValidationRun(
+        started_at, time.monotonic() - started, results, verdicts, _environment(settings)
+    )
+    if record:
+        _record(settings, run, say)
+        failures = _state_failures(results)
+        for name, state in states.items():
+            incremental.write_state(
+                settings,
+                contracts[name],
+                relations,
+                state,
+                {c.id: failures[c.id] for p in plans if p.contract.name == name for c in p.checks},
+                run.ledger_seq,
+            )
+    return run
+
+
+def _record(settings: Settings, run: ValidationRun, say: Callable[[str], None]) -> None:
+    """Append the run to the ledger (the primary) and mirror it to the warehouse."""
+    entry = Ledger(settings.ledger_path).append(run.record())
+    run.ledger_seq = entry.seq
+    say(f"ledger entry {entry.seq} written to {settings.ledger_path}")
+    try:
+        mirror_to_warehouse(settings, entry)
+    except LabelpactError as exc:  # the file is the primary; the mirror can catch up
+        run.warnings.append(f"ledger entry {entry.seq} not mirrored to the warehouse: {exc}")
+
+
+def _state_failures(results: list[CheckResult]) -> dict[str, int | None]:
+    """Failure count per check; a passing check without a count (the schema check: dbt's
+    model contract) failed 0 times."""
+    return {
+        r.check_id: 0 if r.failures is None and r.status == "pass" else r.failures for r in results
+    }
+
+
+def validate_incremental(
+    settings: Settings,
+    select: list[str] | None = None,
+    progress: Progress | None = None,
+    project: DbtProject | None = None,
+    record: bool = True,
+) -> ValidationRun:
+    """Validate only the batches that are new since the last validation (see `incremental`);
+    a full validation when that is not possible, with the reason among the warnings. Without
+    `select`, the contracts that have an `incremental` section."""
+    say = progress or (lambda _m: None)
+    started = time.monotonic()
+    started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    all_plans, plans = load_plans(settings, select)
+    contracts = {p.contract.name: p.contract for p in all_plans}
+    if not select:  # the contracts that declare batches; others need a full validation
+        plans = [p for p in plans if p.contract.section("incremental")] or plans
+        select = [p.contract.name for p in plans]
+    try:
+        for plan in plans:
+            if not plan.contract.section("incremental"):
+                raise incremental.NotIncremental(
+                    f"contract '{plan.contract.name}' has no `incremental` section"
+                )
+        states = {p.contract.name: incremental.read_state(settings, p.contract) for p in plans}
+        results, verdicts, new_states = [], {}, {}
+        with Warehouse(settings) as wh:
+            for plan in plans:
+                name = plan.contract.name
+                state = states[name]
+                run = incremental.ContractRun(wh, plan, contracts, state)
+                say(f"{name}: {len(run.new)} new batch(es)")
+                mine = []
+                for check in plan.checks:
+                    outcome = run.run(check)
+                    result = _incremental_result(check, outcome)
+                    if result.status in ("fail", "warn") and outcome.mode != "schema":
+                        result.sample = _sample(
+                            wh,
+                            check,
+                            contracts,
+                            run.relations,
+                            run.sample_relation(check, outcome.mode),
+                        )
+                    mine.append(result)
+                    say(
+                        f"  {check.id}: {outcome.failures} failing ({outcome.mode}, "
+                        f"{outcome.duration:.2f} s)"
+                    )
+                new = incremental.batch_fingerprints(wh, run.restricted(), plan.contract)
+                batches = incremental.Batches({**state["batches"], **new.rows})
+                relation = state["relations"][name]
+                verdicts[name] = _verdict(
+                    plan,
+                    mine,
+                    {**batches.total(), "version": plan.contract.version, "relation": relation},
+                )
+                results += mine
+                new_states[name] = (run, batches, state)
+    except incremental.NotIncremental as exc:
+        say(f"incremental validation not possible: {exc}; validating in full")
+        full = validate(settings, select, progress, project, record)
+        full.warnings.append(f"validated in full: {exc}")
+        return full
+    run_ = ValidationRun(
+        started_at,
+        time.monotonic() - started,
+        results,
+        verdicts,
+        _environment(settings),
+        mode="incremental",
+    )
+    if record:
+        _record(settings, run_, say)
+        for name, (crun, batches, state) in new_states.items():
+            measured = {
+                "batches": batches,
+                "columns": state["columns"],
+                "signatures": crun.signatures,
+            }
+            incremental.write_state(
+                settings,
+                contracts[name],
+                state["relations"],
+                measured,
+                {k: v for k, v in _state_failures(results).items() if k.startswith(name + ".")},
+                run_.ledger_seq,
+            )
+    return run_
+
+
+def _incremental_result(check: Check, outcome: incremental.Outcome) -> CheckResult:
+    failing = (outcome.failures or 0) > 0
+    status = ("warn" if check.severity == "warn" else "fail") if failing else "pass"
+    scope = {
+        "rows": "new batches",
+        "items": "new batches (new items)",
+        "unique": "values in new batches, against the whole table",
+        "full": "whole table",
+        "schema": "column signature",
+    }[outcome.mode]
+    return CheckResult(
+        check.id,
+        check.contract,
+        check.kind.value,
+        check.severity,
+        check.owner,
+        check.description,
+        status,
+        outcome.failures,
+        f"{outcome.failures} failing; checked: {scope}" if failing else f"checked: {scope}",
+        outcome.duration,
+        outcome.sql,
+    )
+
+
+def _verdict(
+    plan: Plan, results: list[CheckResult], fingerprint: dict[str, Any]
+) -> ContractVerdict:
+    failing = [r.check_id for r in results if r.status in ("fail", "error", "skipped")]
+    warned = [r.check_id for r in results if r.status == "warn"]
+    status = "fail" if failing else "warn" if warned else "pass"
+    return ContractVerdict(
+        plan.contract.name, plan.contract.version, status, fingerprint, failing + warned
+    )
+
+
+def _result(check: Check, outcome: CheckOutcome | None) -> CheckResult:
+    if outcome is None:
+        status, failures, message, duration, sql = (
+            "error",
+            None,
+            "check did not run (is the dbt project compiled?)",
+            0.0,
+            "",
+        )
+    else:
+        status, failures, message = outcome.status, outcome.failures, outcome.message
+        duration, sql = outcome.duration, outcome.sql
+        if status == "skipped":
+            message = message or "skipped because the model failed (see the schema check)"
+    return CheckResult(
+        check.id,
+        check.contract,
+        check.kind.value,
+        check.severity,
+        check.owner,
+        check.description,
+        status,
+        failures,
+        message,
+        duration,
+        sql,
+    )
+
+
+def _failed_checks(
+    results: list[CheckResult], plans: list[Plan]
+) -> list[tuple[CheckResult, Check]]:
+    checks = {c.id: c for p in plans for c in p.checks}
+    return [
+        (r, checks[r.check_id])
+        for r in results
+        if r.status in ("fail", "warn") and checks[r.check_id].kind != Kind.SCHEMA
+    ]
+
+
+def _sample(
+    wh: Warehouse,
+    check: Check,
+    contracts: dict[str, Contract],
+    relations: dict[str, str],
+    relation: Callable[[str], exp.Expr] | None = None,
+) -> list[dict[str, Any]]:
+    """A few failing rows, never showing columns the contract marks as personal data.
+    `relation` overrides the relation read for a contract (incremental runs: new batches)."""
+
+    def rel(name: str) -> exp.Expr:
+        return exp.to_table(relations[name], dialect=wh.dialect.sqlglot)
+
+    contract = contracts[check.contract]
+    query = failing_rows(check, relation or rel, wh.dialect, contract.key)
+    limited = exp.select("*").from_(exp.subquery(query, "f")).limit(SAMPLE_ROWS)
+    try:
+        names, rows = wh.query(limited.sql(dialect=wh.dialect.sqlglot))
+    except EngineError:
+        return []
+    hidden: set[str] = set()
+    for c in contracts.values():
+        hidden |= c.pii_columns
+    return [
+        {n: (_jsonable(v) if n not in hidden else "<pii>") for n, v in zip(names, row, strict=True)}
+        for row in rows
+    ]
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
