@@ -132,14 +132,20 @@ def _compile_args(p: argparse.ArgumentParser) -> None:
 
 
 def _compile(args: argparse.Namespace) -> int:
-    from validator.compiler.artifacts import check_artifacts, compile_contracts, write_artifacts
+    from validator.compiler.artifacts import (
+        check_artifacts,
+        compile_contracts,
+        contract_set,
+        sync_artifacts,
+    )
     from validator.contract.resolve import load_contracts
 
     contracts = load_contracts(args.paths)
     dialects = tuple(args.dialects.split(",")) if args.dialects else None
     artifacts = compile_contracts(contracts, dialects=dialects, root=args.project_dir)
+    sources = contract_set(args.paths, args.project_dir)
     if args.check:
-        stale = check_artifacts(artifacts, args.project_dir)
+        stale = check_artifacts(artifacts, args.project_dir, sources)
         if stale:
             print("stale artifacts (run `labelpact compile`):")
             for line in stale:
@@ -147,8 +153,13 @@ def _compile(args: argparse.Namespace) -> int:
             return int(ExitCode.VIOLATIONS)
         print(f"{len(artifacts)} artifacts are up to date")
         return 0
-    changed = write_artifacts(artifacts, args.project_dir)
-    print(f"compiled {len(contracts)} contracts into {len(artifacts)} files ({changed} changed)")
+    written, removed = sync_artifacts(artifacts, args.project_dir, sources)
+    for rel in removed:
+        print(f"removed {rel} (its contract is no longer in {', '.join(sources)})")
+    print(
+        f"compiled {len(contracts)} contracts into {len(artifacts)} files "
+        f"({written} written, {len(removed)} removed)"
+    )
     return 0
 
 

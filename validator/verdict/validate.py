@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from validator.compiler.artifacts import check_artifacts, compile_plans
+from validator.compiler.artifacts import check_artifacts, compile_plans, contract_set
 from validator.compiler.plan import Check, Kind, Plan, build_plans
 from validator.compiler.sql.checks import failing_rows
 from validator.compiler.sql.dialects import DEFAULT_DIALECTS
@@ -24,7 +24,7 @@ from validator.contract.model import Contract
 from validator.contract.resolve import load_contracts
 from validator.engines.dbt_runner import CheckOutcome, DbtProject
 from validator.engines.warehouse import Warehouse
-from validator.errors import EngineError, ExitCode, LabelpactError
+from validator.errors import EngineError, ExitCode, LabelpactError, UsageError
 from validator.settings import Settings
 from validator.verdict import incremental
 from validator.verdict.ledger import Ledger, mirror_to_warehouse
@@ -138,22 +138,33 @@ def load_plans(
     settings: Settings, select: list[str] | None = None
 ) -> tuple[list[Plan], list[Plan]]:
     """(all plans, selected plans); raises if compiled artifacts are stale."""
-    contracts = load_contracts([settings.contracts_dir])
+    where = settings.contracts_dir
+    if not where.exists():
+        raise UsageError(
+            f"no contracts directory {where}: labelpact reads contracts from the project's "
+            "contracts/ (or the directory given with --contracts)"
+        )
+    contracts = load_contracts([where])
     plans = build_plans(contracts)
-    stale = check_artifacts(
-        compile_plans(plans, DEFAULT_DIALECTS, settings.project_dir), settings.project_dir
-    )
+    root = settings.project_dir
+    files = compile_plans(plans, DEFAULT_DIALECTS, root)
+    stale = check_artifacts(files, root, contract_set([where], root))
+    if stale and all(line.startswith("missing: ") for line in stale):
+        raise LabelpactError(
+            f"the contracts in {where} are not compiled into {root.resolve()} yet; run "
+            f"`labelpact compile {where} --project-dir {root}` first"
+        )
     if stale:
         raise LabelpactError(
             "compiled artifacts are stale ("
             + "; ".join(stale[:3])
-            + "); run `labelpact compile` first"
+            + f"); run `labelpact compile {where} --project-dir {root}` first"
         )
     names = {p.contract.name for p in plans}
     if select:
         unknown = sorted(set(select) - names)
         if unknown:
-            from validator.errors import UsageError, did_you_mean
+            from validator.errors import did_you_mean
 
             raise UsageError(
                 f"unknown contract '{unknown[0]}'; {did_you_mean(unknown[0], sorted(names))}"

@@ -94,6 +94,7 @@ def suite(
         "contract": c.name,
         "version": c.version,
         "owner": c.owner,
+        "source_file": c.path,
         "sql_dialect": dialect,
         "relations": {name: relation_placeholder(name) for name in sorted(referenced)},
     }
