@@ -377,6 +377,69 @@ def _ledger(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- init -----------------------------------------------------------------------------------
+
+
+def _init_args(p: argparse.ArgumentParser) -> None:
+    _settings_args(p)
+    p.add_argument(
+        "--from",
+        dest="relation",
+        metavar="SCHEMA.TABLE",
+        help="also write a contract for this relation, inferred from its columns and data",
+    )
+    p.add_argument("--name", help="contract name (default: the table name)")
+    p.add_argument("--owner", help="who answers for the data (default: git user.email)")
+    p.add_argument(
+        "--sample-rows",
+        type=int,
+        default=1_000_000,
+        help="profile at most this many rows of a large table (default 1000000)",
+    )
+    p.add_argument("--force", action="store_true", help="overwrite an existing contract file")
+
+
+def _init(args: argparse.Namespace) -> int:
+    from validator.compiler.artifacts import write_artifacts
+    from validator.contract import infer
+    from validator.contract.init import contract_name, default_owner, init_project
+    from validator.contract.lint import lint
+    from validator.engines.warehouse import Warehouse
+    from validator.errors import UsageError
+
+    settings = _settings(args)
+    contracts = init_project(settings.project_dir, say=print)
+    if not args.relation:
+        print("next: `labelpact init --from SCHEMA.TABLE` starts a contract from a table")
+        return 0
+    parts = args.relation.split(".")
+    if len(parts) < 2:
+        raise UsageError(f"--from {args.relation}: give the relation as SCHEMA.TABLE")
+    name = args.name or contract_name(args.relation)
+    path = contracts / f"{name}.yml"
+    if path.exists() and not args.force:
+        raise UsageError(f"{path} exists; pass --force to overwrite it, or --name another name")
+    with Warehouse(settings) as wh:
+        columns = infer.column_types(wh.query, wh.dialect, args.relation)
+        if not columns:
+            raise UsageError(f"relation {args.relation} not found (or it has no columns)")
+        found = infer.profile(wh.query, wh.dialect, args.relation, columns, args.sample_rows)
+    command = f"labelpact init --from {args.relation}"
+    source = {"dbt_source": ".".join(parts[-2:])}
+    text = infer.contract_text(found, name, source, args.owner or default_owner(), command)
+    write_artifacts({path.name: text}, path.parent)
+    report = lint([path])
+    if report.problems:  # a bug in inference, not the user's fault: say so, keep the file
+        print(render_problems(report.problems))
+        raise UsageError(f"wrote {path}, but it does not lint clean (please report this)")
+    scope = f"a sample of {found.rows:,} rows" if found.sampled else f"{found.rows:,} rows"
+    print(
+        f"wrote {path}: {len(columns)} columns, profiled {scope}; review it, then run "
+        f"`labelpact compile {contracts}`"
+    )
+    return 0
+
+
 # --- diff / docs ------------------------------------------------------------------------------
 
 
@@ -570,6 +633,12 @@ COMMANDS: dict[str, tuple[str, str, Callable[[argparse.ArgumentParser], None], H
         "labelpact ledger verify",
         _ledger_args,
         _ledger,
+    ),
+    "init": (
+        "set labelpact up in a dbt project; with --from, start a contract from a table",
+        "labelpact init --from raw.annotations",
+        _init_args,
+        _init,
     ),
     "diff": (
         "classify changes between two contract versions as breaking or not",

@@ -9,6 +9,7 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
+from validator.compiler.layout import Layout
 from validator.compiler.plan import Plan, build_plans
 from validator.compiler.sql.dialects import DEFAULT_DIALECTS
 from validator.compiler.targets import dbt as dbt_target
@@ -18,14 +19,12 @@ from validator.errors import LabelpactError
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
-# Directories whose files labelpact owns: stale files in them are removed on compile.
-OWNED_DIRS = (dbt_target.MODEL_DIR, dbt_target.TEST_DIR, dbt_target.MACRO_DIR)
-
 
 def compile_contracts(
     contracts: list[Contract], dialects: tuple[str, ...] | None = None, root: Path | None = None
 ) -> dict[str, str]:
-    """Pure: {relative path: text} for every generated artifact (paths shown relative to root)."""
+    """{relative path: text} for every generated artifact of a project at `root`: contract
+    paths in headers relative to it, files placed where its dbt_project.yml reads them."""
     plans = build_plans(contracts)
     return compile_plans(plans, dialects or DEFAULT_DIALECTS, root)
 
@@ -33,6 +32,14 @@ def compile_contracts(
 def compile_plans(
     plans: list[Plan], dialects: tuple[str, ...], root: Path | None = None
 ) -> dict[str, str]:
+    layout = Layout.of_project(root) if root is not None else Layout()
+    return layout.place(render_plans(plans, dialects, root))
+
+
+def render_plans(
+    plans: list[Plan], dialects: tuple[str, ...], root: Path | None = None
+) -> dict[str, str]:
+    """Pure: every artifact under the canonical directory names."""
     # Contract paths in headers are shown relative to the project, so the output does not
     # depend on how the contracts were named on the command line (and ownership can be read
     # back from any generated file).
@@ -86,7 +93,7 @@ def owned_files(root: Path, sources: list[str]) -> set[str]:
     relative to the project): the files a compile of that contract set may replace or remove.
     Files of other contract sets and the user's own files are never touched."""
     owned: set[str] = set()
-    for rel in (*OWNED_DIRS, "expectations"):
+    for rel in Layout.of_project(root).dirs:
         base = root / rel
         if not base.is_dir():
             continue
@@ -112,7 +119,7 @@ def plan_changes(
     clashes = []
     for rel in sorted(files):
         path = root / rel
-        if not path.exists() or rel.startswith(dbt_target.MACRO_DIR + "/"):
+        if not path.exists() or rel.startswith(Layout.of_project(root).macros + "/"):
             continue
         origin = generated_from(path)
         if origin is None or not _within(origin, sources):
