@@ -91,9 +91,9 @@ def _schema_files() -> Files:
 
 
 def _project_owned() -> set[Path]:
-    from validator.compiler.artifacts import OWNED_DIRS
+    from validator.compiler.layout import Layout
 
-    return _tree(*(ROOT / d for d in (*OWNED_DIRS, "expectations")))
+    return _tree(*(ROOT / d for d in Layout.of_project(ROOT).dirs))
 
 
 GOLDENS = {

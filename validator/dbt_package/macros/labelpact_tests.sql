@@ -1,23 +1,23 @@
 {#- Generic data tests for the column rules dbt does not ship (or ships without quoting).
     Each returns one row per failing row, so dbt's "Got N results" is the failing-row count. -#}
 
-{% test labelpact_accepted_values(model, column_name, values) %}
+{% test accepted_values(model, column_name, values) %}
 select {{ column_name }} as failing_value
 from {{ model }}
 where {{ column_name }} is not null
   and {{ column_name }} not in (
-    {%- for value in values %}{{ labelpact.labelpact_literal(value) }}{{ ", " if not loop.last }}{% endfor -%}
+    {%- for value in values %}{{ labelpact.literal(value) }}{{ ", " if not loop.last }}{% endfor -%}
   )
 {% endtest %}
 
-{% test labelpact_pattern(model, column_name, pattern) %}
+{% test pattern(model, column_name, pattern) %}
 select {{ column_name }} as failing_value
 from {{ model }}
 where {{ column_name }} is not null
-  and not {{ labelpact.labelpact_regex_search(column_name, pattern) }}
+  and not {{ labelpact.regex_search(column_name, pattern) }}
 {% endtest %}
 
-{% test labelpact_between(model, column_name, min=none, max=none) %}
+{% test between(model, column_name, min=none, max=none) %}
 select {{ column_name }} as failing_value
 from {{ model }}
 where
@@ -26,13 +26,13 @@ where
   {%- if max is not none %} {{ column_name }} > {{ max }}{% endif %}
 {% endtest %}
 
-{% test labelpact_not_in_future(model, column_name) %}
+{% test not_in_future(model, column_name) %}
 select {{ column_name }} as failing_value
 from {{ model }}
 where {{ column_name }} > cast({{ dbt.current_timestamp() }} as timestamp)
 {% endtest %}
 
-{% test labelpact_relationship(model, column_name, to, field) %}
+{% test relationship(model, column_name, to, field) %}
 select t.{{ column_name }} as failing_value
 from {{ model }} as t
 left join (select distinct {{ adapter.quote(field) }} as ref_value from {{ to }}) as o
@@ -41,7 +41,7 @@ where t.{{ column_name }} is not null
   and o.ref_value is null
 {% endtest %}
 
-{% test labelpact_unique_key(model, columns) %}
+{% test unique_key(model, columns) %}
 select
   {%- for c in columns %} {{ adapter.quote(c) }},{% endfor %} count(*) as n_rows
 from {{ model }}
