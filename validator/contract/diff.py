@@ -149,7 +149,60 @@ def diff(old: dict[str, Any], new: dict[str, Any]) -> DiffReport:
     _columns(old.get("columns", {}), new.get("columns", {}), add)
     for section in S.SECTIONS:
         _section(section, old.get(section), new.get(section), add)
+    _custom_checks(old.get("checks") or [], new.get("checks") or [], add)
     return DiffReport(str(old.get("version", "0.0.0")), str(new.get("version", "0.0.0")), changes)
+
+
+def _custom_checks(old: list[dict[str, Any]], new: list[dict[str, Any]], add: Any) -> None:
+    """Custom SQL checks (`checks:`), matched by name: a new or changed expression can fail
+    data that passed; a removed check cannot."""
+    before = {c["name"]: c for c in old}
+    after = {c["name"]: c for c in new}
+    for name in before:
+        if name not in after:
+            add(Change("custom_check_removed", f"checks.{name}", False, "it no longer runs"))
+    for name, n in after.items():
+        where = f"checks.{name}"
+        o = before.get(name)
+        if o is None:
+            add(
+                Change(
+                    "custom_check_added",
+                    where,
+                    True,
+                    f"every row must now satisfy: {n['expression']}",
+                )
+            )
+            continue
+        if o["expression"] != n["expression"]:
+            add(
+                Change(
+                    "custom_check_changed",
+                    where,
+                    True,
+                    f"{o['expression']!r} -> {n['expression']!r}",
+                )
+            )
+        old_sev, new_sev = o.get("severity", "error"), n.get("severity", "error")
+        if old_sev != new_sev:
+            raised = new_sev == "error"
+            add(
+                Change(
+                    f"severity_{'raised' if raised else 'lowered'}",
+                    where,
+                    raised,
+                    f"{old_sev} -> {new_sev}",
+                )
+            )
+        if o.get("description") != n.get("description"):
+            add(
+                Change(
+                    "description_changed",
+                    where,
+                    False,
+                    f"{o.get('description')!r} -> {n.get('description')!r}",
+                )
+            )
 
 
 def _columns(old: dict[str, Any], new: dict[str, Any], add: Any) -> None:

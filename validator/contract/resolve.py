@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from validator.contract import spec as S
 from validator.contract.model import Column, Contract, RawContract, Source
+from validator.contract.sections import (
+    SECTION_TYPES,
+    Coverage,
+    CustomCheck,
+    Instructions,
+    LabelDistribution,
+    Revisions,
+    Sections,
+    Uncertainty,
+    from_plain,
+)
+from validator.contract.sections import Agreement as AgreementSection
 from validator.contract.yamlload import Node, load_file
 from validator.errors import ContractError, Location, Problem, did_you_mean
 
@@ -127,11 +140,47 @@ def _resolve_one(raw: RawContract, strict: bool) -> tuple[Contract | None, list[
         loc = columns_node.key_locs[name]
         problems.extend(_check_column_name(name, loc, folded))
         columns[name] = _column(name, cnode, loc, problems)
-    sections: dict[str, dict[str, Any]] = {}
-    for section in S.SECTIONS:
-        if section in node.value:
-            sections[section] = _with_defaults(node.value[section], S.CONTRACT.fields[section].spec)
-    # Column references: existence, did-you-mean, and type constraints.
+    problems.extend(_check_column_refs(node, columns))
+    if problems:
+        return None, problems
+    sections = _sections(node)
+    columns = _with_required_roles(columns, sections, node.plain().get("key", []))
+    problems.extend(_check_sections(node, sections, columns))
+    problems.extend(_check_expressions(node, columns))
+    if problems:
+        return None, problems
+    values = node.plain()
+    source_kind = next(k for k in ("dbt_source", "ref", "path") if k in values["source"])
+    contract = Contract(
+        name=values["contract"],
+        version=values["version"],
+        owner=values["owner"],
+        description=values.get("description") or "",
+        path=raw.path,
+        loc=node.loc,
+        source=Source(source_kind, values["source"][source_kind]),
+        columns=columns,
+        key=tuple(values.get("key") or ()),
+        extra_columns=values.get("extra_columns", "forbid"),
+        materialized=values.get("materialized", "view"),
+        sections=_with_categories(sections, columns),
+    )
+    if strict:
+        problems.extend(
+            Problem(col.loc, f"column '{col.name}' has no description (strict mode)")
+            for col in columns.values()
+            if not col.description
+        )
+    if strict and not contract.description:
+        problems.append(
+            Problem(node.loc, f"contract '{contract.name}' has no description (strict mode)")
+        )
+    return contract, problems
+
+
+def _check_column_refs(node: Node, columns: dict[str, Column]) -> list[Problem]:
+    """Column references: existence, did-you-mean, and type constraints."""
+    problems: list[Problem] = []
     for where, ref, ref_spec in S.walk_refs(node, S.CONTRACT, "contract file"):
         if not isinstance(ref_spec, S.ColRef):
             continue
@@ -153,47 +202,52 @@ def _resolve_one(raw: RawContract, strict: bool) -> tuple[Contract | None, list[
                     f"{columns[target].type}",
                 )
             )
-    if problems:
-        return None, problems
+    return problems
+
+
+def _sections(node: Node) -> Sections:
+    """The typed sections of a structurally valid contract, with defaults applied."""
+    found: dict[str, Any] = {}
+    for name, cls in SECTION_TYPES.items():
+        if name in node.value:
+            found[name] = from_plain(
+                cls, _with_defaults(node.value[name], S.CONTRACT.fields[name].spec)
+            )
+    checks = node.get("checks")
+    custom = tuple(from_plain(CustomCheck, item) for item in (checks.plain() if checks else []))
+    return Sections(**found, custom_checks=custom)
+
+
+def _with_required_roles(
+    columns: dict[str, Column], sections: Sections, key: list[str]
+) -> dict[str, Column]:
+    """Columns with role columns and key columns made required (non-null by definition)."""
+    out = dict(columns)
     for section, roles in REQUIRED_ROLES.items():
+        block = getattr(sections, section)
         for role in roles:
-            col = sections.get(section, {}).get(role)
-            if col and not columns[col].required:
-                columns[col] = replace(columns[col], required=True)
-    for col in node.plain().get("key", []):
-        columns[col] = replace(columns[col], required=True)
-    problems.extend(_check_sections(node, sections, columns))
-    problems.extend(_check_expressions(node, columns))
-    if problems:
-        return None, problems
-    values = node.plain()
-    source_kind = next(k for k in ("dbt_source", "ref", "path") if k in values["source"])
-    sections["checks"] = {"items": values.get("checks") or []}
-    contract = Contract(
-        name=values["contract"],
-        version=values["version"],
-        owner=values["owner"],
-        description=values.get("description") or "",
-        path=raw.path,
-        loc=node.loc,
-        source=Source(source_kind, values["source"][source_kind]),
-        columns=columns,
-        key=tuple(values.get("key") or ()),
-        extra_columns=values.get("extra_columns", "forbid"),
-        materialized=values.get("materialized", "view"),
-        sections=sections,
+            col = getattr(block, role) if block is not None else None
+            if col and not out[col].required:
+                out[col] = replace(out[col], required=True)
+    for col in key:
+        out[col] = replace(out[col], required=True)
+    return out
+
+
+def _needs_order(a: AgreementSection) -> bool:
+    return (a.metric == "krippendorff_alpha" and a.level == "ordinal") or (
+        a.metric == "cohen_kappa" and a.weights != "none"
     )
-    if strict:
-        problems.extend(
-            Problem(col.loc, f"column '{col.name}' has no description (strict mode)")
-            for col in columns.values()
-            if not col.description
-        )
-    if strict and not contract.description:
-        problems.append(
-            Problem(node.loc, f"contract '{contract.name}' has no description (strict mode)")
-        )
-    return contract, problems
+
+
+def _with_categories(sections: Sections, columns: dict[str, Column]) -> Sections:
+    """Ordinal alpha and weighted kappa without `categories` take the label's accepted values
+    in their order (`_check_agreement` reported the case where there are none)."""
+    a = sections.agreement
+    accepted = columns[a.label].accepted_values if a is not None else None
+    if a is None or a.categories or not _needs_order(a) or not accepted:
+        return sections
+    return replace(sections, agreement=replace(a, categories=tuple(str(x) for x in accepted)))
 
 
 def _check_column_name(name: str, loc: Location, folded: dict[str, str]) -> list[Problem]:
@@ -340,10 +394,8 @@ def _check_expressions(node: Node, columns: dict[str, Column]) -> list[Problem]:
     return problems
 
 
-def _check_sections(
-    node: Node, s: dict[str, dict[str, Any]], columns: dict[str, Column]
-) -> list[Problem]:
-    problems: list[Problem] = []
+def _check_sections(node: Node, s: Sections, columns: dict[str, Column]) -> list[Problem]:
+    """Rules between the keys of a section (never changes the sections)."""
 
     def at(*keys: str) -> Location:
         cur = node
@@ -354,155 +406,186 @@ def _check_sections(
             cur = nxt
         return cur.loc
 
-    if (u := s.get("uncertainty")) is not None:
-        lo, hi = u["range"]
-        if lo is None or hi is None or lo > hi:
-            problems.append(
-                Problem(
-                    at("uncertainty", "range"),
-                    "uncertainty.range must be [min, max] with min <= max",
-                )
+    key = node.plain().get("key") or []
+    return [
+        *_check_uncertainty(s.uncertainty, at),
+        *_check_agreement(s.agreement, columns, at),
+        *_check_coverage(s.coverage, at),
+        *_check_distribution(s.label_distribution, at),
+        *_check_instructions(s.instructions, columns, at),
+        *_check_revisions(s.revisions, key, columns, at),
+    ]
+
+
+At = Callable[..., Location]
+
+
+def _check_uncertainty(u: Uncertainty | None, at: At) -> list[Problem]:
+    if u is None:
+        return []
+    problems: list[Problem] = []
+    lo, hi = u.range
+    if lo is None or hi is None or lo > hi:
+        problems.append(
+            Problem(
+                at("uncertainty", "range"), "uncertainty.range must be [min, max] with min <= max"
             )
-        if u.get("notes_required_below") is not None and not u.get("notes"):
-            problems.append(
-                Problem(
-                    at("uncertainty", "notes_required_below"),
-                    "uncertainty.notes_required_below needs uncertainty.notes",
-                )
-            )
-        batch = u.get("batch") or {}
-        mb = batch.get("mean_between")
-        if mb and (mb[0] is None or mb[1] is None or mb[0] > mb[1]):
-            problems.append(
-                Problem(
-                    at("uncertainty", "batch", "mean_between"),
-                    "uncertainty.batch.mean_between must be [min, max] with min <= max",
-                )
-            )
-        if batch and batch.get("max_low_share") is None and not mb:
-            problems.append(
-                Problem(
-                    at("uncertainty", "batch"),
-                    "uncertainty.batch needs max_low_share or mean_between",
-                )
-            )
-    if (a := s.get("agreement")) is not None:
-        needs_order = (a["metric"] == "krippendorff_alpha" and a["level"] == "ordinal") or (
-            a["metric"] == "cohen_kappa" and a["weights"] != "none"
         )
-        label = columns[a["label"]]
-        if needs_order and not a.get("categories"):
-            if label.accepted_values:
-                a["categories"] = [str(x) for x in label.accepted_values]
-            else:
-                problems.append(
-                    Problem(
-                        at("agreement"),
-                        "agreement needs `categories` (the "
-                        "label order) for ordinal alpha or weighted kappa",
-                    )
-                )
-        if (
-            a["metric"] == "krippendorff_alpha"
-            and a["level"] == "interval"
-            and (label.type not in S.NUMERIC_TYPES)
-        ):
-            problems.append(
-                Problem(
-                    at("agreement", "level"),
-                    "interval agreement needs a "
-                    f"numeric label column; '{label.name}' is {label.type}",
-                )
+    if u.notes_required_below is not None and not u.notes:
+        problems.append(
+            Problem(
+                at("uncertainty", "notes_required_below"),
+                "uncertainty.notes_required_below needs uncertainty.notes",
             )
-    if (c := s.get("coverage")) is not None:
-        if c.get("max_annotations") is not None and c["max_annotations"] < c["min_annotations"]:
-            problems.append(
-                Problem(
-                    at("coverage", "max_annotations"),
-                    "coverage.max_annotations is below min_annotations",
-                )
-            )
-    if (d := s.get("label_distribution")) is not None:
-        if (d.get("reference") is None) != (d.get("max_divergence") is None):
-            problems.append(
-                Problem(
-                    at("label_distribution"),
-                    "label_distribution.reference and max_divergence go together",
-                )
-            )
-        elif d.get("reference") and abs(sum(d["reference"].values()) - 1) > 1e-6:
-            problems.append(
-                Problem(
-                    at("label_distribution", "reference"),
-                    "label_distribution"
-                    f".reference shares sum to {sum(d['reference'].values()):g},"
-                    " not 1",
-                )
-            )
-        if d.get("min_share") is None and d.get("max_share") is None and d.get("reference") is None:
-            problems.append(
-                Problem(
-                    at("label_distribution"),
-                    "label_distribution needs min_share, max_share or reference",
-                )
-            )
-        elif (
-            d.get("min_share") is not None
-            and d.get("max_share") is not None
-            and d["min_share"] > d["max_share"]
-        ):
-            problems.append(
-                Problem(at("label_distribution"), "label_distribution.min_share is above max_share")
-            )
-    if (i := s.get("instructions")) is not None and i.get("superseded"):
-        named = set(i["superseded"]) - {"all"}
-        if named and not i.get("splits"):
-            problems.append(
-                Problem(
-                    at("instructions", "superseded"),
-                    "instructions.superseded "
-                    "names splits but instructions.splits.column is not set",
-                )
-            )
-    if (i := s.get("instructions")) is not None and i.get("splits"):
-        split_col = columns[i["splits"]["column"]]
-        allowed = split_col.accepted_values
-        names = (
-            list(i["splits"].get("single_version") or [])
-            + list((i["splits"].get("allowed") or {}).keys())
-            + [k for k in (i.get("superseded") or {}) if k != "all"]
         )
-        if allowed:
-            for name in names:
-                if name not in allowed:
-                    problems.append(
-                        Problem(
-                            at("instructions", "splits"),
-                            f"instructions.splits "
-                            f"names split '{name}', which is not an accepted "
-                            f"value of '{split_col.name}'",
-                            did_you_mean(name, [str(x) for x in allowed]),
-                        )
-                    )
-    if (r := s.get("revisions")) is not None:
-        parent = columns[r["parent"]]
-        key = node.plain().get("key") or []
-        if len(key) != 1:
-            problems.append(
-                Problem(
-                    at("revisions"), "revisions need a single-column `key` for parents to point at"
-                )
+    batch = u.batch
+    mb = batch.mean_between if batch is not None else None
+    if mb and (mb[0] is None or mb[1] is None or mb[0] > mb[1]):
+        problems.append(
+            Problem(
+                at("uncertainty", "batch", "mean_between"),
+                "uncertainty.batch.mean_between must be [min, max] with min <= max",
             )
-        elif columns[key[0]].type != parent.type:
+        )
+    if batch is not None and batch.max_low_share is None and not mb:
+        problems.append(
+            Problem(
+                at("uncertainty", "batch"), "uncertainty.batch needs max_low_share or mean_between"
+            )
+        )
+    return problems
+
+
+def _check_agreement(
+    a: AgreementSection | None, columns: dict[str, Column], at: At
+) -> list[Problem]:
+    if a is None:
+        return []
+    problems: list[Problem] = []
+    label = columns[a.label]
+    if _needs_order(a) and not a.categories and not label.accepted_values:
+        problems.append(
+            Problem(
+                at("agreement"),
+                "agreement needs `categories` (the label "
+                "order) for ordinal alpha or weighted kappa",
+            )
+        )
+    if (
+        a.metric == "krippendorff_alpha"
+        and a.level == "interval"
+        and (label.type not in S.NUMERIC_TYPES)
+    ):
+        problems.append(
+            Problem(
+                at("agreement", "level"),
+                f"interval agreement needs a numeric label column; '{label.name}' is {label.type}",
+            )
+        )
+    return problems
+
+
+def _check_coverage(c: Coverage | None, at: At) -> list[Problem]:
+    if c is not None and c.max_annotations is not None and (c.max_annotations < c.min_annotations):
+        return [
+            Problem(
+                at("coverage", "max_annotations"),
+                "coverage.max_annotations is below min_annotations",
+            )
+        ]
+    return []
+
+
+def _check_distribution(d: LabelDistribution | None, at: At) -> list[Problem]:
+    if d is None:
+        return []
+    problems: list[Problem] = []
+    if (d.reference is None) != (d.max_divergence is None):
+        problems.append(
+            Problem(
+                at("label_distribution"),
+                "label_distribution.reference and max_divergence go together",
+            )
+        )
+    elif d.reference and abs(sum(d.reference.values()) - 1) > 1e-6:
+        problems.append(
+            Problem(
+                at("label_distribution", "reference"),
+                f"label_distribution.reference shares sum to {sum(d.reference.values()):g}, not 1",
+            )
+        )
+    if d.min_share is None and d.max_share is None and d.reference is None:
+        problems.append(
+            Problem(
+                at("label_distribution"),
+                "label_distribution needs min_share, max_share or reference",
+            )
+        )
+    elif d.min_share is not None and d.max_share is not None and d.min_share > d.max_share:
+        problems.append(
+            Problem(at("label_distribution"), "label_distribution.min_share is above max_share")
+        )
+    return problems
+
+
+def _check_instructions(
+    i: Instructions | None, columns: dict[str, Column], at: At
+) -> list[Problem]:
+    if i is None:
+        return []
+    problems: list[Problem] = []
+    named = set(i.superseded or {}) - {"all"}
+    if named and i.splits is None:
+        problems.append(
+            Problem(
+                at("instructions", "superseded"),
+                "instructions.superseded names splits but instructions.splits.column is not set",
+            )
+        )
+    if i.splits is None:
+        return problems
+    split_col = columns[i.splits.column]
+    allowed = split_col.accepted_values
+    if not allowed:
+        return problems
+    names = (
+        list(i.splits.single_version or [])
+        + list((i.splits.allowed or {}).keys())
+        + [k for k in (i.superseded or {}) if k != "all"]
+    )
+    for name in names:
+        if name not in allowed:
             problems.append(
                 Problem(
-                    at("revisions", "parent"),
-                    f"revisions.parent '{parent.name}'"
-                    f" is {parent.type} but the key '{key[0]}' is "
-                    f"{columns[key[0]].type}",
+                    at("instructions", "splits"),
+                    f"instructions.splits "
+                    f"names split '{name}', which is not an accepted "
+                    f"value of '{split_col.name}'",
+                    did_you_mean(name, [str(x) for x in allowed]),
                 )
             )
     return problems
+
+
+def _check_revisions(
+    r: Revisions | None, key: list[str], columns: dict[str, Column], at: At
+) -> list[Problem]:
+    if r is None:
+        return []
+    parent = columns[r.parent]
+    if len(key) != 1:
+        return [
+            Problem(at("revisions"), "revisions need a single-column `key` for parents to point at")
+        ]
+    if columns[key[0]].type != parent.type:
+        return [
+            Problem(
+                at("revisions", "parent"),
+                f"revisions.parent '{parent.name}' is "
+                f"{parent.type} but the key '{key[0]}' is {columns[key[0]].type}",
+            )
+        ]
+    return []
 
 
 def _check_links(
@@ -532,67 +615,72 @@ def _check_links(
 
     for col in contract.columns.values():
         if col.references:
-            ref_contract, ref_col = col.references
+            ref_contract = col.references[0]
             rnode = node.value["columns"].value[col.name].value["references"]
             if not missing(
                 ref_contract, rnode.value["contract"].loc, f"columns.{col.name}.references"
             ):
-                other = contracts[ref_contract]
-                if ref_col not in other.columns:
-                    problems.append(
-                        Problem(
-                            rnode.value["column"].loc,
-                            f"columns.{col.name}."
-                            f"references: contract '{ref_contract}' has no "
-                            f"column '{ref_col}'",
-                            did_you_mean(ref_col, list(other.columns)),
-                        )
-                    )
-                elif other.columns[ref_col].type != col.type:
-                    problems.append(
-                        Problem(
-                            rnode.value["column"].loc,
-                            f"columns.{col.name} is "
-                            f"{col.type} but references {ref_contract}.{ref_col} "
-                            f"({other.columns[ref_col].type})",
-                        )
-                    )
-    if (i := contract.section("instructions")) is not None:
+                problems.extend(_check_reference(col, contracts[ref_contract], rnode))
+    s = contract.sections
+    if (i := s.instructions) is not None:
         loc = node.value["instructions"].value["registry"].loc
-        if not missing(i["registry"], loc, "instructions.registry"):
-            if contracts[i["registry"]].section("registry") is None:
+        if not missing(i.registry, loc, "instructions.registry"):
+            if contracts[i.registry].sections.registry is None:
                 problems.append(
                     Problem(
                         loc,
-                        f"instructions.registry: contract '{i['registry']}'"
+                        f"instructions.registry: contract '{i.registry}'"
                         " has no `registry:` section",
                     )
                 )
-    if (a := contract.section("adjudication")) is not None:
+    if (a := s.adjudication) is not None:
         loc = node.value["adjudication"].value["contract"].loc
-        if not missing(a["contract"], loc, "adjudication.contract"):
-            if contracts[a["contract"]].section("adjudication_record") is None:
+        if not missing(a.contract, loc, "adjudication.contract"):
+            if contracts[a.contract].sections.adjudication_record is None:
                 problems.append(
                     Problem(
                         loc,
-                        f"adjudication.contract: contract '{a['contract']}'"
+                        f"adjudication.contract: contract '{a.contract}'"
                         " has no `adjudication_record:` section",
                     )
                 )
-    if (c := contract.section("coverage")) is not None and c.get("items"):
+    if (c := s.coverage) is not None and c.items is not None:
         inode = node.value["coverage"].value["items"]
-        if not missing(c["items"]["contract"], inode.value["contract"].loc, "coverage.items"):
-            other = contracts[c["items"]["contract"]]
-            if c["items"]["item"] not in other.columns:
+        if not missing(c.items.contract, inode.value["contract"].loc, "coverage.items"):
+            other = contracts[c.items.contract]
+            if c.items.item not in other.columns:
                 problems.append(
                     Problem(
                         inode.value["item"].loc,
-                        f"coverage.items: contract "
-                        f"'{other.name}' has no column '{c['items']['item']}'",
-                        did_you_mean(c["items"]["item"], list(other.columns)),
+                        f"coverage.items: contract '{other.name}' has no column '{c.items.item}'",
+                        did_you_mean(c.items.item, list(other.columns)),
                     )
                 )
     return problems
+
+
+def _check_reference(col: Column, other: Contract, rnode: Node) -> list[Problem]:
+    """A column's `references`: the referenced column exists and has the same type."""
+    assert col.references is not None
+    ref_contract, ref_col = col.references
+    if ref_col not in other.columns:
+        return [
+            Problem(
+                rnode.value["column"].loc,
+                f"columns.{col.name}.references: contract "
+                f"'{ref_contract}' has no column '{ref_col}'",
+                did_you_mean(ref_col, list(other.columns)),
+            )
+        ]
+    if other.columns[ref_col].type != col.type:
+        return [
+            Problem(
+                rnode.value["column"].loc,
+                f"columns.{col.name} is {col.type} but "
+                f"references {ref_contract}.{ref_col} ({other.columns[ref_col].type})",
+            )
+        ]
+    return []
 
 
 def _check_cycles(contracts: dict[str, Contract]) -> list[Problem]:
