@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from validator.contract import spec as S
+from validator.contract.links import check_cycles, check_links
 from validator.contract.model import Column, Contract, RawContract, Source
+from validator.contract.rules import check_sections, with_categories
 from validator.contract.sections import (
     SECTION_TYPES,
-    Coverage,
     CustomCheck,
-    Instructions,
-    LabelDistribution,
-    Revisions,
     Sections,
-    Uncertainty,
     from_plain,
 )
-from validator.contract.sections import Agreement as AgreementSection
 from validator.contract.yamlload import Node, load_file
 from validator.errors import ContractError, Location, Problem, did_you_mean
 
@@ -114,8 +109,8 @@ def resolve(raws: list[RawContract], strict: bool = False) -> tuple[list[Contrac
     # Contracts that exist but are themselves invalid: references to them are not "missing".
     invalid = {r.name for r in raws if r.name and r.name not in contracts}
     for contract in contracts.values():
-        problems.extend(_check_links(contract, contracts, by_name, invalid))
-    problems.extend(_check_cycles(contracts))
+        problems.extend(check_links(contract, contracts, by_name, invalid))
+    problems.extend(check_cycles(contracts))
     bad = {p.loc.path for p in problems if p.severity == "error"}
     good = {n: c for n, c in contracts.items() if c.path not in bad}
     # A contract whose referenced contract is invalid cannot be planned either (its checks
@@ -145,7 +140,7 @@ def _resolve_one(raw: RawContract, strict: bool) -> tuple[Contract | None, list[
         return None, problems
     sections = _sections(node)
     columns = _with_required_roles(columns, sections, node.plain().get("key", []))
-    problems.extend(_check_sections(node, sections, columns))
+    problems.extend(check_sections(node, sections, columns))
     problems.extend(_check_expressions(node, columns))
     if problems:
         return None, problems
@@ -163,7 +158,7 @@ def _resolve_one(raw: RawContract, strict: bool) -> tuple[Contract | None, list[
         key=tuple(values.get("key") or ()),
         extra_columns=values.get("extra_columns", "forbid"),
         materialized=values.get("materialized", "view"),
-        sections=_with_categories(sections, columns),
+        sections=with_categories(sections, columns),
     )
     if strict:
         problems.extend(
@@ -232,22 +227,6 @@ def _with_required_roles(
     for col in key:
         out[col] = replace(out[col], required=True)
     return out
-
-
-def _needs_order(a: AgreementSection) -> bool:
-    return (a.metric == "krippendorff_alpha" and a.level == "ordinal") or (
-        a.metric == "cohen_kappa" and a.weights != "none"
-    )
-
-
-def _with_categories(sections: Sections, columns: dict[str, Column]) -> Sections:
-    """Ordinal alpha and weighted kappa without `categories` take the label's accepted values
-    in their order (`_check_agreement` reported the case where there are none)."""
-    a = sections.agreement
-    accepted = columns[a.label].accepted_values if a is not None else None
-    if a is None or a.categories or not _needs_order(a) or not accepted:
-        return sections
-    return replace(sections, agreement=replace(a, categories=tuple(str(x) for x in accepted)))
 
 
 def _check_column_name(name: str, loc: Location, folded: dict[str, str]) -> list[Problem]:
@@ -391,324 +370,4 @@ def _check_expressions(node: Node, columns: dict[str, Column]) -> list[Problem]:
             parse_predicate(expression.value, list(columns))
         except UnsafePredicate as exc:
             problems.append(Problem(expression.loc, f"checks[{i}].expression: {exc}"))
-    return problems
-
-
-def _check_sections(node: Node, s: Sections, columns: dict[str, Column]) -> list[Problem]:
-    """Rules between the keys of a section (never changes the sections)."""
-
-    def at(*keys: str) -> Location:
-        cur = node
-        for key in keys:
-            nxt = cur.get(key)
-            if nxt is None:
-                break
-            cur = nxt
-        return cur.loc
-
-    key = node.plain().get("key") or []
-    return [
-        *_check_uncertainty(s.uncertainty, at),
-        *_check_agreement(s.agreement, columns, at),
-        *_check_coverage(s.coverage, at),
-        *_check_distribution(s.label_distribution, at),
-        *_check_instructions(s.instructions, columns, at),
-        *_check_revisions(s.revisions, key, columns, at),
-    ]
-
-
-At = Callable[..., Location]
-
-
-def _check_uncertainty(u: Uncertainty | None, at: At) -> list[Problem]:
-    if u is None:
-        return []
-    problems: list[Problem] = []
-    lo, hi = u.range
-    if lo is None or hi is None or lo > hi:
-        problems.append(
-            Problem(
-                at("uncertainty", "range"), "uncertainty.range must be [min, max] with min <= max"
-            )
-        )
-    if u.notes_required_below is not None and not u.notes:
-        problems.append(
-            Problem(
-                at("uncertainty", "notes_required_below"),
-                "uncertainty.notes_required_below needs uncertainty.notes",
-            )
-        )
-    batch = u.batch
-    mb = batch.mean_between if batch is not None else None
-    if mb and (mb[0] is None or mb[1] is None or mb[0] > mb[1]):
-        problems.append(
-            Problem(
-                at("uncertainty", "batch", "mean_between"),
-                "uncertainty.batch.mean_between must be [min, max] with min <= max",
-            )
-        )
-    if batch is not None and batch.max_low_share is None and not mb:
-        problems.append(
-            Problem(
-                at("uncertainty", "batch"), "uncertainty.batch needs max_low_share or mean_between"
-            )
-        )
-    return problems
-
-
-def _check_agreement(
-    a: AgreementSection | None, columns: dict[str, Column], at: At
-) -> list[Problem]:
-    if a is None:
-        return []
-    problems: list[Problem] = []
-    label = columns[a.label]
-    if _needs_order(a) and not a.categories and not label.accepted_values:
-        problems.append(
-            Problem(
-                at("agreement"),
-                "agreement needs `categories` (the label "
-                "order) for ordinal alpha or weighted kappa",
-            )
-        )
-    if (
-        a.metric == "krippendorff_alpha"
-        and a.level == "interval"
-        and (label.type not in S.NUMERIC_TYPES)
-    ):
-        problems.append(
-            Problem(
-                at("agreement", "level"),
-                f"interval agreement needs a numeric label column; '{label.name}' is {label.type}",
-            )
-        )
-    return problems
-
-
-def _check_coverage(c: Coverage | None, at: At) -> list[Problem]:
-    if c is not None and c.max_annotations is not None and (c.max_annotations < c.min_annotations):
-        return [
-            Problem(
-                at("coverage", "max_annotations"),
-                "coverage.max_annotations is below min_annotations",
-            )
-        ]
-    return []
-
-
-def _check_distribution(d: LabelDistribution | None, at: At) -> list[Problem]:
-    if d is None:
-        return []
-    problems: list[Problem] = []
-    if (d.reference is None) != (d.max_divergence is None):
-        problems.append(
-            Problem(
-                at("label_distribution"),
-                "label_distribution.reference and max_divergence go together",
-            )
-        )
-    elif d.reference and abs(sum(d.reference.values()) - 1) > 1e-6:
-        problems.append(
-            Problem(
-                at("label_distribution", "reference"),
-                f"label_distribution.reference shares sum to {sum(d.reference.values()):g}, not 1",
-            )
-        )
-    if d.min_share is None and d.max_share is None and d.reference is None:
-        problems.append(
-            Problem(
-                at("label_distribution"),
-                "label_distribution needs min_share, max_share or reference",
-            )
-        )
-    elif d.min_share is not None and d.max_share is not None and d.min_share > d.max_share:
-        problems.append(
-            Problem(at("label_distribution"), "label_distribution.min_share is above max_share")
-        )
-    return problems
-
-
-def _check_instructions(
-    i: Instructions | None, columns: dict[str, Column], at: At
-) -> list[Problem]:
-    if i is None:
-        return []
-    problems: list[Problem] = []
-    named = set(i.superseded or {}) - {"all"}
-    if named and i.splits is None:
-        problems.append(
-            Problem(
-                at("instructions", "superseded"),
-                "instructions.superseded names splits but instructions.splits.column is not set",
-            )
-        )
-    if i.splits is None:
-        return problems
-    split_col = columns[i.splits.column]
-    allowed = split_col.accepted_values
-    if not allowed:
-        return problems
-    names = (
-        list(i.splits.single_version or [])
-        + list((i.splits.allowed or {}).keys())
-        + [k for k in (i.superseded or {}) if k != "all"]
-    )
-    for name in names:
-        if name not in allowed:
-            problems.append(
-                Problem(
-                    at("instructions", "splits"),
-                    f"instructions.splits "
-                    f"names split '{name}', which is not an accepted "
-                    f"value of '{split_col.name}'",
-                    did_you_mean(name, [str(x) for x in allowed]),
-                )
-            )
-    return problems
-
-
-def _check_revisions(
-    r: Revisions | None, key: list[str], columns: dict[str, Column], at: At
-) -> list[Problem]:
-    if r is None:
-        return []
-    parent = columns[r.parent]
-    if len(key) != 1:
-        return [
-            Problem(at("revisions"), "revisions need a single-column `key` for parents to point at")
-        ]
-    if columns[key[0]].type != parent.type:
-        return [
-            Problem(
-                at("revisions", "parent"),
-                f"revisions.parent '{parent.name}' is "
-                f"{parent.type} but the key '{key[0]}' is {columns[key[0]].type}",
-            )
-        ]
-    return []
-
-
-def _check_links(
-    contract: Contract,
-    contracts: dict[str, Contract],
-    raws: dict[str, RawContract],
-    invalid: set[str],
-) -> list[Problem]:
-    """References to other contracts: they exist, have the needed section and columns."""
-    problems: list[Problem] = []
-    node = raws[contract.name].node
-    names = list(contracts) + [n for n in raws if n not in contracts]
-
-    def missing(ref: str, loc: Location, where: str) -> bool:
-        if ref in contracts:
-            return False
-        if ref in raws or ref in invalid:  # exists but is invalid; its own problems say why
-            return True
-        problems.append(
-            Problem(
-                loc,
-                f"{where} names contract '{ref}', which is not among the linted contracts",
-                did_you_mean(ref, names),
-            )
-        )
-        return True
-
-    for col in contract.columns.values():
-        if col.references:
-            ref_contract = col.references[0]
-            rnode = node.value["columns"].value[col.name].value["references"]
-            if not missing(
-                ref_contract, rnode.value["contract"].loc, f"columns.{col.name}.references"
-            ):
-                problems.extend(_check_reference(col, contracts[ref_contract], rnode))
-    s = contract.sections
-    if (i := s.instructions) is not None:
-        loc = node.value["instructions"].value["registry"].loc
-        if not missing(i.registry, loc, "instructions.registry"):
-            if contracts[i.registry].sections.registry is None:
-                problems.append(
-                    Problem(
-                        loc,
-                        f"instructions.registry: contract '{i.registry}'"
-                        " has no `registry:` section",
-                    )
-                )
-    if (a := s.adjudication) is not None:
-        loc = node.value["adjudication"].value["contract"].loc
-        if not missing(a.contract, loc, "adjudication.contract"):
-            if contracts[a.contract].sections.adjudication_record is None:
-                problems.append(
-                    Problem(
-                        loc,
-                        f"adjudication.contract: contract '{a.contract}'"
-                        " has no `adjudication_record:` section",
-                    )
-                )
-    if (c := s.coverage) is not None and c.items is not None:
-        inode = node.value["coverage"].value["items"]
-        if not missing(c.items.contract, inode.value["contract"].loc, "coverage.items"):
-            other = contracts[c.items.contract]
-            if c.items.item not in other.columns:
-                problems.append(
-                    Problem(
-                        inode.value["item"].loc,
-                        f"coverage.items: contract '{other.name}' has no column '{c.items.item}'",
-                        did_you_mean(c.items.item, list(other.columns)),
-                    )
-                )
-    return problems
-
-
-def _check_reference(col: Column, other: Contract, rnode: Node) -> list[Problem]:
-    """A column's `references`: the referenced column exists and has the same type."""
-    assert col.references is not None
-    ref_contract, ref_col = col.references
-    if ref_col not in other.columns:
-        return [
-            Problem(
-                rnode.value["column"].loc,
-                f"columns.{col.name}.references: contract "
-                f"'{ref_contract}' has no column '{ref_col}'",
-                did_you_mean(ref_col, list(other.columns)),
-            )
-        ]
-    if other.columns[ref_col].type != col.type:
-        return [
-            Problem(
-                rnode.value["column"].loc,
-                f"columns.{col.name} is {col.type} but "
-                f"references {ref_contract}.{ref_col} ({other.columns[ref_col].type})",
-            )
-        ]
-    return []
-
-
-def _check_cycles(contracts: dict[str, Contract]) -> list[Problem]:
-    """Contracts referencing each other in a loop cannot be built in any order."""
-    problems: list[Problem] = []
-    state: dict[str, int] = {}
-    stack: list[str] = []
-
-    def visit(name: str) -> None:
-        state[name] = 1
-        stack.append(name)
-        for dep in sorted(contracts[name].depends_on()):
-            if dep not in contracts:
-                continue
-            if state.get(dep) == 1:
-                cycle = [*stack[stack.index(dep) :], dep]
-                problems.append(
-                    Problem(
-                        contracts[name].loc,
-                        "contracts reference each other in a cycle: " + " -> ".join(cycle),
-                    )
-                )
-            elif dep not in state:
-                visit(dep)
-        stack.pop()
-        state[name] = 2
-
-    for name in sorted(contracts):
-        if name not in state:
-            visit(name)
     return problems

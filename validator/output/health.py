@@ -106,18 +106,8 @@ def gather(
             m.version_share_by_month = _version_shares(wh, s.instructions, t)
         if s.coverage:
             # current (not superseded) rows, as the coverage checks count them
-            m.coverage_histogram = [
-                (int(k), int(n))
-                for k, n in _rows(
-                    wh,
-                    template(
-                        "SELECT k, COUNT(*) FROM (SELECT p_item, COUNT(*) AS k FROM r_t AS t "
-                        "GROUP BY p_item) AS g GROUP BY k ORDER BY k",
-                        ids={"p_item": s.coverage.item},
-                        tables={"r_t": current_rows(check_of(Kind.COVERAGE_MIN), rel)},
-                    ),
-                )
-            ]
+            current = current_rows(check_of(Kind.COVERAGE_MIN), rel)
+            m.coverage_histogram = _coverage_histogram(wh, s.coverage.item, current)
     _latest_verdict(m, settings, contract)
     return m
 
@@ -219,6 +209,21 @@ def _version_shares(wh: Warehouse, ins: Instructions, t: exp.Table) -> list[tupl
                 "ORDER BY mo, v",
                 ids={"p_at": ins.active_at, "p_v": ins.column},
                 tables={"r_t": t},
+            ),
+        )
+    ]
+
+
+def _coverage_histogram(wh: Warehouse, item: str, current: exp.Expr) -> list[tuple[int, int]]:
+    return [
+        (int(k), int(n))
+        for k, n in _rows(
+            wh,
+            template(
+                "SELECT k, COUNT(*) FROM (SELECT p_item, COUNT(*) AS k FROM r_t AS t "
+                "GROUP BY p_item) AS g GROUP BY k ORDER BY k",
+                ids={"p_item": item},
+                tables={"r_t": current},
             ),
         )
     ]

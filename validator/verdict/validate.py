@@ -480,7 +480,7 @@ def _sample(
 
     contract = contracts[check.contract]
     query = failing_rows(check, relation or rel, wh.dialect, contract.key)
-    limited = exp.select("*").from_(exp.subquery(query, "f")).limit(SAMPLE_ROWS)
+    limited = exp.select("*").from_(query.subquery("f")).limit(SAMPLE_ROWS)
     try:
         names, rows = wh.query(limited.sql(dialect=wh.dialect.sqlglot))
     except EngineError:

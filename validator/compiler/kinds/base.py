@@ -139,7 +139,7 @@ class Params:
 
     def failing_rows(
         self, check: Check, rel: RelationFor, d: Dialect, key: tuple[str, ...]
-    ) -> exp.Expr:
+    ) -> exp.Query:
         """A SELECT returning one row per failure (empty result = pass); `rel(contract)` is
         the relation of a contract, `key` the columns shown to identify a failing row."""
         raise ValueError(f"check kind {self.kind} has no SQL rendering")

@@ -75,7 +75,7 @@ class NotNull(Params):
 
     def failing_rows(
         self, check: Check, rel: RelationFor, d: Dialect, key: tuple[str, ...]
-    ) -> exp.Expr:
+    ) -> exp.Query:
         assert check.column
         return select_where(check, rel, key, exp.Is(this=col(check.column), expression=exp.Null()))
 
@@ -108,7 +108,7 @@ class Unique(Params):
 
     def failing_rows(
         self, check: Check, rel: RelationFor, d: Dialect, key: tuple[str, ...]
-    ) -> exp.Expr:
+    ) -> exp.Query:
         assert check.column
         return _duplicates(check, rel, [check.column])
 
@@ -130,7 +130,7 @@ class UniqueKey(Params):
 
     def failing_rows(
         self, check: Check, rel: RelationFor, d: Dialect, key: tuple[str, ...]
-    ) -> exp.Expr:
+    ) -> exp.Query:
         return _duplicates(check, rel, list(self.columns))
 
     def dbt_test(self) -> tuple[str, dict[str, Any]]:
@@ -154,7 +154,7 @@ class AcceptedValues(Params):
 
     def failing_rows(
         self, check: Check, rel: RelationFor, d: Dialect, key: tuple[str, ...]
-    ) -> exp.Expr:
+    ) -> exp.Query:
         assert check.column
         cond = template(
             "SELECT 1 WHERE p_c IS NOT NULL AND NOT p_c IN (v_values)",
@@ -184,7 +184,7 @@ class Pattern(Params):
 
     def failing_rows(
         self, check: Check, rel: RelationFor, d: Dialect, key: tuple[str, ...]
-    ) -> exp.Expr:
+    ) -> exp.Query:
         assert check.column
         value = col(check.column)
         cond = exp.and_(
@@ -217,7 +217,7 @@ class Between(Params):
 
     def failing_rows(
         self, check: Check, rel: RelationFor, d: Dialect, key: tuple[str, ...]
-    ) -> exp.Expr:
+    ) -> exp.Query:
         assert check.column
         value = col(check.column)
         parts: list[exp.Expr] = []
@@ -247,7 +247,7 @@ class NotInFuture(Params):
 
     def failing_rows(
         self, check: Check, rel: RelationFor, d: Dialect, key: tuple[str, ...]
-    ) -> exp.Expr:
+    ) -> exp.Query:
         assert check.column
         cond = exp.GT(
             this=col(check.column),
@@ -271,7 +271,7 @@ class Relationship(Params):
 
     def failing_rows(
         self, check: Check, rel: RelationFor, d: Dialect, key: tuple[str, ...]
-    ) -> exp.Expr:
+    ) -> exp.Query:
         assert check.column
         # A left anti-join: DuckDB plans it as one hash join, about twice as fast as NOT EXISTS
         # here; the referenced side is made distinct so duplicates cannot multiply rows.
@@ -298,7 +298,7 @@ class CustomExpression(Params):
 
     def failing_rows(
         self, check: Check, rel: RelationFor, d: Dialect, key: tuple[str, ...]
-    ) -> exp.Expr:
+    ) -> exp.Query:
         from validator.compiler.sql.predicates import parse_predicate
 
         predicate = parse_predicate(self.expression, list(self.columns))

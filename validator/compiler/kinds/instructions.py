@@ -56,7 +56,7 @@ class InstructionKnown(_Instruction):
 
     def failing_rows(
         self, check: Check, rel: RelationFor, d: Dialect, key: tuple[str, ...]
-    ) -> exp.Expr:
+    ) -> exp.Query:
         return template(
             f"SELECT {key_select(key, 't', 'p_v')} FROM r_t AS t LEFT JOIN (SELECT DISTINCT "
             "p_rv FROM r_r AS r) AS r ON r.p_rv = t.p_v WHERE t.p_v IS NOT NULL AND r.p_rv IS "
@@ -74,7 +74,7 @@ class InstructionApproved(_Instruction):
 
     def failing_rows(
         self, check: Check, rel: RelationFor, d: Dialect, key: tuple[str, ...]
-    ) -> exp.Expr:
+    ) -> exp.Query:
         cond = "r.p_by IS NULL"
         ids = self.ids(key) | {"p_by": self.approved_by}
         if self.approved_at:
@@ -94,7 +94,7 @@ class InstructionActive(_Instruction):
 
     def failing_rows(
         self, check: Check, rel: RelationFor, d: Dialect, key: tuple[str, ...]
-    ) -> exp.Expr:
+    ) -> exp.Query:
         cond = "t.p_at < r.p_from"
         if self.reg_to:
             cond += " OR (r.p_to IS NOT NULL AND t.p_at >= r.p_to)"
@@ -118,7 +118,7 @@ class SupersededVersion(_Instruction, Current):
 
     def failing_rows(
         self, check: Check, rel: RelationFor, d: Dialect, key: tuple[str, ...]
-    ) -> exp.Expr:
+    ) -> exp.Query:
         scope = ""
         values: dict[str, Any] = {}
         if self.splits:
@@ -144,7 +144,7 @@ class SplitSingleVersion(Params):
 
     def failing_rows(
         self, check: Check, rel: RelationFor, d: Dialect, key: tuple[str, ...]
-    ) -> exp.Expr:
+    ) -> exp.Query:
         return template(
             "SELECT p_v, n_rows FROM (SELECT t.p_v, COUNT(*) AS n_rows, COUNT(*) OVER () AS "
             "n_versions FROM r_t AS t WHERE t.p_s IN (v_splits) AND t.p_v IS NOT NULL "
@@ -167,7 +167,7 @@ class SplitAllowedVersions(Params):
 
     def failing_rows(
         self, check: Check, rel: RelationFor, d: Dialect, key: tuple[str, ...]
-    ) -> exp.Expr:
+    ) -> exp.Query:
         ors = []
         for split, versions in sorted(self.allowed.items()):
             part = template(
@@ -191,7 +191,7 @@ class RegistryNoOverlap(Params):
 
     def failing_rows(
         self, check: Check, rel: RelationFor, d: Dialect, key: tuple[str, ...]
-    ) -> exp.Expr:
+    ) -> exp.Query:
         if self.retired_at:
             cond = "(b.p_to IS NULL OR a.p_from < b.p_to) AND (a.p_to IS NULL OR b.p_from < a.p_to)"
         else:  # without an end, every two versions overlap from the later start on

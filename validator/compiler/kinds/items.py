@@ -82,7 +82,7 @@ class AdjudicationMissing(_Adjudication):
 
     def failing_rows(
         self, check: Check, rel: RelationFor, d: Dialect, key: tuple[str, ...]
-    ) -> exp.Expr:
+    ) -> exp.Query:
         return self.from_item_stats(
             check, self.disagreements(check, rel).subquery("g"), rel, alias="g"
         )
@@ -106,7 +106,7 @@ class AdjudicationDecision(_Adjudication):
 
     def failing_rows(
         self, check: Check, rel: RelationFor, d: Dialect, key: tuple[str, ...]
-    ) -> exp.Expr:
+    ) -> exp.Query:
         return template(
             "SELECT a.p_ritem, a.p_dec FROM r_a AS a WHERE a.p_dec IS NOT NULL AND NOT a.p_dec "
             "IN (v_values)",
@@ -123,7 +123,7 @@ class AdjudicationUnneeded(_Adjudication):
 
     def failing_rows(
         self, check: Check, rel: RelationFor, d: Dialect, key: tuple[str, ...]
-    ) -> exp.Expr:
+    ) -> exp.Query:
         return self.from_item_stats(
             check, self.disagreements(check, rel).subquery("g"), rel, alias="g"
         )
@@ -149,7 +149,7 @@ class _Coverage(_PerItem):
 
     def failing_rows(
         self, check: Check, rel: RelationFor, d: Dialect, key: tuple[str, ...]
-    ) -> exp.Expr:
+    ) -> exp.Query:
         return template(
             f"SELECT t.p_item, COUNT(*) AS n_annotations FROM r_t AS t WHERE t.p_item IS NOT "
             f"NULL GROUP BY t.p_item HAVING COUNT(*) {self.op} v_bound",
@@ -198,7 +198,7 @@ class CoverageMissing(Params):
 
     def failing_rows(
         self, check: Check, rel: RelationFor, d: Dialect, key: tuple[str, ...]
-    ) -> exp.Expr:
+    ) -> exp.Query:
         return template(
             "SELECT i.p_iitem FROM r_i AS i WHERE NOT EXISTS (SELECT 1 FROM r_t AS t "
             "WHERE t.p_item = i.p_iitem)",
@@ -255,7 +255,7 @@ class RevisionParent(_Revision):
 
     def failing_rows(
         self, check: Check, rel: RelationFor, d: Dialect, key: tuple[str, ...]
-    ) -> exp.Expr:
+    ) -> exp.Query:
         return template(
             "SELECT t.p_key, t.p_parent FROM r_t AS t WHERE t.p_parent IS NOT NULL AND NOT "
             "EXISTS (SELECT 1 FROM r_t AS o WHERE o.p_key = t.p_parent)",
@@ -270,7 +270,7 @@ class RevisionCycle(_Revision):
 
     def failing_rows(
         self, check: Check, rel: RelationFor, d: Dialect, key: tuple[str, ...]
-    ) -> exp.Expr:
+    ) -> exp.Query:
         # Walk parent pointers from every corrected row; a walk that returns to its start is a
         # cycle. Only rows with a parent take part, so the recursion touches the (small) set
         # of corrections, never the whole table; walks are bounded by MAX_CHAIN.
@@ -301,7 +301,7 @@ class RevisionSingleCurrent(_Revision):
 
     def failing_rows(
         self, check: Check, rel: RelationFor, d: Dialect, key: tuple[str, ...]
-    ) -> exp.Expr:
+    ) -> exp.Query:
         ids = {f"p_l{i}": c for i, c in enumerate(self.lineage)} | {
             "p_key": self.key,
             "p_parent": self.parent,
@@ -322,7 +322,7 @@ class RevisionTimeOrder(_Revision):
 
     def failing_rows(
         self, check: Check, rel: RelationFor, d: Dialect, key: tuple[str, ...]
-    ) -> exp.Expr:
+    ) -> exp.Query:
         return template(
             "SELECT c.p_key, c.p_parent, c.p_ts FROM r_t AS c JOIN r_t AS par "
             "ON par.p_key = c.p_parent WHERE c.p_ts <= par.p_ts AND c.p_key <> c.p_parent",

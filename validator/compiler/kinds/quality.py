@@ -38,7 +38,7 @@ class NotesRequired(Params):
 
     def failing_rows(
         self, check: Check, rel: RelationFor, d: Dialect, key: tuple[str, ...]
-    ) -> exp.Expr:
+    ) -> exp.Query:
         cond = template(
             "SELECT 1 WHERE p_c < v_below AND (p_n IS NULL OR TRIM(p_n) = '')",
             ids={"p_c": self.confidence, "p_n": self.notes},
@@ -68,7 +68,7 @@ class BatchLowConfidence(Params):
 
     def failing_rows(
         self, check: Check, rel: RelationFor, d: Dialect, key: tuple[str, ...]
-    ) -> exp.Expr:
+    ) -> exp.Query:
         return template(
             "SELECT * FROM (SELECT t.p_by, COUNT(t.p_c) AS n_labels, "
             "CAST(SUM(CASE WHEN t.p_c < v_below THEN 1 ELSE 0 END) AS DOUBLE PRECISION) / "
@@ -96,7 +96,7 @@ class BatchMeanConfidence(Params):
 
     def failing_rows(
         self, check: Check, rel: RelationFor, d: Dialect, key: tuple[str, ...]
-    ) -> exp.Expr:
+    ) -> exp.Query:
         return template(
             "SELECT * FROM (SELECT t.p_by, COUNT(t.p_c) AS n_labels, "
             "AVG(CAST(t.p_c AS DOUBLE PRECISION)) AS mean_confidence FROM r_t AS t "
@@ -148,7 +148,7 @@ class Agreement(Current):
 
     def failing_rows(
         self, check: Check, rel: RelationFor, d: Dialect, key: tuple[str, ...]
-    ) -> exp.Expr:
+    ) -> exp.Query:
         return template(
             "SELECT * FROM r_q AS a WHERE a.value < v_min",
             values={"v_min": self.min},
@@ -172,7 +172,7 @@ class LabelShare(Current):
 
     def failing_rows(
         self, check: Check, rel: RelationFor, d: Dialect, key: tuple[str, ...]
-    ) -> exp.Expr:
+    ) -> exp.Query:
         conds = []
         if self.max_share is not None:
             conds.append("share > v_max")
@@ -206,7 +206,7 @@ class LabelDivergence(Current):
 
     def failing_rows(
         self, check: Check, rel: RelationFor, d: Dialect, key: tuple[str, ...]
-    ) -> exp.Expr:
+    ) -> exp.Query:
         rows = [
             exp.select(
                 exp.alias_(literal(str(label)), "label"),

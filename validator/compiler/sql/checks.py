@@ -53,7 +53,7 @@ def fill_placeholders(sql: str, relation: Callable[[str], str], batch: str = "")
 
 def failing_rows(
     check: Check, rel: RelationFor, dialect: Dialect, key: tuple[str, ...] = ()
-) -> exp.Expr:
+) -> exp.Query:
     """A SELECT returning one row per failure of `check` (empty result = pass).
 
     `rel(contract_name)` gives the relation of a contract; `key` are the columns shown to
