@@ -12,7 +12,7 @@ from typing import Any
 
 from validator.compiler import kinds as K
 from validator.compiler.kinds import DbtForm, Kind, Params
-from validator.contract.model import Contract
+from validator.contract.model import Column, Contract
 from validator.contract.sections import Instructions, Registry, Uncertainty
 from validator.errors import Location
 
@@ -123,56 +123,38 @@ def _schema(b: _Builder) -> None:
 
 def _columns(b: _Builder) -> None:
     for name, col in b.c.columns.items():
-        sev = col.severity
-        if col.required:
-            b.add(
-                f"{name}.not_null", K.NotNull(), f"{name} is never null", severity=sev, column=name
-            )
-        if col.unique:
-            b.add(f"{name}.unique", K.Unique(), f"{name} is unique", severity=sev, column=name)
-        if col.accepted_values is not None:
-            shown = ", ".join(map(str, col.accepted_values))
-            b.add(
-                f"{name}.accepted_values",
-                K.AcceptedValues(values=col.accepted_values),
-                f"{name} is one of: {shown}",
-                severity=sev,
-                column=name,
-            )
-        if col.pattern is not None:
-            b.add(
-                f"{name}.pattern",
-                K.Pattern(pattern=col.pattern),
-                f"{name} matches /{col.pattern}/",
-                severity=sev,
-                column=name,
-            )
-        if col.between is not None:
-            lo, hi = col.between
-            b.add(
-                f"{name}.between",
-                K.Between(min=lo, max=hi),
-                f"{name} lies in [{_num(lo)}, {_num(hi)}]",
-                severity=sev,
-                column=name,
-            )
-        if col.not_in_future:
-            b.add(
-                f"{name}.not_in_future",
-                K.NotInFuture(),
-                f"{name} is not in the future",
-                severity=sev,
-                column=name,
-            )
-        if col.references:
-            other, other_col = col.references
-            b.add(
-                f"{name}.relationship",
-                K.Relationship(to=other, to_column=other_col),
-                f"every {name} exists in {other}.{other_col}",
-                severity=sev,
-                column=name,
-            )
+        _column_rules(b, name, col)
+
+
+def _column_rules(b: _Builder, name: str, col: Column) -> None:
+    def add(rule: str, params: Params, description: str) -> None:
+        b.add(f"{name}.{rule}", params, description, severity=col.severity, column=name)
+
+    if col.required:
+        add("not_null", K.NotNull(), f"{name} is never null")
+    if col.unique:
+        add("unique", K.Unique(), f"{name} is unique")
+    if col.accepted_values is not None:
+        shown = ", ".join(map(str, col.accepted_values))
+        add(
+            "accepted_values",
+            K.AcceptedValues(values=col.accepted_values),
+            f"{name} is one of: {shown}",
+        )
+    if col.pattern is not None:
+        add("pattern", K.Pattern(pattern=col.pattern), f"{name} matches /{col.pattern}/")
+    if col.between is not None:
+        lo, hi = col.between
+        add("between", K.Between(min=lo, max=hi), f"{name} lies in [{_num(lo)}, {_num(hi)}]")
+    if col.not_in_future:
+        add("not_in_future", K.NotInFuture(), f"{name} is not in the future")
+    if col.references:
+        other, other_col = col.references
+        add(
+            "relationship",
+            K.Relationship(to=other, to_column=other_col),
+            f"every {name} exists in {other}.{other_col}",
+        )
 
 
 def _num(value: float | None) -> str:
