@@ -108,6 +108,73 @@ def test_at_least_fifteen_change_kinds() -> None:
     assert len({kind for _, _, kind, _ in CASES}) >= 15
 
 
+APPROVED_TOOL = "tool LIKE 'labelstudio-%' OR tool LIKE 'cvat-%'"
+NO_NOTES = {"name": "no_notes_when_sure", "expression": "confidence < 0.9 OR notes IS NULL"}
+
+# (description, mutation of the custom SQL checks, expected [(kind, path, breaking)])
+CUSTOM_CASES: list[
+    tuple[str, Callable[[list[dict[str, Any]]], None], list[tuple[str, str, bool]]]
+] = [
+    (
+        "add a check",
+        lambda checks: checks.append(dict(NO_NOTES)),
+        [("custom_check_added", "checks.no_notes_when_sure", True)],
+    ),
+    (
+        "remove a check",
+        lambda checks: checks.clear(),
+        [("custom_check_removed", "checks.approved_tool", False)],
+    ),
+    (
+        "change its expression",
+        lambda checks: checks[0].update(expression="tool IS NOT NULL"),
+        [("custom_check_changed", "checks.approved_tool", True)],
+    ),
+    (
+        "lower its severity",
+        lambda checks: checks[0].update(severity="warn"),
+        [("severity_lowered", "checks.approved_tool", False)],
+    ),
+    (
+        "edit its description",
+        lambda checks: checks[0].update(description="Approved tools."),
+        [("description_changed", "checks.approved_tool", False)],
+    ),
+    (
+        "rename it",
+        lambda checks: checks[0].update(name="known_tool"),
+        [
+            ("custom_check_removed", "checks.approved_tool", False),
+            ("custom_check_added", "checks.known_tool", True),
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("what", "mutate", "expected"), CUSTOM_CASES, ids=[c[0] for c in CUSTOM_CASES]
+)
+def test_custom_sql_checks_are_diffed(
+    what: str, mutate: Callable[[list[dict[str, Any]]], None], expected: list[tuple[str, str, bool]]
+) -> None:
+    assert [c["expression"] for c in BASE["checks"]] == [APPROVED_TOOL]
+    new = copy.deepcopy(BASE)
+    mutate(new["checks"])
+    changes = diff(BASE, new).changes
+    assert [(c.kind, c.path, c.breaking) for c in changes] == expected
+
+
+def test_a_contract_gaining_its_first_custom_check_needs_a_major_bump() -> None:
+    old = copy.deepcopy(BASE)
+    del old["checks"]
+    report = diff(old, BASE)
+    assert [(c.kind, c.breaking) for c in report.changes] == [("custom_check_added", True)]
+    assert "need a major version bump" in (report.version_problem or "")
+    assert [(c.kind, c.breaking) for c in diff(BASE, old).changes] == [
+        ("custom_check_removed", False)
+    ]
+
+
 def test_new_role_is_breaking() -> None:
     old = copy.deepcopy(BASE)
     del old["coverage"]

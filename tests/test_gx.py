@@ -21,6 +21,7 @@ from helpers import (
     ROOT,
 )
 
+from validator.compiler.kinds import AcceptedValues, Pattern
 from validator.compiler.plan import Kind, Plan, build_plans
 from validator.compiler.targets import gx as gx_target
 from validator.contract.resolve import load_contracts
@@ -189,7 +190,7 @@ def test_other_relations_are_named_placeholders(plans: list[Plan]) -> None:
 
 def test_braces_in_values_survive_gx_formatting(plans: list[Plan]) -> None:
     check = next(c for c in only(plans, "items")[0].checks if c.kind == Kind.ACCEPTED_VALUES)
-    odd = dataclasses.replace(check, params={"values": ["{x}", "a}b"]})
+    odd = dataclasses.replace(check, params=AcceptedValues(values=("{x}", "a}b")))
     query = gx_target.unexpected_rows_query(
         odd, ("item_id",), "duckdb", gx_target.relation_placeholder
     )
@@ -199,9 +200,11 @@ def test_braces_in_values_survive_gx_formatting(plans: list[Plan]) -> None:
 def test_a_check_gx_cannot_express_is_an_error_naming_it(
     plans: list[Plan], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from validator.compiler.sql import checks, shapes
+    from validator.compiler import kinds
+    from validator.compiler.sql import shapes
 
-    monkeypatch.delitem(checks._RENDERERS, Kind.COVERAGE_MAX)
+    # As if the kind had no SQL rendering (the base class's).
+    monkeypatch.setattr(kinds.CoverageMax, "failing_rows", kinds.Params.failing_rows)
     monkeypatch.setattr(gx_target, "SHAPES", shapes.ShapeCache())  # renderings of the old code
     with pytest.raises(
         gx_target.UnexpressibleCheck, match=re.escape("check annotations.coverage.max_annotations")
@@ -426,7 +429,9 @@ def test_hostile_identifiers_and_brace_regex(context: Any, tmp_path: Path) -> No
     plan = build_plans(load_contracts([WEIRD]))[0]
     # A quantifier's braces must survive GX's str.format of the unexpected-rows query.
     checks = tuple(
-        dataclasses.replace(c, params={"pattern": "^[a-z']{2,8}$"}) if c.kind == Kind.PATTERN else c
+        dataclasses.replace(c, params=Pattern(pattern="^[a-z']{2,8}$"))
+        if c.kind == Kind.PATTERN
+        else c
         for c in plan.checks
     )
     plan = Plan(plan.contract, checks)

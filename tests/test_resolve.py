@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from validator.compiler.kinds import SupersededVersion
 from validator.compiler.plan import Kind, build_plans
 from validator.contract.resolve import load_contracts
 from validator.errors import ContractError
@@ -23,8 +24,9 @@ def test_defaults_are_applied(contracts) -> None:  # type: ignore[no-untyped-def
     assert items.extra_columns == "forbid"
     assert items.materialized == "view"
     ann = contracts["annotations"]
-    assert ann.sections["instructions"]["require_approved"] is True
-    assert ann.sections["uncertainty"]["range"] == [0, 1]
+    assert ann.sections.instructions is not None and ann.sections.uncertainty is not None
+    assert ann.sections.instructions.require_approved is True
+    assert ann.sections.uncertainty.range == (0, 1)
 
 
 def test_roles_imply_non_null(contracts) -> None:  # type: ignore[no-untyped-def]
@@ -77,7 +79,8 @@ def test_ordinal_agreement_takes_categories_from_accepted_values(tmp_path: Path)
         "min: 0.5}\n"
     )
     (a,) = load_contracts([tmp_path])
-    assert a.sections["agreement"]["categories"] == ["low", "mid", "high"]
+    assert a.sections.agreement is not None
+    assert a.sections.agreement.categories == ("low", "mid", "high")
 
 
 def test_contract_referencing_an_invalid_contract_is_not_planned(tmp_path: Path) -> None:
@@ -110,7 +113,8 @@ def test_superseded_policy_becomes_a_check(tmp_path: Path, policy: str, severity
     plans = {p.contract.name: p for p in build_plans(load_contracts([tmp_path / "contracts"]))}
     (check,) = [c for c in plans["annotations"].checks if c.kind == Kind.SUPERSEDED_VERSION]
     assert (check.id, check.severity) == (f"annotations.instructions.superseded_{policy}", severity)
-    assert check.params["splits"] is None  # every split
+    assert isinstance(check.params, SupersededVersion)
+    assert check.params.splits is None  # every split
 
 
 def test_superseded_accept_adds_no_check() -> None:

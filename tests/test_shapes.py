@@ -80,11 +80,7 @@ def test_rendering_by_shape_equals_direct_rendering(renamed: Path, dialect: str)
     assert compared > 80
     # The renamed contracts reuse the shapes of the examples: names are abstracted.
     cacheable = [
-        c
-        for p in others
-        if p.contract.name != "weird"
-        for c in p.checks
-        if c.kind not in shapes.UNCACHEABLE
+        c for p in others if p.contract.name != "weird" for c in p.checks if c.params.by_shape
     ]
     assert cache.hits >= len(cacheable)
 
@@ -96,7 +92,7 @@ def test_gx_queries_by_shape_equal_direct(renamed: Path, monkeypatch) -> None:  
         out = []
         for plan in plans:
             for check in plan.checks:
-                if check.kind in (Kind.SCHEMA, *shapes.UNCACHEABLE) or check.is_column_rule:
+                if not check.params.by_shape or check.is_column_rule:
                     continue
                 out.append(
                     gx.unexpected_rows_query(

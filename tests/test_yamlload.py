@@ -30,11 +30,11 @@ def test_alias_bomb_is_refused_in_bounded_time() -> None:
     for i in range(1, 9):
         refs = ",".join([f"*a{i - 1}"] * 10)
         lines.append(f"a{i}: &a{i} [{refs}]")
-    start = time.monotonic()
+    start = time.process_time()
     node, problems = load_bytes("\n".join(lines).encode(), "bomb.yml")
     assert node is None
     assert "alias" in problems[0].message
-    assert time.monotonic() - start < 5
+    assert time.process_time() - start < 5  # CPU time: load on the machine must not fail it
 
 
 def test_deep_nesting_is_refused_without_recursion_error() -> None:

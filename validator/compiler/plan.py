@@ -1,68 +1,22 @@
 """The engine-neutral check plan (IR): every rule of a contract becomes one named `Check`.
 
-Targets (dbt, Great Expectations, plain SQL) only render these nodes, so a rule cannot be
-present in one output and missing from another.
+A check's parameters are an instance of its kind's class (`compiler/kinds/`), which also says
+how every target renders it, so a rule cannot be present in one output and missing from
+another.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from enum import StrEnum
+from dataclasses import dataclass
 from typing import Any
 
-from validator.contract.model import Contract
+from validator.compiler import kinds as K
+from validator.compiler.kinds import DbtForm, Kind, Params
+from validator.contract.model import Column, Contract
+from validator.contract.sections import Instructions, Registry, Uncertainty
 from validator.errors import Location
 
-
-class Kind(StrEnum):
-    """Check types. Column rules first, then contract-level annotation-quality checks."""
-
-    SCHEMA = "schema"
-    NOT_NULL = "not_null"
-    UNIQUE = "unique"
-    UNIQUE_KEY = "unique_key"
-    ACCEPTED_VALUES = "accepted_values"
-    PATTERN = "pattern"
-    BETWEEN = "between"
-    NOT_IN_FUTURE = "not_in_future"
-    RELATIONSHIP = "relationship"
-    INSTRUCTION_KNOWN = "instruction_known"
-    INSTRUCTION_APPROVED = "instruction_approved"
-    INSTRUCTION_ACTIVE = "instruction_active"
-    SPLIT_SINGLE_VERSION = "split_single_version"
-    SPLIT_ALLOWED_VERSIONS = "split_allowed_versions"
-    REGISTRY_NO_OVERLAP = "registry_no_overlap"
-    SUPERSEDED_VERSION = "superseded_version"
-    NOTES_REQUIRED = "notes_required"
-    BATCH_LOW_CONFIDENCE = "batch_low_confidence"
-    BATCH_MEAN_CONFIDENCE = "batch_mean_confidence"
-    AGREEMENT = "agreement"
-    ADJUDICATION_MISSING = "adjudication_missing"
-    ADJUDICATION_DECISION = "adjudication_decision"
-    ADJUDICATION_UNNEEDED = "adjudication_unneeded"
-    REVISION_PARENT = "revision_parent"
-    REVISION_CYCLE = "revision_cycle"
-    REVISION_SINGLE_CURRENT = "revision_single_current"
-    REVISION_TIME_ORDER = "revision_time_order"
-    COVERAGE_MIN = "coverage_min"
-    COVERAGE_MAX = "coverage_max"
-    COVERAGE_MISSING = "coverage_missing"
-    LABEL_SHARE = "label_share"
-    LABEL_DIVERGENCE = "label_divergence"
-    CUSTOM_EXPRESSION = "custom_expression"
-
-
-COLUMN_KINDS = frozenset(
-    {
-        Kind.NOT_NULL,
-        Kind.UNIQUE,
-        Kind.ACCEPTED_VALUES,
-        Kind.PATTERN,
-        Kind.BETWEEN,
-        Kind.NOT_IN_FUTURE,
-        Kind.RELATIONSHIP,
-    }
-)
+__all__ = ["Check", "Kind", "Plan", "build_plan", "build_plans"]
 
 
 @dataclass(frozen=True)
@@ -70,15 +24,18 @@ class Check:
     """One named, stable check of one contract."""
 
     id: str
-    kind: Kind
     contract: str
     version: str
     owner: str
     severity: str
     description: str
     loc: Location
+    params: Params
     column: str | None = None
-    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def kind(self) -> Kind:
+        return self.params.kind
 
     @property
     def test_name(self) -> str:
@@ -87,7 +44,8 @@ class Check:
 
     @property
     def is_column_rule(self) -> bool:
-        return self.kind in COLUMN_KINDS
+        """A rule on one column, rendered as a generic data test on that column in dbt."""
+        return self.params.dbt is DbtForm.COLUMN_TEST
 
 
 @dataclass(frozen=True)
@@ -119,32 +77,37 @@ def build_plan(contract: Contract, contracts: dict[str, Contract]) -> Plan:
 class _Builder:
     def __init__(self, contract: Contract) -> None:
         self.c = contract
+        self.s = contract.sections
         self.checks: list[Check] = []
 
     def add(
         self,
         id_: str,
-        kind: Kind,
+        params: Params,
         description: str,
         *,
         severity: str = "error",
         column: str | None = None,
-        **params: Any,
     ) -> None:
         self.checks.append(
             Check(
                 id=f"{self.c.name}.{id_}",
-                kind=kind,
                 contract=self.c.name,
                 version=self.c.version,
                 owner=self.c.owner,
                 severity=severity,
                 description=description,
                 loc=self.c.columns[column].loc if column else self.c.loc,
-                column=column,
                 params=params,
+                column=column,
             )
         )
+
+    def current(self) -> dict[str, Any]:
+        """Parameters restricting a check to current (non-superseded) rows, if revised."""
+        if self.s.revisions is None:
+            return {}
+        return {"current_key": self.c.key[0], "current_parent": self.s.revisions.parent}
 
 
 def _schema(b: _Builder) -> None:
@@ -152,76 +115,46 @@ def _schema(b: _Builder) -> None:
     closed = b.c.extra_columns == "forbid"
     b.add(
         "schema",
-        Kind.SCHEMA,
-        f"{b.c.name} has exactly the contracted columns with their "
-        f"types{'' if closed else ' (extra columns allowed)'}",
-        columns=cols,
-        closed=closed,
+        K.Schema(columns=cols, closed=closed),
+        f"{b.c.name} has exactly the "
+        f"contracted columns with their types{'' if closed else ' (extra columns allowed)'}",
     )
 
 
 def _columns(b: _Builder) -> None:
     for name, col in b.c.columns.items():
-        sev = col.severity
-        if col.required:
-            b.add(
-                f"{name}.not_null",
-                Kind.NOT_NULL,
-                f"{name} is never null",
-                severity=sev,
-                column=name,
-            )
-        if col.unique:
-            b.add(f"{name}.unique", Kind.UNIQUE, f"{name} is unique", severity=sev, column=name)
-        if col.accepted_values is not None:
-            shown = ", ".join(map(str, col.accepted_values))
-            b.add(
-                f"{name}.accepted_values",
-                Kind.ACCEPTED_VALUES,
-                f"{name} is one of: {shown}",
-                severity=sev,
-                column=name,
-                values=list(col.accepted_values),
-            )
-        if col.pattern is not None:
-            b.add(
-                f"{name}.pattern",
-                Kind.PATTERN,
-                f"{name} matches /{col.pattern}/",
-                severity=sev,
-                column=name,
-                pattern=col.pattern,
-            )
-        if col.between is not None:
-            lo, hi = col.between
-            b.add(
-                f"{name}.between",
-                Kind.BETWEEN,
-                f"{name} lies in [{_num(lo)}, {_num(hi)}]",
-                severity=sev,
-                column=name,
-                min=lo,
-                max=hi,
-            )
-        if col.not_in_future:
-            b.add(
-                f"{name}.not_in_future",
-                Kind.NOT_IN_FUTURE,
-                f"{name} is not in the future",
-                severity=sev,
-                column=name,
-            )
-        if col.references:
-            other, other_col = col.references
-            b.add(
-                f"{name}.relationship",
-                Kind.RELATIONSHIP,
-                f"every {name} exists in {other}.{other_col}",
-                severity=sev,
-                column=name,
-                to=other,
-                to_column=other_col,
-            )
+        _column_rules(b, name, col)
+
+
+def _column_rules(b: _Builder, name: str, col: Column) -> None:
+    def add(rule: str, params: Params, description: str) -> None:
+        b.add(f"{name}.{rule}", params, description, severity=col.severity, column=name)
+
+    if col.required:
+        add("not_null", K.NotNull(), f"{name} is never null")
+    if col.unique:
+        add("unique", K.Unique(), f"{name} is unique")
+    if col.accepted_values is not None:
+        shown = ", ".join(map(str, col.accepted_values))
+        add(
+            "accepted_values",
+            K.AcceptedValues(values=col.accepted_values),
+            f"{name} is one of: {shown}",
+        )
+    if col.pattern is not None:
+        add("pattern", K.Pattern(pattern=col.pattern), f"{name} matches /{col.pattern}/")
+    if col.between is not None:
+        lo, hi = col.between
+        add("between", K.Between(min=lo, max=hi), f"{name} lies in [{_num(lo)}, {_num(hi)}]")
+    if col.not_in_future:
+        add("not_in_future", K.NotInFuture(), f"{name} is not in the future")
+    if col.references:
+        other, other_col = col.references
+        add(
+            "relationship",
+            K.Relationship(to=other, to_column=other_col),
+            f"every {name} exists in {other}.{other_col}",
+        )
 
 
 def _num(value: float | None) -> str:
@@ -229,373 +162,337 @@ def _num(value: float | None) -> str:
 
 
 def _key(b: _Builder) -> None:
-    key = list(b.c.key)
+    key = b.c.key
     if len(key) == 1 and b.c.columns[key[0]].unique:
         return  # already checked as a column rule
     if key:
-        b.add("key.unique", Kind.UNIQUE_KEY, f"({', '.join(key)}) identifies one row", columns=key)
+        b.add("key.unique", K.UniqueKey(columns=key), f"({', '.join(key)}) identifies one row")
 
 
 def _instructions(b: _Builder, contracts: dict[str, Contract]) -> None:
-    s = b.c.section("instructions")
+    s = b.s.instructions
     if s is None:
         return
-    reg = contracts[s["registry"]].sections["registry"]
-    sev = s["severity"]
-    common = dict(
-        version_column=s["column"],
-        active_at=s["active_at"],
-        registry=s["registry"],
-        reg_version=reg["version"],
-        reg_from=reg["effective_from"],
-        reg_to=reg.get("retired_at"),
+    reg = contracts[s.registry].sections.registry
+    assert reg is not None  # resolve checked the registry contract has the section
+    sev = s.severity
+    common: dict[str, Any] = dict(
+        version_column=s.column,
+        active_at=s.active_at,
+        registry=s.registry,
+        reg_version=reg.version,
+        reg_from=reg.effective_from,
+        reg_to=reg.retired_at,
     )
     b.add(
         "instructions.known",
-        Kind.INSTRUCTION_KNOWN,
-        f"every {s['column']} exists in the {s['registry']} registry",
+        K.InstructionKnown(**common),
+        f"every {s.column} exists in the {s.registry} registry",
         severity=sev,
-        **common,
     )
-    if s["require_approved"] and reg.get("approved_by"):
+    if s.require_approved and reg.approved_by:
         b.add(
             "instructions.approved",
-            Kind.INSTRUCTION_APPROVED,
-            f"every {s['column']} was "
-            "approved (approver and approval time recorded) before the label was given",
+            K.InstructionApproved(
+                approved_by=reg.approved_by, approved_at=reg.approved_at, **common
+            ),
+            f"every {s.column} was approved (approver and approval time recorded) before the "
+            "label was given",
             severity=sev,
-            approved_by=reg["approved_by"],
-            approved_at=reg.get("approved_at"),
-            **common,
         )
     b.add(
         "instructions.active",
-        Kind.INSTRUCTION_ACTIVE,
-        f"{s['column']} was in force at "
-        f"{s['active_at']} (effective_from <= {s['active_at']} < retired_at)",
+        K.InstructionActive(**common),
+        f"{s.column} was in force at {s.active_at} (effective_from <= {s.active_at} < retired_at)",
         severity=sev,
-        **common,
     )
+    _superseded(b, s, reg, common)
+    _splits(b, s)
+
+
+def _superseded(b: _Builder, s: Instructions, reg: Registry, common: dict[str, Any]) -> None:
     for policy in ("flag", "reject"):
-        scope = sorted(k for k, v in (s.get("superseded") or {}).items() if v == policy)
-        if not scope or not reg.get("supersedes"):
+        scope = sorted(k for k, v in (s.superseded or {}).items() if v == policy)
+        if not scope or not reg.supersedes:
             continue
         where = "every split" if "all" in scope else f"splits {', '.join(scope)}"
+        params = K.SupersededVersion(
+            splits=None if "all" in scope else tuple(scope),
+            split=s.splits.column if s.splits else None,
+            reg_supersedes=reg.supersedes,
+            **common,
+            **b.current(),
+        )
         b.add(
             f"instructions.superseded_{policy}",
-            Kind.SUPERSEDED_VERSION,
+            params,
             f"in {where}, no current label uses an instruction version a later one "
             f"superseded ({'flagged' if policy == 'flag' else 're-label them'})",
-            severity="warn" if policy == "flag" else sev,
-            splits=None if "all" in scope else scope,
-            split=(s.get("splits") or {}).get("column"),
-            reg_supersedes=reg["supersedes"],
-            **common,
-            **_current_filter(b),
+            severity="warn" if policy == "flag" else s.severity,
         )
-    splits = s.get("splits") or {}
-    if splits.get("single_version"):
-        names = list(splits["single_version"])
+
+
+def _splits(b: _Builder, s: Instructions) -> None:
+    splits = s.splits
+    if splits is None:
+        return
+    if splits.single_version:
+        names = splits.single_version
         b.add(
             "instructions.split_single_version",
-            Kind.SPLIT_SINGLE_VERSION,
-            f"splits {', '.join(names)} together use a single {s['column']}",
-            severity=sev,
-            version_column=s["column"],
-            split=splits["column"],
-            splits=names,
+            K.SplitSingleVersion(version_column=s.column, split=splits.column, splits=names),
+            f"splits {', '.join(names)} together use a single {s.column}",
+            severity=s.severity,
         )
-    if splits.get("allowed"):
+    if splits.allowed:
         b.add(
             "instructions.split_allowed_versions",
-            Kind.SPLIT_ALLOWED_VERSIONS,
-            f"each split uses only its allowed {s['column']} values",
-            severity=sev,
-            version_column=s["column"],
-            split=splits["column"],
-            allowed={k: list(v) for k, v in splits["allowed"].items()},
+            K.SplitAllowedVersions(
+                version_column=s.column, split=splits.column, allowed=dict(splits.allowed)
+            ),
+            f"each split uses only its allowed {s.column} values",
+            severity=s.severity,
         )
 
 
 def _registry(b: _Builder) -> None:
-    s = b.c.section("registry")
-    if s is None or not s["non_overlapping"]:
+    s = b.s.registry
+    if s is None or not s.non_overlapping:
         return
     b.add(
         "registry.no_overlap",
-        Kind.REGISTRY_NO_OVERLAP,
+        K.RegistryNoOverlap(
+            version=s.version, effective_from=s.effective_from, retired_at=s.retired_at
+        ),
         "instruction-version validity windows do not overlap",
-        severity=s["severity"],
-        version=s["version"],
-        effective_from=s["effective_from"],
-        retired_at=s.get("retired_at"),
+        severity=s.severity,
     )
 
 
 def _uncertainty(b: _Builder) -> None:
-    s = b.c.section("uncertainty")
+    s = b.s.uncertainty
     if s is None:
         return
-    sev = s["severity"]
-    conf = s["confidence"]
-    lo, hi = s["range"]
+    conf = s.confidence
+    lo, hi = s.range
     if b.c.columns[conf].between != (lo, hi):
         b.add(
             "uncertainty.confidence_range",
-            Kind.BETWEEN,
+            K.Between(min=lo, max=hi),
             f"{conf} lies in [{lo}, {hi}]",
-            severity=sev,
+            severity=s.severity,
             column=conf,
-            min=lo,
-            max=hi,
         )
-    if s.get("notes_required_below") is not None:
-        t = s["notes_required_below"]
+    if s.notes_required_below is not None:
+        t = s.notes_required_below
+        assert s.notes is not None  # resolve requires notes with notes_required_below
         b.add(
             "uncertainty.notes_required",
-            Kind.NOTES_REQUIRED,
-            f"{s['notes']} is present whenever {conf} < {t:g}",
-            severity=sev,
-            confidence=conf,
-            notes=s["notes"],
-            below=t,
+            K.NotesRequired(confidence=conf, notes=s.notes, below=t),
+            f"{s.notes} is present whenever {conf} < {t:g}",
+            severity=s.severity,
         )
-    batch = s.get("batch")
-    if batch:
-        if batch.get("max_low_share") is not None:
-            b.add(
-                "uncertainty.batch_low_confidence",
-                Kind.BATCH_LOW_CONFIDENCE,
-                f"per {batch['by']}, at most {batch['max_low_share']:.0%} of labels have "
-                f"{conf} < {batch['low_confidence_below']:g}",
-                severity=sev,
-                confidence=conf,
-                by=batch["by"],
-                below=batch["low_confidence_below"],
-                max_share=batch["max_low_share"],
-            )
-        if batch.get("mean_between"):
-            mlo, mhi = batch["mean_between"]
-            b.add(
-                "uncertainty.batch_mean_confidence",
-                Kind.BATCH_MEAN_CONFIDENCE,
-                f"per {batch['by']}, mean {conf} lies in [{mlo:g}, {mhi:g}]",
-                severity=sev,
-                confidence=conf,
-                by=batch["by"],
-                min=mlo,
-                max=mhi,
-            )
+    _batch_uncertainty(b, s)
 
 
-def _current_filter(b: _Builder) -> dict[str, Any]:
-    """Parameters that restrict a check to current (non-superseded) rows, if revisions exist."""
-    r = b.c.section("revisions")
-    if r is None:
-        return {}
-    return {"current_key": b.c.key[0], "current_parent": r["parent"]}
+def _batch_uncertainty(b: _Builder, s: Uncertainty) -> None:
+    batch, conf = s.batch, s.confidence
+    if batch is None:
+        return
+    if batch.max_low_share is not None:
+        b.add(
+            "uncertainty.batch_low_confidence",
+            K.BatchLowConfidence(
+                confidence=conf,
+                by=batch.by,
+                below=batch.low_confidence_below,
+                max_share=batch.max_low_share,
+            ),
+            f"per {batch.by}, at most {batch.max_low_share:.0%} of labels have "
+            f"{conf} < {batch.low_confidence_below:g}",
+            severity=s.severity,
+        )
+    if batch.mean_between:
+        mlo, mhi = batch.mean_between
+        b.add(
+            "uncertainty.batch_mean_confidence",
+            K.BatchMeanConfidence(confidence=conf, by=batch.by, min=mlo, max=mhi),
+            f"per {batch.by}, mean {conf} lies in [{mlo:g}, {mhi:g}]",
+            severity=s.severity,
+        )
 
 
 def _agreement(b: _Builder) -> None:
-    s = b.c.section("agreement")
+    s = b.s.agreement
     if s is None:
         return
-    metric = s["metric"]
     detail = {
-        "krippendorff_alpha": f"Krippendorff's alpha ({s['level']})",
+        "krippendorff_alpha": f"Krippendorff's alpha ({s.level})",
         "fleiss_kappa": "Fleiss' kappa",
-        "cohen_kappa": "Cohen's kappa"
-        + ("" if s["weights"] == "none" else f" ({s['weights']} weights)"),
-    }[metric]
-    per = f"per {s['by']}" if s.get("by") else "over the whole table"
+        "cohen_kappa": "Cohen's kappa" + ("" if s.weights == "none" else f" ({s.weights} weights)"),
+    }[s.metric]
+    per = f"per {s.by}" if s.by else "over the whole table"
+    params = K.Agreement(
+        item=s.item,
+        rater=s.rater,
+        label=s.label,
+        by=s.by,
+        metric=s.metric,
+        level=s.level,
+        weights=None if s.weights == "none" else s.weights,
+        categories=s.categories,
+        min=s.min,
+        **b.current(),
+    )
     b.add(
-        f"agreement.{metric}",
-        Kind.AGREEMENT,
-        f"{detail} {per} is at least {s['min']:g}",
-        severity=s["severity"],
-        item=s["item"],
-        rater=s["rater"],
-        label=s["label"],
-        by=s.get("by"),
-        metric=metric,
-        level=s["level"],
-        weights=None if s["weights"] == "none" else s["weights"],
-        categories=s.get("categories"),
-        min=s["min"],
-        **_current_filter(b),
+        f"agreement.{s.metric}",
+        params,
+        f"{detail} {per} is at least {s.min:g}",
+        severity=s.severity,
     )
 
 
 def _adjudication(b: _Builder, contracts: dict[str, Contract]) -> None:
-    s = b.c.section("adjudication")
+    s = b.s.adjudication
     if s is None:
         return
-    other = contracts[s["contract"]]
-    rec = other.sections["adjudication_record"]
-    sev = s["severity"]
-    common = dict(
-        item=s["item"],
-        label=s["label"],
+    other = contracts[s.contract]
+    rec = other.sections.adjudication_record
+    assert rec is not None  # resolve checked the records contract has the section
+    common: dict[str, Any] = dict(
+        item=s.item,
+        label=s.label,
         records=other.name,
-        rec_item=rec["item"],
-        rec_decision=rec["decision"],
-        **_current_filter(b),
+        rec_item=rec.item,
+        rec_decision=rec.decision,
+        **b.current(),
     )
     b.add(
         "adjudication.missing",
-        Kind.ADJUDICATION_MISSING,
-        f"every {s['item']} whose annotators disagree has an adjudication in {other.name}",
-        severity=sev,
-        **common,
+        K.AdjudicationMissing(**common),
+        f"every {s.item} whose annotators disagree has an adjudication in {other.name}",
+        severity=s.severity,
     )
-    accepted = b.c.columns[s["label"]].accepted_values
+    accepted = b.c.columns[s.label].accepted_values
     if accepted:
         b.add(
             "adjudication.decision",
-            Kind.ADJUDICATION_DECISION,
-            f"every {other.name}.{rec['decision']} is an accepted {s['label']}",
-            severity=sev,
-            values=list(accepted),
-            **common,
+            K.AdjudicationDecision(values=accepted, **common),
+            f"every {other.name}.{rec.decision} is an accepted {s.label}",
+            severity=s.severity,
         )
-    if s["flag_unneeded"]:
+    if s.flag_unneeded:
         b.add(
             "adjudication.unneeded",
-            Kind.ADJUDICATION_UNNEEDED,
+            K.AdjudicationUnneeded(**common),
             f"{other.name} holds no adjudication for items whose annotators all agree",
-            severity=sev,
-            **common,
+            severity=s.severity,
         )
 
 
 def _revisions(b: _Builder) -> None:
-    s = b.c.section("revisions")
+    s = b.s.revisions
     if s is None:
         return
-    sev = s["severity"]
-    key, parent = b.c.key[0], s["parent"]
+    key, parent, sev = b.c.key[0], s.parent, s.severity
     b.add(
         "revisions.parent_exists",
-        Kind.REVISION_PARENT,
+        K.RevisionParent(key=key, parent=parent),
         f"every {parent} references an existing {key}",
         severity=sev,
-        key=key,
-        parent=parent,
     )
     b.add(
         "revisions.no_cycles",
-        Kind.REVISION_CYCLE,
+        K.RevisionCycle(key=key, parent=parent),
         "correction chains have no cycles",
         severity=sev,
-        key=key,
-        parent=parent,
     )
-    if s.get("lineage"):
+    if s.lineage:
         b.add(
             "revisions.single_current",
-            Kind.REVISION_SINGLE_CURRENT,
-            f"each ({', '.join(s['lineage'])}) lineage has exactly one current row",
+            K.RevisionSingleCurrent(key=key, parent=parent, lineage=s.lineage),
+            f"each ({', '.join(s.lineage)}) lineage has exactly one current row",
             severity=sev,
-            key=key,
-            parent=parent,
-            lineage=list(s["lineage"]),
         )
-    if s.get("timestamp"):
+    if s.timestamp:
         b.add(
             "revisions.time_order",
-            Kind.REVISION_TIME_ORDER,
-            f"{s['timestamp']} increases along each correction chain",
+            K.RevisionTimeOrder(key=key, parent=parent, timestamp=s.timestamp),
+            f"{s.timestamp} increases along each correction chain",
             severity=sev,
-            key=key,
-            parent=parent,
-            timestamp=s["timestamp"],
         )
 
 
 def _coverage(b: _Builder) -> None:
-    s = b.c.section("coverage")
+    s = b.s.coverage
     if s is None:
         return
-    sev = s["severity"]
     b.add(
         "coverage.min_annotations",
-        Kind.COVERAGE_MIN,
-        f"every {s['item']} has at least {s['min_annotations']} current annotations",
-        severity=sev,
-        item=s["item"],
-        min=s["min_annotations"],
-        **_current_filter(b),
+        K.CoverageMin(item=s.item, min=s.min_annotations, **b.current()),
+        f"every {s.item} has at least {s.min_annotations} current annotations",
+        severity=s.severity,
     )
-    if s.get("max_annotations") is not None:
+    if s.max_annotations is not None:
         b.add(
             "coverage.max_annotations",
-            Kind.COVERAGE_MAX,
-            f"every {s['item']} has at most {s['max_annotations']} current annotations",
-            severity=sev,
-            item=s["item"],
-            max=s["max_annotations"],
-            **_current_filter(b),
+            K.CoverageMax(item=s.item, max=s.max_annotations, **b.current()),
+            f"every {s.item} has at most {s.max_annotations} current annotations",
+            severity=s.severity,
         )
-    if s.get("items"):
+    if s.items is not None:
         b.add(
             "coverage.unannotated_items",
-            Kind.COVERAGE_MISSING,
-            f"every item in {s['items']['contract']} has at least one annotation",
-            severity=sev,
-            item=s["item"],
-            items=s["items"]["contract"],
-            items_item=s["items"]["item"],
+            K.CoverageMissing(item=s.item, items=s.items.contract, items_item=s.items.item),
+            f"every item in {s.items.contract} has at least one annotation",
+            severity=s.severity,
         )
 
 
 def _label_distribution(b: _Builder) -> None:
-    s = b.c.section("label_distribution")
+    s = b.s.label_distribution
     if s is None:
         return
-    per = f"per {s['by']}" if s.get("by") else "overall"
-    if s.get("reference"):
+    per = f"per {s.by}" if s.by else "overall"
+    if s.reference:
+        assert s.max_divergence is not None  # resolve: reference and max_divergence together
         b.add(
             "label_distribution.divergence",
-            Kind.LABEL_DIVERGENCE,
-            f"{per}, the {s['label']} "
-            f"shares are within total-variation distance {s['max_divergence']:g} of the "
-            "reference",
-            severity=s["severity"],
-            label=s["label"],
-            by=s.get("by"),
-            reference=dict(s["reference"]),
-            max_divergence=s["max_divergence"],
-            **_current_filter(b),
+            K.LabelDivergence(
+                label=s.label,
+                by=s.by,
+                reference=dict(s.reference),
+                max_divergence=s.max_divergence,
+                **b.current(),
+            ),
+            f"{per}, the {s.label} shares are within total-variation distance "
+            f"{s.max_divergence:g} of the reference",
+            severity=s.severity,
         )
-    if s.get("min_share") is None and s.get("max_share") is None:
+    if s.min_share is None and s.max_share is None:
         return
     bounds = []
-    if s.get("min_share") is not None:
-        bounds.append(f">= {s['min_share']:.0%}")
-    if s.get("max_share") is not None:
-        bounds.append(f"<= {s['max_share']:.0%}")
+    if s.min_share is not None:
+        bounds.append(f">= {s.min_share:.0%}")
+    if s.max_share is not None:
+        bounds.append(f"<= {s.max_share:.0%}")
     b.add(
         "label_distribution.share",
-        Kind.LABEL_SHARE,
-        f"{per}, each {s['label']}'s share is {' and '.join(bounds)}",
-        severity=s["severity"],
-        label=s["label"],
-        by=s.get("by"),
-        min_share=s.get("min_share"),
-        max_share=s.get("max_share"),
-        **_current_filter(b),
+        K.LabelShare(
+            label=s.label, by=s.by, min_share=s.min_share, max_share=s.max_share, **b.current()
+        ),
+        f"{per}, each {s.label}'s share is {' and '.join(bounds)}",
+        severity=s.severity,
     )
 
 
 def _custom(b: _Builder) -> None:
-    for item in (b.c.section("checks") or {}).get("items", []):
+    for item in b.s.custom_checks:
         b.add(
-            f"checks.{item['name']}",
-            Kind.CUSTOM_EXPRESSION,
-            item.get("description") or f"every row satisfies: {item['expression']}",
-            severity=item.get("severity", "error"),
-            expression=item["expression"],
-            columns=list(b.c.columns),
+            f"checks.{item.name}",
+            K.CustomExpression(expression=item.expression, columns=tuple(b.c.columns)),
+            item.description or f"every row satisfies: {item.expression}",
+            severity=item.severity,
         )
 
 

@@ -149,7 +149,50 @@ def diff(old: dict[str, Any], new: dict[str, Any]) -> DiffReport:
     _columns(old.get("columns", {}), new.get("columns", {}), add)
     for section in S.SECTIONS:
         _section(section, old.get(section), new.get(section), add)
+    _custom_checks(old.get("checks") or [], new.get("checks") or [], add)
     return DiffReport(str(old.get("version", "0.0.0")), str(new.get("version", "0.0.0")), changes)
+
+
+def _custom_checks(old: list[dict[str, Any]], new: list[dict[str, Any]], add: Any) -> None:
+    """Custom SQL checks (`checks:`), matched by name: a new or changed expression can fail
+    data that passed; a removed check cannot."""
+    before = {c["name"]: c for c in old}
+    after = {c["name"]: c for c in new}
+    for name in before:
+        if name not in after:
+            add(Change("custom_check_removed", f"checks.{name}", False, "it no longer runs"))
+    for name, n in after.items():
+        where = f"checks.{name}"
+        o = before.get(name)
+        if o is None:
+            add(
+                Change(
+                    "custom_check_added",
+                    where,
+                    True,
+                    f"every row must now satisfy: {n['expression']}",
+                )
+            )
+            continue
+        if o["expression"] != n["expression"]:
+            add(
+                Change(
+                    "custom_check_changed",
+                    where,
+                    True,
+                    f"{o['expression']!r} -> {n['expression']!r}",
+                )
+            )
+        _severity(where, o.get("severity", "error"), n.get("severity", "error"), add)
+        if o.get("description") != n.get("description"):
+            add(
+                Change(
+                    "description_changed",
+                    where,
+                    False,
+                    f"{o.get('description')!r} -> {n.get('description')!r}",
+                )
+            )
 
 
 def _columns(old: dict[str, Any], new: dict[str, Any], add: Any) -> None:
@@ -167,65 +210,69 @@ def _columns(old: dict[str, Any], new: dict[str, Any], add: Any) -> None:
                 )
             )
     for name in old.keys() & new.keys():
-        o, n = old[name], new[name]
-        where = f"columns.{name}"
-        if o.get("type") != n.get("type"):
-            add(Change("column_type_changed", where, True, f"{o.get('type')} -> {n.get('type')}"))
-        for flag, kind in (
-            ("required", "required"),
-            ("unique", "unique"),
-            ("not_in_future", "not_in_future"),
-        ):
-            before, after = bool(o.get(flag)), bool(n.get(flag))
-            if before != after:
-                add(
-                    Change(
-                        f"{kind}_{'added' if after else 'removed'}",
-                        where,
-                        after,
-                        f"{flag}: {before} -> {after}",
-                    )
-                )
-        _accepted(where, o.get("accepted_values"), n.get("accepted_values"), add)
-        _between(where, o.get("between"), n.get("between"), add)
-        if o.get("pattern") != n.get("pattern"):
-            kind = (
-                "pattern_added"
-                if not o.get("pattern")
-                else "pattern_removed"
-                if not n.get("pattern")
-                else "pattern_changed"
-            )
+        _column(f"columns.{name}", old[name], new[name], add)
+
+
+def _column(where: str, o: dict[str, Any], n: dict[str, Any], add: Any) -> None:
+    """The changes to one column present in both versions."""
+    if o.get("type") != n.get("type"):
+        add(Change("column_type_changed", where, True, f"{o.get('type')} -> {n.get('type')}"))
+    for flag, kind in (
+        ("required", "required"),
+        ("unique", "unique"),
+        ("not_in_future", "not_in_future"),
+    ):
+        before, after = bool(o.get(flag)), bool(n.get(flag))
+        if before != after:
             add(
                 Change(
-                    kind,
+                    f"{kind}_{'added' if after else 'removed'}",
                     where,
-                    kind != "pattern_removed",
-                    f"{o.get('pattern')!r} -> {n.get('pattern')!r}",
+                    after,
+                    f"{flag}: {before} -> {after}",
                 )
             )
-        if o.get("references") != n.get("references"):
-            add(
-                Change(
-                    "reference_changed",
-                    where,
-                    bool(n.get("references")),
-                    f"{o.get('references')} -> {n.get('references')}",
-                )
+    _accepted(where, o.get("accepted_values"), n.get("accepted_values"), add)
+    _between(where, o.get("between"), n.get("between"), add)
+    if o.get("pattern") != n.get("pattern"):
+        kind = (
+            "pattern_added"
+            if not o.get("pattern")
+            else "pattern_removed"
+            if not n.get("pattern")
+            else "pattern_changed"
+        )
+        add(
+            Change(
+                kind,
+                where,
+                kind != "pattern_removed",
+                f"{o.get('pattern')!r} -> {n.get('pattern')!r}",
             )
-        if o.get("severity", "error") != n.get("severity", "error"):
-            raised = n.get("severity", "error") == "error"
-            add(
-                Change(
-                    f"severity_{'raised' if raised else 'lowered'}",
-                    where,
-                    raised,
-                    f"{o.get('severity', 'error')} -> {n.get('severity', 'error')}",
-                )
+        )
+    if o.get("references") != n.get("references"):
+        add(
+            Change(
+                "reference_changed",
+                where,
+                bool(n.get("references")),
+                f"{o.get('references')} -> {n.get('references')}",
             )
-        for doc in ("description", "pii"):
-            if o.get(doc) != n.get(doc):
-                add(Change(f"{doc}_changed", where, False, f"{o.get(doc)!r} -> {n.get(doc)!r}"))
+        )
+    _severity(where, o.get("severity", "error"), n.get("severity", "error"), add)
+    for doc in ("description", "pii"):
+        if o.get(doc) != n.get(doc):
+            add(Change(f"{doc}_changed", where, False, f"{o.get(doc)!r} -> {n.get(doc)!r}"))
+
+
+def _severity(where: str, old: str, new: str, add: Any) -> None:
+    if old != new:
+        raised = new == "error"
+        add(
+            Change(
+                f"severity_{'raised' if raised else 'lowered'}", where, raised, f"{old} -> {new}"
+            )
+        )
 
 
 def _accepted(where: str, old: list[Any] | None, new: list[Any] | None, add: Any) -> None:

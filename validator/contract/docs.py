@@ -29,13 +29,13 @@ ROLE_SECTIONS = (
 
 def _roles(contract: Contract) -> dict[str, list[str]]:
     roles: dict[str, list[str]] = {}
-    for section in ROLE_SECTIONS:
-        cfg = contract.section(section) or {}
-        for role, value in cfg.items():
-            names = value if isinstance(value, list) else [value]
-            for name in names:
-                if isinstance(name, str) and name in contract.columns:
-                    roles.setdefault(name, []).append(f"{section}.{role}")
+    for section, role, value in contract.sections.roles():
+        if section not in ROLE_SECTIONS:
+            continue
+        names = value if isinstance(value, tuple) else [value]
+        for name in names:
+            if isinstance(name, str) and name in contract.columns:
+                roles.setdefault(name, []).append(f"{section}.{role}")
     return roles
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from validator.contract.sections import Sections
 from validator.contract.yamlload import Node
 from validator.errors import Location
 
@@ -60,7 +61,7 @@ class Source:
 
 @dataclass(frozen=True)
 class Contract:
-    """A validated contract; `sections` hold the role blocks with defaults applied."""
+    """A validated contract; `sections` hold the typed sections with defaults applied."""
 
     name: str
     version: str
@@ -73,10 +74,7 @@ class Contract:
     key: tuple[str, ...] = ()
     extra_columns: str = "forbid"
     materialized: str = "view"
-    sections: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    def section(self, name: str) -> dict[str, Any] | None:
-        return self.sections.get(name)
+    sections: Sections = field(default_factory=Sections)
 
     @property
     def pii_columns(self) -> frozenset[str]:
@@ -85,11 +83,12 @@ class Contract:
     def depends_on(self) -> set[str]:
         """Names of other contracts this one references."""
         deps = {c.references[0] for c in self.columns.values() if c.references}
-        if (s := self.section("instructions")) is not None:
-            deps.add(s["registry"])
-        if (s := self.section("adjudication")) is not None:
-            deps.add(s["contract"])
-        if (s := self.section("coverage")) is not None and s.get("items"):
-            deps.add(s["items"]["contract"])
+        s = self.sections
+        if s.instructions is not None:
+            deps.add(s.instructions.registry)
+        if s.adjudication is not None:
+            deps.add(s.adjudication.contract)
+        if s.coverage is not None and s.coverage.items is not None:
+            deps.add(s.coverage.items.contract)
         deps.discard(self.name)
         return deps

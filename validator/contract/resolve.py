@@ -7,7 +7,15 @@ from pathlib import Path
 from typing import Any
 
 from validator.contract import spec as S
+from validator.contract.links import check_cycles, check_links
 from validator.contract.model import Column, Contract, RawContract, Source
+from validator.contract.rules import check_sections, with_categories
+from validator.contract.sections import (
+    SECTION_TYPES,
+    CustomCheck,
+    Sections,
+    from_plain,
+)
 from validator.contract.yamlload import Node, load_file
 from validator.errors import ContractError, Location, Problem, did_you_mean
 
@@ -101,8 +109,8 @@ def resolve(raws: list[RawContract], strict: bool = False) -> tuple[list[Contrac
     # Contracts that exist but are themselves invalid: references to them are not "missing".
     invalid = {r.name for r in raws if r.name and r.name not in contracts}
     for contract in contracts.values():
-        problems.extend(_check_links(contract, contracts, by_name, invalid))
-    problems.extend(_check_cycles(contracts))
+        problems.extend(check_links(contract, contracts, by_name, invalid))
+    problems.extend(check_cycles(contracts))
     bad = {p.loc.path for p in problems if p.severity == "error"}
     good = {n: c for n, c in contracts.items() if c.path not in bad}
     # A contract whose referenced contract is invalid cannot be planned either (its checks
@@ -127,11 +135,47 @@ def _resolve_one(raw: RawContract, strict: bool) -> tuple[Contract | None, list[
         loc = columns_node.key_locs[name]
         problems.extend(_check_column_name(name, loc, folded))
         columns[name] = _column(name, cnode, loc, problems)
-    sections: dict[str, dict[str, Any]] = {}
-    for section in S.SECTIONS:
-        if section in node.value:
-            sections[section] = _with_defaults(node.value[section], S.CONTRACT.fields[section].spec)
-    # Column references: existence, did-you-mean, and type constraints.
+    problems.extend(_check_column_refs(node, columns))
+    if problems:
+        return None, problems
+    sections = _sections(node)
+    columns = _with_required_roles(columns, sections, node.plain().get("key", []))
+    problems.extend(check_sections(node, sections, columns))
+    problems.extend(_check_expressions(node, columns))
+    if problems:
+        return None, problems
+    values = node.plain()
+    source_kind = next(k for k in ("dbt_source", "ref", "path") if k in values["source"])
+    contract = Contract(
+        name=values["contract"],
+        version=values["version"],
+        owner=values["owner"],
+        description=values.get("description") or "",
+        path=raw.path,
+        loc=node.loc,
+        source=Source(source_kind, values["source"][source_kind]),
+        columns=columns,
+        key=tuple(values.get("key") or ()),
+        extra_columns=values.get("extra_columns", "forbid"),
+        materialized=values.get("materialized", "view"),
+        sections=with_categories(sections, columns),
+    )
+    if strict:
+        problems.extend(
+            Problem(col.loc, f"column '{col.name}' has no description (strict mode)")
+            for col in columns.values()
+            if not col.description
+        )
+    if strict and not contract.description:
+        problems.append(
+            Problem(node.loc, f"contract '{contract.name}' has no description (strict mode)")
+        )
+    return contract, problems
+
+
+def _check_column_refs(node: Node, columns: dict[str, Column]) -> list[Problem]:
+    """Column references: existence, did-you-mean, and type constraints."""
+    problems: list[Problem] = []
     for where, ref, ref_spec in S.walk_refs(node, S.CONTRACT, "contract file"):
         if not isinstance(ref_spec, S.ColRef):
             continue
@@ -153,47 +197,36 @@ def _resolve_one(raw: RawContract, strict: bool) -> tuple[Contract | None, list[
                     f"{columns[target].type}",
                 )
             )
-    if problems:
-        return None, problems
+    return problems
+
+
+def _sections(node: Node) -> Sections:
+    """The typed sections of a structurally valid contract, with defaults applied."""
+    found: dict[str, Any] = {}
+    for name, cls in SECTION_TYPES.items():
+        if name in node.value:
+            found[name] = from_plain(
+                cls, _with_defaults(node.value[name], S.CONTRACT.fields[name].spec)
+            )
+    checks = node.get("checks")
+    custom = tuple(from_plain(CustomCheck, item) for item in (checks.plain() if checks else []))
+    return Sections(**found, custom_checks=custom)
+
+
+def _with_required_roles(
+    columns: dict[str, Column], sections: Sections, key: list[str]
+) -> dict[str, Column]:
+    """Columns with role columns and key columns made required (non-null by definition)."""
+    out = dict(columns)
     for section, roles in REQUIRED_ROLES.items():
+        block = getattr(sections, section)
         for role in roles:
-            col = sections.get(section, {}).get(role)
-            if col and not columns[col].required:
-                columns[col] = replace(columns[col], required=True)
-    for col in node.plain().get("key", []):
-        columns[col] = replace(columns[col], required=True)
-    problems.extend(_check_sections(node, sections, columns))
-    problems.extend(_check_expressions(node, columns))
-    if problems:
-        return None, problems
-    values = node.plain()
-    source_kind = next(k for k in ("dbt_source", "ref", "path") if k in values["source"])
-    sections["checks"] = {"items": values.get("checks") or []}
-    contract = Contract(
-        name=values["contract"],
-        version=values["version"],
-        owner=values["owner"],
-        description=values.get("description") or "",
-        path=raw.path,
-        loc=node.loc,
-        source=Source(source_kind, values["source"][source_kind]),
-        columns=columns,
-        key=tuple(values.get("key") or ()),
-        extra_columns=values.get("extra_columns", "forbid"),
-        materialized=values.get("materialized", "view"),
-        sections=sections,
-    )
-    if strict:
-        problems.extend(
-            Problem(col.loc, f"column '{col.name}' has no description (strict mode)")
-            for col in columns.values()
-            if not col.description
-        )
-    if strict and not contract.description:
-        problems.append(
-            Problem(node.loc, f"contract '{contract.name}' has no description (strict mode)")
-        )
-    return contract, problems
+            col = getattr(block, role) if block is not None else None
+            if col and not out[col].required:
+                out[col] = replace(out[col], required=True)
+    for col in key:
+        out[col] = replace(out[col], required=True)
+    return out
 
 
 def _check_column_name(name: str, loc: Location, folded: dict[str, str]) -> list[Problem]:
@@ -337,290 +370,4 @@ def _check_expressions(node: Node, columns: dict[str, Column]) -> list[Problem]:
             parse_predicate(expression.value, list(columns))
         except UnsafePredicate as exc:
             problems.append(Problem(expression.loc, f"checks[{i}].expression: {exc}"))
-    return problems
-
-
-def _check_sections(
-    node: Node, s: dict[str, dict[str, Any]], columns: dict[str, Column]
-) -> list[Problem]:
-    problems: list[Problem] = []
-
-    def at(*keys: str) -> Location:
-        cur = node
-        for key in keys:
-            nxt = cur.get(key)
-            if nxt is None:
-                break
-            cur = nxt
-        return cur.loc
-
-    if (u := s.get("uncertainty")) is not None:
-        lo, hi = u["range"]
-        if lo is None or hi is None or lo > hi:
-            problems.append(
-                Problem(
-                    at("uncertainty", "range"),
-                    "uncertainty.range must be [min, max] with min <= max",
-                )
-            )
-        if u.get("notes_required_below") is not None and not u.get("notes"):
-            problems.append(
-                Problem(
-                    at("uncertainty", "notes_required_below"),
-                    "uncertainty.notes_required_below needs uncertainty.notes",
-                )
-            )
-        batch = u.get("batch") or {}
-        mb = batch.get("mean_between")
-        if mb and (mb[0] is None or mb[1] is None or mb[0] > mb[1]):
-            problems.append(
-                Problem(
-                    at("uncertainty", "batch", "mean_between"),
-                    "uncertainty.batch.mean_between must be [min, max] with min <= max",
-                )
-            )
-        if batch and batch.get("max_low_share") is None and not mb:
-            problems.append(
-                Problem(
-                    at("uncertainty", "batch"),
-                    "uncertainty.batch needs max_low_share or mean_between",
-                )
-            )
-    if (a := s.get("agreement")) is not None:
-        needs_order = (a["metric"] == "krippendorff_alpha" and a["level"] == "ordinal") or (
-            a["metric"] == "cohen_kappa" and a["weights"] != "none"
-        )
-        label = columns[a["label"]]
-        if needs_order and not a.get("categories"):
-            if label.accepted_values:
-                a["categories"] = [str(x) for x in label.accepted_values]
-            else:
-                problems.append(
-                    Problem(
-                        at("agreement"),
-                        "agreement needs `categories` (the "
-                        "label order) for ordinal alpha or weighted kappa",
-                    )
-                )
-        if (
-            a["metric"] == "krippendorff_alpha"
-            and a["level"] == "interval"
-            and (label.type not in S.NUMERIC_TYPES)
-        ):
-            problems.append(
-                Problem(
-                    at("agreement", "level"),
-                    "interval agreement needs a "
-                    f"numeric label column; '{label.name}' is {label.type}",
-                )
-            )
-    if (c := s.get("coverage")) is not None:
-        if c.get("max_annotations") is not None and c["max_annotations"] < c["min_annotations"]:
-            problems.append(
-                Problem(
-                    at("coverage", "max_annotations"),
-                    "coverage.max_annotations is below min_annotations",
-                )
-            )
-    if (d := s.get("label_distribution")) is not None:
-        if (d.get("reference") is None) != (d.get("max_divergence") is None):
-            problems.append(
-                Problem(
-                    at("label_distribution"),
-                    "label_distribution.reference and max_divergence go together",
-                )
-            )
-        elif d.get("reference") and abs(sum(d["reference"].values()) - 1) > 1e-6:
-            problems.append(
-                Problem(
-                    at("label_distribution", "reference"),
-                    "label_distribution"
-                    f".reference shares sum to {sum(d['reference'].values()):g},"
-                    " not 1",
-                )
-            )
-        if d.get("min_share") is None and d.get("max_share") is None and d.get("reference") is None:
-            problems.append(
-                Problem(
-                    at("label_distribution"),
-                    "label_distribution needs min_share, max_share or reference",
-                )
-            )
-        elif (
-            d.get("min_share") is not None
-            and d.get("max_share") is not None
-            and d["min_share"] > d["max_share"]
-        ):
-            problems.append(
-                Problem(at("label_distribution"), "label_distribution.min_share is above max_share")
-            )
-    if (i := s.get("instructions")) is not None and i.get("superseded"):
-        named = set(i["superseded"]) - {"all"}
-        if named and not i.get("splits"):
-            problems.append(
-                Problem(
-                    at("instructions", "superseded"),
-                    "instructions.superseded "
-                    "names splits but instructions.splits.column is not set",
-                )
-            )
-    if (i := s.get("instructions")) is not None and i.get("splits"):
-        split_col = columns[i["splits"]["column"]]
-        allowed = split_col.accepted_values
-        names = (
-            list(i["splits"].get("single_version") or [])
-            + list((i["splits"].get("allowed") or {}).keys())
-            + [k for k in (i.get("superseded") or {}) if k != "all"]
-        )
-        if allowed:
-            for name in names:
-                if name not in allowed:
-                    problems.append(
-                        Problem(
-                            at("instructions", "splits"),
-                            f"instructions.splits "
-                            f"names split '{name}', which is not an accepted "
-                            f"value of '{split_col.name}'",
-                            did_you_mean(name, [str(x) for x in allowed]),
-                        )
-                    )
-    if (r := s.get("revisions")) is not None:
-        parent = columns[r["parent"]]
-        key = node.plain().get("key") or []
-        if len(key) != 1:
-            problems.append(
-                Problem(
-                    at("revisions"), "revisions need a single-column `key` for parents to point at"
-                )
-            )
-        elif columns[key[0]].type != parent.type:
-            problems.append(
-                Problem(
-                    at("revisions", "parent"),
-                    f"revisions.parent '{parent.name}'"
-                    f" is {parent.type} but the key '{key[0]}' is "
-                    f"{columns[key[0]].type}",
-                )
-            )
-    return problems
-
-
-def _check_links(
-    contract: Contract,
-    contracts: dict[str, Contract],
-    raws: dict[str, RawContract],
-    invalid: set[str],
-) -> list[Problem]:
-    """References to other contracts: they exist, have the needed section and columns."""
-    problems: list[Problem] = []
-    node = raws[contract.name].node
-    names = list(contracts) + [n for n in raws if n not in contracts]
-
-    def missing(ref: str, loc: Location, where: str) -> bool:
-        if ref in contracts:
-            return False
-        if ref in raws or ref in invalid:  # exists but is invalid; its own problems say why
-            return True
-        problems.append(
-            Problem(
-                loc,
-                f"{where} names contract '{ref}', which is not among the linted contracts",
-                did_you_mean(ref, names),
-            )
-        )
-        return True
-
-    for col in contract.columns.values():
-        if col.references:
-            ref_contract, ref_col = col.references
-            rnode = node.value["columns"].value[col.name].value["references"]
-            if not missing(
-                ref_contract, rnode.value["contract"].loc, f"columns.{col.name}.references"
-            ):
-                other = contracts[ref_contract]
-                if ref_col not in other.columns:
-                    problems.append(
-                        Problem(
-                            rnode.value["column"].loc,
-                            f"columns.{col.name}."
-                            f"references: contract '{ref_contract}' has no "
-                            f"column '{ref_col}'",
-                            did_you_mean(ref_col, list(other.columns)),
-                        )
-                    )
-                elif other.columns[ref_col].type != col.type:
-                    problems.append(
-                        Problem(
-                            rnode.value["column"].loc,
-                            f"columns.{col.name} is "
-                            f"{col.type} but references {ref_contract}.{ref_col} "
-                            f"({other.columns[ref_col].type})",
-                        )
-                    )
-    if (i := contract.section("instructions")) is not None:
-        loc = node.value["instructions"].value["registry"].loc
-        if not missing(i["registry"], loc, "instructions.registry"):
-            if contracts[i["registry"]].section("registry") is None:
-                problems.append(
-                    Problem(
-                        loc,
-                        f"instructions.registry: contract '{i['registry']}'"
-                        " has no `registry:` section",
-                    )
-                )
-    if (a := contract.section("adjudication")) is not None:
-        loc = node.value["adjudication"].value["contract"].loc
-        if not missing(a["contract"], loc, "adjudication.contract"):
-            if contracts[a["contract"]].section("adjudication_record") is None:
-                problems.append(
-                    Problem(
-                        loc,
-                        f"adjudication.contract: contract '{a['contract']}'"
-                        " has no `adjudication_record:` section",
-                    )
-                )
-    if (c := contract.section("coverage")) is not None and c.get("items"):
-        inode = node.value["coverage"].value["items"]
-        if not missing(c["items"]["contract"], inode.value["contract"].loc, "coverage.items"):
-            other = contracts[c["items"]["contract"]]
-            if c["items"]["item"] not in other.columns:
-                problems.append(
-                    Problem(
-                        inode.value["item"].loc,
-                        f"coverage.items: contract "
-                        f"'{other.name}' has no column '{c['items']['item']}'",
-                        did_you_mean(c["items"]["item"], list(other.columns)),
-                    )
-                )
-    return problems
-
-
-def _check_cycles(contracts: dict[str, Contract]) -> list[Problem]:
-    """Contracts referencing each other in a loop cannot be built in any order."""
-    problems: list[Problem] = []
-    state: dict[str, int] = {}
-    stack: list[str] = []
-
-    def visit(name: str) -> None:
-        state[name] = 1
-        stack.append(name)
-        for dep in sorted(contracts[name].depends_on()):
-            if dep not in contracts:
-                continue
-            if state.get(dep) == 1:
-                cycle = [*stack[stack.index(dep) :], dep]
-                problems.append(
-                    Problem(
-                        contracts[name].loc,
-                        "contracts reference each other in a cycle: " + " -> ".join(cycle),
-                    )
-                )
-            elif dep not in state:
-                visit(dep)
-        stack.pop()
-        state[name] = 2
-
-    for name in sorted(contracts):
-        if name not in state:
-            visit(name)
     return problems

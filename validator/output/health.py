@@ -13,10 +13,19 @@ from typing import Any
 
 from sqlglot import exp
 
-from validator.compiler.plan import build_plan
-from validator.compiler.sql.checks import agreement_values, current_rows
+from validator.compiler.kinds import Agreement as AgreementParams
+from validator.compiler.kinds import Kind
+from validator.compiler.plan import Check, build_plan
+from validator.compiler.sql.checks import RelationFor, current_rows
 from validator.compiler.sql.templates import template
 from validator.contract.model import Contract
+from validator.contract.sections import (
+    Adjudication,
+    AdjudicationRecord,
+    Instructions,
+    Provenance,
+    Uncertainty,
+)
 from validator.engines.warehouse import Warehouse
 from validator.settings import Settings
 from validator.verdict.ledger import Ledger
@@ -57,134 +66,170 @@ def gather(
     """Query the warehouse for the metrics of one contract with annotation roles."""
     m = Metrics(contract.name)
     plan = build_plan(contract, contracts)
+    s = contract.sections
 
     dialect = Warehouse(settings).dialect.sqlglot
 
     def rel(name: str) -> exp.Table:
         return exp.to_table(relations[name], dialect=dialect)
 
+    def check_of(kind: Kind) -> Check:
+        return next(c for c in plan.checks if c.kind is kind)
+
     t = rel(contract.name)
     with Warehouse(settings) as wh:
         m.rows = int(_rows(wh, exp.select("COUNT(*)").from_(t.copy()))[0][0])
-        prov = contract.section("provenance") or {}
-        if prov.get("tool"):
-            m.tools = sorted(
-                str(r[0])
-                for r in _rows(
-                    wh,
-                    exp.select(exp.column(prov["tool"], quoted=True))
-                    .distinct()
-                    .from_(t.copy())
-                    .where(
-                        exp.Not(
-                            this=exp.Is(
-                                this=exp.column(prov["tool"], quoted=True), expression=exp.Null()
-                            )
-                        )
-                    ),
-                )
-            )
-        roles = [
-            (role, prov[role])
-            for role in ("annotator", "timestamp", "tool", "batch")
-            if prov.get(role)
-        ]
-        if roles:  # one scan for every provenance column
-            (counts,) = _rows(
-                wh,
-                exp.select(
-                    *[exp.Count(this=exp.column(col, quoted=True)) for _, col in roles]
-                ).from_(t.copy()),
-            )
-            for (role, col), count in zip(roles, counts, strict=True):
-                m.completeness[f"{role} ({col})"] = count / m.rows if m.rows else 1.0
-        unc = contract.section("uncertainty")
-        if unc:
-            m.confidence_histogram = [
-                (f"{lo / 10:.1f}-{(lo + 1) / 10:.1f}", int(n))
-                for lo, n in _rows(
-                    wh,
-                    template(
-                        "SELECT LEAST(CAST(FLOOR(p_c * 10) AS INTEGER), 9) AS b, COUNT(*) "
-                        "FROM r_t AS t WHERE p_c IS NOT NULL GROUP BY 1 ORDER BY 1",
-                        ids={"p_c": unc["confidence"]},
-                        tables={"r_t": t},
-                    ),
-                )
-            ]
-            batch = unc.get("batch")
-            if batch:
-                m.low_share_limit = batch.get("max_low_share")
-                m.low_share_by_batch = [
-                    (str(b), float(s))
-                    for b, s in _rows(
-                        wh,
-                        template(
-                            "SELECT p_by, AVG(CASE WHEN p_c < v_below THEN 1.0 ELSE 0.0 END) "
-                            "FROM r_t AS t WHERE p_c IS NOT NULL GROUP BY p_by ORDER BY p_by",
-                            ids={"p_by": batch["by"], "p_c": unc["confidence"]},
-                            values={"v_below": batch["low_confidence_below"]},
-                            tables={"r_t": t},
-                        ),
-                    )
-                ]
-        agr = contract.section("agreement")
-        if agr:
-            check = next(c for c in plan.checks if c.kind.value == "agreement")
-            query = agreement_values(check, rel)
+        _provenance(m, wh, s.provenance or Provenance(), t)
+        if s.uncertainty:
+            _uncertainty(m, wh, s.uncertainty, t)
+        if s.agreement:
+            check = check_of(Kind.AGREEMENT)
+            assert isinstance(check.params, AgreementParams)
             m.agreement_by_batch = sorted(
-                (str(r[0]), None if r[3] is None else float(r[3])) for r in _rows(wh, query)
+                (str(r[0]), None if r[3] is None else float(r[3]))
+                for r in _rows(wh, check.params.values(check, rel))
             )
-            m.agreement_min = agr["min"]
-            m.agreement_metric = agr["metric"]
-        adj = contract.section("adjudication")
-        if unc and unc.get("batch") and adj:
-            # An uncertain label is resolved once its item has an adjudication decision.
-            check = next(c for c in plan.checks if c.kind.value == "adjudication_missing")
-            rec = contracts[adj["contract"]].sections["adjudication_record"]
-            ((rate,),) = _rows(
+            m.agreement_min = s.agreement.min
+            m.agreement_metric = s.agreement.metric
+        if s.uncertainty and s.uncertainty.batch and s.adjudication:
+            record = contracts[s.adjudication.contract].sections.adjudication_record
+            assert record is not None
+            m.unresolved_uncertainty_rate = _unresolved_rate(
+                wh,
+                s.uncertainty,
+                s.adjudication,
+                record,
+                current_rows(check_of(Kind.ADJUDICATION_MISSING), rel),
+                rel,
+            )
+        if s.instructions:
+            m.version_share_by_month = _version_shares(wh, s.instructions, t)
+        if s.coverage:
+            # current (not superseded) rows, as the coverage checks count them
+            current = current_rows(check_of(Kind.COVERAGE_MIN), rel)
+            m.coverage_histogram = _coverage_histogram(wh, s.coverage.item, current)
+    _latest_verdict(m, settings, contract)
+    return m
+
+
+def _provenance(m: Metrics, wh: Warehouse, prov: Provenance, t: exp.Table) -> None:
+    if prov.tool:
+        tool = exp.column(prov.tool, quoted=True)
+        m.tools = sorted(
+            str(r[0])
+            for r in _rows(
+                wh,
+                exp.select(tool)
+                .distinct()
+                .from_(t.copy())
+                .where(exp.Not(this=exp.Is(this=tool.copy(), expression=exp.Null()))),
+            )
+        )
+    named = [
+        ("annotator", prov.annotator),
+        ("timestamp", prov.timestamp),
+        ("tool", prov.tool),
+        ("batch", prov.batch),
+    ]
+    roles = [(role, col) for role, col in named if col]
+    if roles:  # one scan for every provenance column
+        (counts,) = _rows(
+            wh,
+            exp.select(*[exp.Count(this=exp.column(col, quoted=True)) for _, col in roles]).from_(
+                t.copy()
+            ),
+        )
+        for (role, col), count in zip(roles, counts, strict=True):
+            m.completeness[f"{role} ({col})"] = count / m.rows if m.rows else 1.0
+
+
+def _uncertainty(m: Metrics, wh: Warehouse, unc: Uncertainty, t: exp.Table) -> None:
+    m.confidence_histogram = [
+        (f"{lo / 10:.1f}-{(lo + 1) / 10:.1f}", int(n))
+        for lo, n in _rows(
+            wh,
+            template(
+                "SELECT LEAST(CAST(FLOOR(p_c * 10) AS INTEGER), 9) AS b, COUNT(*) "
+                "FROM r_t AS t WHERE p_c IS NOT NULL GROUP BY 1 ORDER BY 1",
+                ids={"p_c": unc.confidence},
+                tables={"r_t": t},
+            ),
+        )
+    ]
+    batch = unc.batch
+    if batch:
+        m.low_share_limit = batch.max_low_share
+        m.low_share_by_batch = [
+            (str(b), float(s))
+            for b, s in _rows(
                 wh,
                 template(
-                    "SELECT AVG(CASE WHEN t.p_c < v_below AND NOT EXISTS (SELECT 1 FROM r_a AS a "
-                    "WHERE a.p_ritem = t.p_item) THEN 1.0 ELSE 0.0 END) FROM r_t AS t",
-                    ids={"p_c": unc["confidence"], "p_item": adj["item"], "p_ritem": rec["item"]},
-                    values={"v_below": unc["batch"]["low_confidence_below"]},
-                    tables={"r_t": current_rows(check, rel), "r_a": rel(adj["contract"])},
+                    "SELECT p_by, AVG(CASE WHEN p_c < v_below THEN 1.0 ELSE 0.0 END) "
+                    "FROM r_t AS t WHERE p_c IS NOT NULL GROUP BY p_by ORDER BY p_by",
+                    ids={"p_by": batch.by, "p_c": unc.confidence},
+                    values={"v_below": batch.low_confidence_below},
+                    tables={"r_t": t},
                 ),
             )
-            m.unresolved_uncertainty_rate = float(rate or 0.0)
-        ins = contract.section("instructions")
-        if ins:
-            m.version_share_by_month = [
-                (str(mo), str(v), float(s))
-                for mo, v, s in _rows(
-                    wh,
-                    template(
-                        "SELECT mo, v, CAST(n AS DOUBLE PRECISION) / SUM(n) OVER (PARTITION BY mo) "
-                        "FROM (SELECT SUBSTRING(CAST(p_at AS VARCHAR), 1, 7) AS mo, p_v AS v, "
-                        "COUNT(*) AS n FROM r_t AS t WHERE p_at IS NOT NULL GROUP BY 1, 2) AS g "
-                        "ORDER BY mo, v",
-                        ids={"p_at": ins["active_at"], "p_v": ins["column"]},
-                        tables={"r_t": t},
-                    ),
-                )
-            ]
-        cov = contract.section("coverage")
-        if cov:
-            # current (not superseded) rows, as the coverage checks count them
-            check = next(c for c in plan.checks if c.kind.value == "coverage_min")
-            m.coverage_histogram = [
-                (int(k), int(n))
-                for k, n in _rows(
-                    wh,
-                    template(
-                        "SELECT k, COUNT(*) FROM (SELECT p_item, COUNT(*) AS k FROM r_t AS t "
-                        "GROUP BY p_item) AS g GROUP BY k ORDER BY k",
-                        ids={"p_item": cov["item"]},
-                        tables={"r_t": current_rows(check, rel)},
-                    ),
-                )
-            ]
+        ]
+
+
+def _unresolved_rate(
+    wh: Warehouse,
+    unc: Uncertainty,
+    adj: Adjudication,
+    record: AdjudicationRecord,
+    current: exp.Expr,
+    rel: RelationFor,
+) -> float:
+    """An uncertain label is resolved once its item has an adjudication decision."""
+    assert unc.batch is not None
+    ((rate,),) = _rows(
+        wh,
+        template(
+            "SELECT AVG(CASE WHEN t.p_c < v_below AND NOT EXISTS (SELECT 1 FROM r_a AS a "
+            "WHERE a.p_ritem = t.p_item) THEN 1.0 ELSE 0.0 END) FROM r_t AS t",
+            ids={"p_c": unc.confidence, "p_item": adj.item, "p_ritem": record.item},
+            values={"v_below": unc.batch.low_confidence_below},
+            tables={"r_t": current, "r_a": rel(adj.contract)},
+        ),
+    )
+    return float(rate or 0.0)
+
+
+def _version_shares(wh: Warehouse, ins: Instructions, t: exp.Table) -> list[tuple[str, str, float]]:
+    return [
+        (str(mo), str(v), float(s))
+        for mo, v, s in _rows(
+            wh,
+            template(
+                "SELECT mo, v, CAST(n AS DOUBLE PRECISION) / SUM(n) OVER (PARTITION BY mo) "
+                "FROM (SELECT SUBSTRING(CAST(p_at AS VARCHAR), 1, 7) AS mo, p_v AS v, "
+                "COUNT(*) AS n FROM r_t AS t WHERE p_at IS NOT NULL GROUP BY 1, 2) AS g "
+                "ORDER BY mo, v",
+                ids={"p_at": ins.active_at, "p_v": ins.column},
+                tables={"r_t": t},
+            ),
+        )
+    ]
+
+
+def _coverage_histogram(wh: Warehouse, item: str, current: exp.Expr) -> list[tuple[int, int]]:
+    return [
+        (int(k), int(n))
+        for k, n in _rows(
+            wh,
+            template(
+                "SELECT k, COUNT(*) FROM (SELECT p_item, COUNT(*) AS k FROM r_t AS t "
+                "GROUP BY p_item) AS g GROUP BY k ORDER BY k",
+                ids={"p_item": item},
+                tables={"r_t": current},
+            ),
+        )
+    ]
+
+
+def _latest_verdict(m: Metrics, settings: Settings, contract: Contract) -> None:
     entry = Ledger(settings.ledger_path).latest(contract.name)
     if entry is not None:
         m.validated_at = entry.record.get("started_at")
@@ -202,7 +247,6 @@ def gather(
         backlog = checks.get(f"{contract.name}.adjudication.missing")
         if backlog is not None:
             m.adjudication_backlog = int(backlog["failures"] or 0)
-    return m
 
 
 def croissant_rai(m: Metrics, contract: Contract) -> dict[str, Any]:
@@ -210,7 +254,7 @@ def croissant_rai(m: Metrics, contract: Contract) -> dict[str, Any]:
     items = sum(n for _, n in m.coverage_histogram)
     per_item = (sum(k * n for k, n in m.coverage_histogram) / items) if items else None
     agreement = [v for _, v in m.agreement_by_batch if v is not None]
-    ins = contract.section("instructions") or {}
+    ins = contract.sections.instructions
     return {
         "@context": {
             "@vocab": "https://schema.org/",
@@ -227,7 +271,7 @@ def croissant_rai(m: Metrics, contract: Contract) -> dict[str, Any]:
         else "unknown",
         "rai:dataAnnotationPlatform": m.tools,
         "rai:dataAnnotationProtocol": (
-            f"Labels follow versioned instructions (registry: {ins.get('registry', 'n/a')}); "
+            f"Labels follow versioned instructions (registry: {ins.registry if ins else 'n/a'}); "
             "disagreements are adjudicated with a rationale; corrections keep their history. "
             f"Contract {contract.name} {contract.version}, owner {contract.owner}."
         ),

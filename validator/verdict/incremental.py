@@ -34,7 +34,8 @@ from typing import Any
 
 from sqlglot import exp
 
-from validator.compiler.plan import Check, Kind, Plan
+from validator.compiler.kinds import Incremental, UniqueKey
+from validator.compiler.plan import Check, Plan
 from validator.compiler.sql.checks import RelationFor, failing_rows
 from validator.compiler.sql.templates import literal
 from validator.contract.model import Contract
@@ -44,44 +45,6 @@ from validator.settings import Settings
 
 STATE_FORMAT = 1
 SMALL_RELATION = 100_000  # other relations up to this size are compared by content, not size
-
-ROW_KINDS = frozenset(
-    {
-        Kind.NOT_NULL,
-        Kind.ACCEPTED_VALUES,
-        Kind.PATTERN,
-        Kind.BETWEEN,
-        Kind.NOT_IN_FUTURE,
-        Kind.NOTES_REQUIRED,
-        Kind.CUSTOM_EXPRESSION,
-        Kind.RELATIONSHIP,
-        Kind.INSTRUCTION_KNOWN,
-        Kind.INSTRUCTION_APPROVED,
-        Kind.INSTRUCTION_ACTIVE,
-        Kind.SPLIT_ALLOWED_VERSIONS,
-        Kind.SUPERSEDED_VERSION,
-    }
-)
-BATCH_KINDS = frozenset(
-    {
-        Kind.AGREEMENT,
-        Kind.BATCH_LOW_CONFIDENCE,
-        Kind.BATCH_MEAN_CONFIDENCE,
-        Kind.LABEL_SHARE,
-        Kind.LABEL_DIVERGENCE,
-    }
-)
-ITEM_KINDS = frozenset(
-    {
-        Kind.COVERAGE_MIN,
-        Kind.COVERAGE_MAX,
-        Kind.ADJUDICATION_MISSING,
-        Kind.ADJUDICATION_UNNEEDED,
-        Kind.ADJUDICATION_DECISION,
-        Kind.REVISION_SINGLE_CURRENT,
-    }
-)
-OTHER_RELATION_PARAMS = ("to", "registry", "records", "items")
 
 
 class NotIncremental(LabelpactError):
@@ -93,38 +56,39 @@ def state_path(settings: Settings, contract: str) -> Path:
 
 
 def item_column(contract: Contract) -> str | None:
-    for section in ("coverage", "agreement", "adjudication"):
-        s = contract.section(section)
-        if s and s.get("item"):
-            return str(s["item"])
+    s = contract.sections
+    for section in (s.coverage, s.agreement, s.adjudication):
+        if section is not None and section.item:
+            return section.item
     return None
 
 
+def batch_column(contract: Contract) -> str:
+    """The column naming each row's batch (contracts with an `incremental` section)."""
+    assert contract.sections.incremental is not None, "not an incremental contract"
+    return contract.sections.incremental.batch
+
+
 def mode(check: Check, contract: Contract) -> str:
-    """How an incremental run computes `check`: rows | unique | items | full | schema."""
-    batch = contract.sections["incremental"]["batch"]
-    if check.kind == Kind.SCHEMA:
-        return "schema"
-    if check.kind in ROW_KINDS:
-        return "rows"
-    if check.kind in BATCH_KINDS:
-        return "rows" if check.params.get("by") == batch else "full"
-    if check.kind in (Kind.UNIQUE, Kind.UNIQUE_KEY):
-        return "unique"
-    if check.kind in ITEM_KINDS:
+    """How an incremental run computes `check`: rows | unique | items | full | schema (as its
+    kind declares: `Params.incremental`)."""
+    p = check.params
+    if p.incremental is Incremental.PER_GROUP:
+        return "rows" if p.group_column() == batch_column(contract) else "full"
+    if p.incremental is Incremental.PER_ITEM:
         item = item_column(contract)
-        if check.kind == Kind.REVISION_SINGLE_CURRENT:
-            return "items" if item in check.params.get("lineage", []) else "full"
-        return "items" if item is not None and check.params.get("item") == item else "full"
-    return "full"
+        return "items" if item is not None and item in p.item_columns() else "full"
+    return {
+        Incremental.SCHEMA: "schema",
+        Incremental.ROWS: "rows",
+        Incremental.UNIQUE: "unique",
+        Incremental.FULL: "full",
+    }[p.incremental]
 
 
 def other_relations(check: Check) -> set[str]:
-    return {
-        str(check.params[p])
-        for p in OTHER_RELATION_PARAMS
-        if check.params.get(p) and check.params[p] != check.contract
-    }
+    """Other contracts' relations the check reads (its kind's `relation()` parameters)."""
+    return check.params.relations() - {check.contract}
 
 
 def signatures(
@@ -174,7 +138,7 @@ def batch_fingerprints(
     wh: Warehouse, relation: str | exp.Expr, contract: Contract, only: list[Any] | None = None
 ) -> Batches:
     """Row count, hash sum and hash xor per batch (the `fingerprint` of each batch)."""
-    batch = contract.sections["incremental"]["batch"]
+    batch = batch_column(contract)
     source = _table(wh, relation) if isinstance(relation, str) else relation
     query = wh.dialect.fingerprint(source, list(contract.columns))
     query = query.select(exp.column(batch, quoted=True).as_("lp_batch")).group_by(
@@ -309,7 +273,7 @@ class ContractRun:
     ) -> None:
         self.wh, self.plan, self.contracts, self.state = wh, plan, contracts, state
         self.contract = plan.contract
-        self.batch = self.contract.sections["incremental"]["batch"]
+        self.batch = batch_column(self.contract)
         self.relations: dict[str, str] = state["relations"]
         self.own = self.relations[self.contract.name]
         self._check_columns()
@@ -345,10 +309,10 @@ class ContractRun:
         )
 
     def _check_corrections(self) -> None:
-        r = self.contract.section("revisions")
+        r = self.contract.sections.revisions
         if r is None or not self.new:
             return
-        key, parent = _q(self.wh, self.contract.key[0]), _q(self.wh, r["parent"])
+        key, parent = _q(self.wh, self.contract.key[0]), _q(self.wh, r.parent)
         new = self._sql(self.restricted())
         old = self._sql(_old_batches(self.batch, _values(self.new)))
         # An inner join on the few parents the new rows name: the old keys are only scanned.
@@ -375,14 +339,10 @@ class ContractRun:
         ):
             return "the new batches label items that older batches labelled too"
         for check in self.plan.checks:
-            if check.kind in (
-                Kind.ADJUDICATION_MISSING,
-                Kind.ADJUDICATION_UNNEEDED,
-                Kind.ADJUDICATION_DECISION,
-            ):
-                records = self.relations[check.params["records"]]
-                rec_item = check.params["rec_item"]
-                before = self.state["signatures"].get(check.params["records"], {}).get("rows")
+            if (item_records := check.params.item_records()) is not None:
+                contract, rec_item = item_records
+                records = self.relations[contract]
+                before = self.state["signatures"].get(contract, {}).get("rows")
                 i, r = _q(self.wh, item), _q(self.wh, rec_item)
                 n = self._count(
                     f"SELECT count(*) FROM {records} WHERE {r} IS NULL OR {r} "
@@ -425,7 +385,7 @@ class ContractRun:
 
     def _others_changed(self, check: Check, failures_before: int, how: str) -> bool:
         for name in other_relations(check):
-            if how == "items" and name == check.params.get("records"):
+            if how == "items" and name == _records_of(check):
                 continue  # records of older items were compared in `_items_reason`
             old, now = self.state["signatures"].get(name), self.signatures.get(name)
             if old is None or now is None or old == now:
@@ -438,8 +398,12 @@ class ContractRun:
         def rel(name: str) -> exp.Expr:
             if how != "full" and name == self.contract.name:
                 return self.restricted()
-            if how == "items" and name == check.params.get("records"):
-                item = exp.column(check.params["rec_item"], quoted=True)
+            if (
+                how == "items"
+                and (item_records := check.params.item_records()) is not None
+                and (name == item_records[0])
+            ):
+                item = exp.column(item_records[1], quoted=True)
                 own_item = item_column(self.contract)
                 assert own_item, "items mode is chosen only for contracts with an item column"
                 mine = exp.select(exp.column(own_item, quoted=True)).from_(self.restricted())
@@ -460,7 +424,11 @@ class ContractRun:
 
     def _unique_sql(self, check: Check) -> str:
         """Values carried by new rows that are now duplicated and were not before."""
-        cols = [check.column] if check.column else list(check.params["columns"])
+        if check.column:
+            cols = [check.column]
+        else:
+            assert isinstance(check.params, UniqueKey)
+            cols = list(check.params.columns)
         q = [_q(self.wh, c) for c in cols]
         new_rows = self._sql(_in_batches(self.batch, _values(self.new)))
         notnull = " AND ".join(f"{c} IS NOT NULL" for c in q) if check.column else "1 = 1"
@@ -476,6 +444,12 @@ class ContractRun:
             f"WHERE {notnull} AND {match} GROUP BY {tup}) AS lp_u "
             "WHERE n > 1 AND n_old <= 1"
         )
+
+
+def _records_of(check: Check) -> str | None:
+    """The contract whose records a per-item check reads item by item, if any."""
+    item_records = check.params.item_records()
+    return item_records[0] if item_records is not None else None
 
 
 def _q(wh: Warehouse, name: str) -> str:

@@ -253,7 +253,7 @@ def validate(
         for plan in plans:
             say(f"fingerprint {plan.contract.name}")
             relation = relations[plan.contract.name]
-            if plan.contract.section("incremental"):
+            if plan.contract.sections.incremental:
                 states[plan.contract.name] = incremental.measure(wh, plan, contracts, relations)
                 fingerprints[plan.contract.name] = {
                     **states[plan.contract.name]["batches"].total(),
@@ -325,11 +325,11 @@ def validate_incremental(
     all_plans, plans = load_plans(settings, select)
     contracts = {p.contract.name: p.contract for p in all_plans}
     if not select:  # the contracts that declare batches; others need a full validation
-        plans = [p for p in plans if p.contract.section("incremental")] or plans
+        plans = [p for p in plans if p.contract.sections.incremental] or plans
         select = [p.contract.name for p in plans]
     try:
         for plan in plans:
-            if not plan.contract.section("incremental"):
+            if not plan.contract.sections.incremental:
                 raise incremental.NotIncremental(
                     f"contract '{plan.contract.name}' has no `incremental` section"
                 )
@@ -491,7 +491,7 @@ def _sample(
 
     contract = contracts[check.contract]
     query = failing_rows(check, relation or rel, wh.dialect, contract.key)
-    limited = exp.select("*").from_(exp.subquery(query, "f")).limit(SAMPLE_ROWS)
+    limited = exp.select("*").from_(query.subquery("f")).limit(SAMPLE_ROWS)
     try:
         names, rows = wh.query(limited.sql(dialect=wh.dialect.sqlglot))
     except EngineError:

@@ -6,11 +6,11 @@ about a millisecond per statement, so compile renders each shape once with its n
 by tokens, then substitutes the real names into the text, each rendered by the dialect as a
 quoted identifier (or a string literal, where a name is used as one).
 
-Only parameters known to hold names are abstracted (`IDENTIFIER_PARAMS`, `RELATION_PARAMS`);
-any other value is part of the cache key as it is, so an unknown parameter costs a cache miss,
-never a wrong rendering. Tokens are injective, so equal names stay equal. If a token turns up in
-the text in any other form (say, inside a derived alias), the shape is not cached and each check
-of it is rendered directly.
+Only parameters a kind declares to hold names are abstracted (fields made with `column()` or
+`relation()` in `compiler/kinds/`); any other value is part of the cache key as it is, so a
+parameter not declared costs a cache miss, never a wrong rendering. Tokens are injective, so
+equal names stay equal. If a token turns up in the text in any other form (say, inside a
+derived alias), the shape is not cached and each check of it is rendered directly.
 """
 
 from __future__ import annotations
@@ -23,46 +23,9 @@ from typing import Any
 
 from sqlglot import exp
 
-from validator.compiler.plan import Check, Kind
+from validator.compiler.kinds import Params, Role, role
+from validator.compiler.plan import Check
 from validator.compiler.sql.dialects import Dialect
-
-# Parameters whose values are column names (a name, or a list of names).
-IDENTIFIER_PARAMS = frozenset(
-    {
-        "to_column",
-        "version_column",
-        "active_at",
-        "reg_version",
-        "reg_from",
-        "reg_to",
-        "approved_by",
-        "approved_at",
-        "split",
-        "current_key",
-        "current_parent",
-        "version",
-        "effective_from",
-        "retired_at",
-        "confidence",
-        "notes",
-        "by",
-        "item",
-        "rater",
-        "label",
-        "rec_item",
-        "rec_decision",
-        "key",
-        "parent",
-        "lineage",
-        "timestamp",
-        "items_item",
-        "columns",
-    }
-)
-# Parameters whose values are contract names (their relations).
-RELATION_PARAMS = frozenset({"to", "registry", "records", "items"})
-# Kinds whose rendering reads names from free text (a user's SQL expression): never abstracted.
-UNCACHEABLE = frozenset({Kind.CUSTOM_EXPRESSION, Kind.SCHEMA})
 
 _NAME = "__lp_n{}__"
 _RELATION = "__lp_r{}__"
@@ -89,6 +52,18 @@ class _Tokens:
         return value
 
 
+def _abstract(params: Params, tokens: _Tokens) -> Params:
+    """`params` with every declared name replaced by its token."""
+    changes: dict[str, Any] = {}
+    for fld in dataclasses.fields(params):
+        value, kind = getattr(params, fld.name), role(fld)
+        if kind is Role.COLUMN:
+            changes[fld.name] = tokens.name(value)
+        elif kind is Role.RELATION:
+            changes[fld.name] = tokens.relation(value)
+    return dataclasses.replace(params, **changes)
+
+
 def _frozen(value: Any) -> Any:
     if isinstance(value, dict):
         return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
@@ -108,9 +83,11 @@ class ShapeCache:
         self, check: Check, key: tuple[str, ...], dialect: Dialect, tag: str, build: Build
     ) -> str:
         """`build(check, key)` rendered for `check`, reusing the text of an equal shape."""
-        if check.kind in UNCACHEABLE:
+        if not check.params.by_shape:
             return build(check, key)
         tokens = _Tokens()
+        contract, column = tokens.relation(check.contract), tokens.name(check.column)
+        params = _abstract(check.params, tokens)
         abstract = dataclasses.replace(
             check,
             id="",
@@ -118,26 +95,19 @@ class ShapeCache:
             owner="",
             version="",
             severity="",
-            contract=tokens.relation(check.contract),
-            column=tokens.name(check.column),
-            params={
-                k: tokens.name(v)
-                if k in IDENTIFIER_PARAMS
-                else tokens.relation(v)
-                if k in RELATION_PARAMS
-                else v
-                for k, v in check.params.items()
-            },
+            contract=contract,
+            column=column,
+            params=params,
         )
         abstract_key = tokens.name(tuple(key))
         cache_key = (
             tag,
             dialect.name,
-            check.kind,
-            abstract.contract,
-            abstract.column,
+            type(params),
+            contract,
+            column,
             abstract_key,
-            _frozen(abstract.params),
+            tuple((f.name, _frozen(getattr(params, f.name))) for f in dataclasses.fields(params)),
         )
         if cache_key in self._texts:
             self.hits += 1

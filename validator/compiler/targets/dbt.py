@@ -16,15 +16,9 @@ from typing import Any
 import yaml
 from sqlglot import exp
 
-from validator.compiler.plan import Check, Kind, Plan
-from validator.compiler.sql.checks import (
-    failing_rows,
-    fill_placeholders,
-    from_item_stats,
-    item_stats,
-    item_stats_key,
-    placeholder,
-)
+from validator.compiler.kinds import DbtForm, from_item_stats, item_stats, item_stats_key
+from validator.compiler.plan import Check, Plan
+from validator.compiler.sql.checks import failing_rows, fill_placeholders, placeholder
 from validator.compiler.sql.dialects import Dialect, dbt_type_expression, get_dialect
 from validator.compiler.sql.shapes import SHAPES
 from validator.contract.model import Contract
@@ -42,11 +36,7 @@ def render(plans: list[Plan], dialects: tuple[str, ...]) -> dict[str, str]:
     for plan in plans:
         c = plan.contract
         files[f"{MODEL_DIR}/{c.name}.sql"] = _model_sql(c)
-        singular = [
-            ch
-            for ch in plan.checks
-            if not ch.is_column_rule and ch.kind not in (Kind.SCHEMA, Kind.UNIQUE_KEY)
-        ]
+        singular = [ch for ch in plan.checks if ch.params.dbt is DbtForm.SINGULAR]
         files[f"{MODEL_DIR}/{c.name}.yml"] = _model_yml(plan, singular)
         shared = _item_stats_models(plan)
         for name, checks in shared.items():
@@ -209,25 +199,7 @@ def _prefixed(text: str, names: set[str]) -> str:
 
 
 def _test_entry(check: Check) -> dict[str, Any]:
-    name, args = {
-        Kind.NOT_NULL: ("not_null", {}),
-        Kind.UNIQUE: ("unique", {}),
-        Kind.ACCEPTED_VALUES: ("labelpact_accepted_values", {"values": check.params.get("values")}),
-        Kind.PATTERN: ("labelpact_pattern", {"pattern": check.params.get("pattern")}),
-        Kind.BETWEEN: (
-            "labelpact_between",
-            {"min": check.params.get("min"), "max": check.params.get("max")},
-        ),
-        Kind.NOT_IN_FUTURE: ("labelpact_not_in_future", {}),
-        Kind.RELATIONSHIP: (
-            "labelpact_relationship",
-            {
-                "to": "ref('" + str(check.params.get("to")) + "')",
-                "field": check.params.get("to_column"),
-            },
-        ),
-        Kind.UNIQUE_KEY: ("labelpact_unique_key", {"columns": check.params.get("columns")}),
-    }[check.kind]
+    name, args = check.params.dbt_test()
     body: dict[str, Any] = {"name": check.test_name, "description": check.description}
     if args:
         body["arguments"] = args
@@ -258,7 +230,7 @@ def _model_yml(plan: Plan, singular: list[Check]) -> str:
     for check in plan.checks:
         if check.is_column_rule and check.column:
             by_column.setdefault(check.column, []).append(check)
-        elif check.kind == Kind.UNIQUE_KEY:
+        elif check.params.dbt is DbtForm.MODEL_TEST:
             model_tests.append(_test_entry(check))
     columns = []
     for name, col in c.columns.items():

@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from validator.compiler.plan import Check, Kind, Plan
+from validator.compiler.plan import Check, Plan
 from validator.compiler.sql.checks import (
     BATCH_PLACEHOLDER,
     failing_rows,
@@ -41,16 +41,6 @@ SQL_DIALECT = "duckdb"  # the dialect committed queries are written in; gx_run r
 BATCH = "{batch}"
 BATCH_CTE = "lp_batch"  # the check's own relation inside unexpected-rows queries
 SEVERITY = {"error": "critical", "warn": "warning"}
-# Logical type -> the SQLAlchemy type name GX compares a reflected column type against.
-TYPE_NAMES = {
-    "bigint": "BIGINT",
-    "integer": "INTEGER",
-    "varchar": "VARCHAR",
-    "double": "DOUBLE",
-    "boolean": "BOOLEAN",
-    "date": "DATE",
-    "timestamp": "TIMESTAMP",
-}
 
 RelationFor = Callable[[str], str]
 """Contract name -> the text that replaces its placeholder in a query."""
@@ -118,9 +108,12 @@ def expectations_for(
         raise UnexpressibleCheck(
             f"check {check.id}: severity '{check.severity}' has no GX equivalent"
         )
-    builder = _BUILDERS.get(check.kind)
-    if builder is not None:
-        return builder(check)
+    try:
+        builtins = check.params.gx_builtins(check)
+    except ValueError as exc:
+        raise UnexpressibleCheck(f"check {check.id}: {exc}") from exc
+    if builtins is not None:
+        return [expectation(check, b.type, b.kwargs, b.description, **b.meta) for b in builtins]
     query = unexpected_rows_query(check, key, dialect, relation_for, referenced)
     return [expectation(check, "unexpected_rows_expectation", {"unexpected_rows_query": query})]
 
@@ -199,85 +192,3 @@ def _prepend_cte(query: exp.Expr, name: str, body: exp.Select) -> None:
     assert with_ is not None
     *rest, ours = with_.expressions
     with_.set("expressions", [ours, *rest])
-
-
-def _not_null(check: Check) -> list[dict[str, Any]]:
-    return [expectation(check, "expect_column_values_to_not_be_null", {"column": check.column})]
-
-
-def _unique(check: Check) -> list[dict[str, Any]]:
-    return [expectation(check, "expect_column_values_to_be_unique", {"column": check.column})]
-
-
-def _unique_key(check: Check) -> list[dict[str, Any]]:
-    # Rows with a null key part are not compared, as in the SQL and dbt renderings.
-    return [
-        expectation(
-            check,
-            "expect_compound_columns_to_be_unique",
-            {"column_list": list(check.params["columns"]), "ignore_row_if": "any_value_is_missing"},
-        )
-    ]
-
-
-def _accepted(check: Check) -> list[dict[str, Any]]:
-    return [
-        expectation(
-            check,
-            "expect_column_values_to_be_in_set",
-            {"column": check.column, "value_set": list(check.params["values"])},
-        )
-    ]
-
-
-def _pattern(check: Check) -> list[dict[str, Any]]:
-    return [
-        expectation(
-            check,
-            "expect_column_values_to_match_regex",
-            {"column": check.column, "regex": check.params["pattern"]},
-        )
-    ]
-
-
-def _between(check: Check) -> list[dict[str, Any]]:
-    kwargs: dict[str, Any] = {"column": check.column}
-    for bound in ("min", "max"):
-        if check.params.get(bound) is not None:
-            kwargs[f"{bound}_value"] = check.params[bound]
-    return [expectation(check, "expect_column_values_to_be_between", kwargs)]
-
-
-def _schema(check: Check) -> list[dict[str, Any]]:
-    columns: dict[str, str] = check.params["columns"]
-    kwargs: dict[str, Any] = {"column_set": list(columns)}
-    if not check.params["closed"]:
-        kwargs["exact_match"] = False  # GX omits the default (True) from its JSON
-    out = [expectation(check, "expect_table_columns_to_match_set", kwargs, part="columns")]
-    for name, logical in columns.items():
-        if logical not in TYPE_NAMES:
-            raise UnexpressibleCheck(
-                f"check {check.id}: column type '{logical}' has no GX type name"
-            )
-        out.append(
-            expectation(
-                check,
-                "expect_column_values_to_be_of_type",
-                {"column": name, "type_": TYPE_NAMES[logical]},
-                f"{name} has type {logical}",
-                part="type",
-                type=logical,
-            )
-        )
-    return out
-
-
-_BUILDERS: dict[Kind, Callable[[Check], list[dict[str, Any]]]] = {
-    Kind.SCHEMA: _schema,
-    Kind.NOT_NULL: _not_null,
-    Kind.UNIQUE: _unique,
-    Kind.UNIQUE_KEY: _unique_key,
-    Kind.ACCEPTED_VALUES: _accepted,
-    Kind.PATTERN: _pattern,
-    Kind.BETWEEN: _between,
-}

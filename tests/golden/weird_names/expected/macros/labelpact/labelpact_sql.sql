@@ -16,10 +16,10 @@
 {#- Spark and BigQuery read backslash escapes inside string literals. -#}
 {% macro spark__labelpact_literal(value) -%}
   {%- if value is string -%}'{{ value | replace("\\", "\\\\") | replace("'", "\\'") }}'
-  {%- else -%}{{ labelpact.default__labelpact_literal(value) }}{%- endif -%}
+  {%- else -%}{{ default__labelpact_literal(value) }}{%- endif -%}
 {%- endmacro %}
-{% macro databricks__labelpact_literal(value) -%}{{ labelpact.spark__labelpact_literal(value) }}{%- endmacro %}
-{% macro bigquery__labelpact_literal(value) -%}{{ labelpact.spark__labelpact_literal(value) }}{%- endmacro %}
+{% macro databricks__labelpact_literal(value) -%}{{ spark__labelpact_literal(value) }}{%- endmacro %}
+{% macro bigquery__labelpact_literal(value) -%}{{ spark__labelpact_literal(value) }}{%- endmacro %}
 
 {% macro labelpact_regex_search(expr, pattern) -%}
   {{ return(adapter.dispatch('labelpact_regex_search')(expr, pattern)) }}

@@ -1,0 +1,242 @@
+"""Kinds about label quality: uncertainty, inter-annotator agreement, the label mix."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+from sqlglot import exp
+
+from validator.compiler.kinds.base import (
+    Current,
+    Incremental,
+    Kind,
+    Params,
+    RelationFor,
+    column,
+    current_rows,
+    from_current,
+)
+from validator.compiler.sql.rows import col, shown
+from validator.compiler.sql.templates import literal, template
+
+if TYPE_CHECKING:
+    from validator.compiler.plan import Check
+    from validator.compiler.sql.dialects import Dialect
+
+
+@dataclass(frozen=True, kw_only=True)
+class NotesRequired(Params):
+    """Notes are present whenever confidence is below a threshold."""
+
+    kind: ClassVar[Kind] = Kind.NOTES_REQUIRED
+    incremental: ClassVar[Incremental] = Incremental.ROWS
+    confidence: str = column()
+    notes: str = column()
+    below: float
+
+    def failing_rows(
+        self, check: Check, rel: RelationFor, d: Dialect, key: tuple[str, ...]
+    ) -> exp.Query:
+        cond = template(
+            "SELECT 1 WHERE p_c < v_below AND (p_n IS NULL OR TRIM(p_n) = '')",
+            ids={"p_c": self.confidence, "p_n": self.notes},
+            values={"v_below": self.below},
+        )
+        cols = shown(key, self.confidence)
+        return (
+            exp.select(*[col(c) for c in cols])
+            .from_(rel(check.contract))
+            .where(cond.args["where"].this)
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class BatchLowConfidence(Params):
+    """Per group, at most `max_share` of the labels have confidence below `below`."""
+
+    kind: ClassVar[Kind] = Kind.BATCH_LOW_CONFIDENCE
+    incremental: ClassVar[Incremental] = Incremental.PER_GROUP
+    confidence: str = column()
+    by: str = column()
+    below: float
+    max_share: float
+
+    def group_column(self) -> str | None:
+        return self.by
+
+    def failing_rows(
+        self, check: Check, rel: RelationFor, d: Dialect, key: tuple[str, ...]
+    ) -> exp.Query:
+        return template(
+            "SELECT * FROM (SELECT t.p_by, COUNT(t.p_c) AS n_labels, "
+            "CAST(SUM(CASE WHEN t.p_c < v_below THEN 1 ELSE 0 END) AS DOUBLE PRECISION) / "
+            "COUNT(t.p_c) AS low_share FROM r_t AS t WHERE t.p_c IS NOT NULL GROUP BY t.p_by) "
+            "AS g WHERE low_share > v_max",
+            ids={"p_by": self.by, "p_c": self.confidence},
+            values={"v_below": self.below, "v_max": self.max_share},
+            tables={"r_t": rel(check.contract)},
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class BatchMeanConfidence(Params):
+    """Per group, the mean confidence lies in [min, max]."""
+
+    kind: ClassVar[Kind] = Kind.BATCH_MEAN_CONFIDENCE
+    incremental: ClassVar[Incremental] = Incremental.PER_GROUP
+    confidence: str = column()
+    by: str = column()
+    min: float | None
+    max: float | None
+
+    def group_column(self) -> str | None:
+        return self.by
+
+    def failing_rows(
+        self, check: Check, rel: RelationFor, d: Dialect, key: tuple[str, ...]
+    ) -> exp.Query:
+        return template(
+            "SELECT * FROM (SELECT t.p_by, COUNT(t.p_c) AS n_labels, "
+            "AVG(CAST(t.p_c AS DOUBLE PRECISION)) AS mean_confidence FROM r_t AS t "
+            "WHERE t.p_c IS NOT NULL GROUP BY t.p_by) AS g "
+            "WHERE mean_confidence < v_min OR mean_confidence > v_max",
+            ids={"p_by": self.by, "p_c": self.confidence},
+            values={"v_min": self.min, "v_max": self.max},
+            tables={"r_t": rel(check.contract)},
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Agreement(Current):
+    """An agreement coefficient per group (`by`; None: the whole table) is at least `min`."""
+
+    kind: ClassVar[Kind] = Kind.AGREEMENT
+    incremental: ClassVar[Incremental] = Incremental.PER_GROUP
+    item: str = column()
+    rater: str = column()
+    label: str = column()
+    by: str | None = column(default=None)
+    metric: str
+    level: str = "nominal"
+    weights: str | None = None  # None: unweighted
+    categories: tuple[str, ...] | None = None  # label order (ordinal alpha, weighted kappa)
+    min: float
+
+    def group_column(self) -> str | None:
+        return self.by
+
+    def values(self, check: Check, rel: RelationFor) -> exp.Select:
+        """Per group: `group_key`, `n_items`, `n_ratings`, `value`, over current rows (the
+        check fails the groups below its minimum; reports show them all)."""
+        from validator.compiler.sql.agreement import (
+            agreement_query,
+        )  # the heaviest renderer: loaded when needed
+
+        return agreement_query(
+            current_rows(check, rel),
+            item=self.item,
+            rater=self.rater,
+            label=self.label,
+            by=self.by,
+            metric=self.metric,
+            level=self.level,
+            weights=self.weights,
+            categories=None if self.categories is None else list(self.categories),
+        )
+
+    def failing_rows(
+        self, check: Check, rel: RelationFor, d: Dialect, key: tuple[str, ...]
+    ) -> exp.Query:
+        return template(
+            "SELECT * FROM r_q AS a WHERE a.value < v_min",
+            values={"v_min": self.min},
+            tables={"r_q": self.values(check, rel).subquery("q")},
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class LabelShare(Current):
+    """Per segment, each label's share of the current rows is within bounds."""
+
+    kind: ClassVar[Kind] = Kind.LABEL_SHARE
+    incremental: ClassVar[Incremental] = Incremental.PER_GROUP
+    label: str = column()
+    by: str | None = column(default=None)
+    min_share: float | None = None
+    max_share: float | None = None
+
+    def group_column(self) -> str | None:
+        return self.by
+
+    def failing_rows(
+        self, check: Check, rel: RelationFor, d: Dialect, key: tuple[str, ...]
+    ) -> exp.Query:
+        conds = []
+        if self.max_share is not None:
+            conds.append("share > v_max")
+        if self.min_share is not None:
+            conds.append("share < v_min")
+        group = "t.p_by, t.p_label" if self.by else "t.p_label"
+        part = "PARTITION BY t.p_by" if self.by else ""
+        return template(
+            f"SELECT * FROM (SELECT {group}, COUNT(*) AS n_labels, CAST(COUNT(*) AS DOUBLE "
+            f"PRECISION) / SUM(COUNT(*)) OVER ({part}) AS share FROM r_t AS t WHERE t.p_label "
+            f"IS NOT NULL GROUP BY {group}) AS g WHERE {' OR '.join(conds)}",
+            ids={"p_by": self.by or "x", "p_label": self.label},
+            values={"v_max": self.max_share, "v_min": self.min_share},
+            tables={"r_t": from_current(check, rel)(check.contract)},
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class LabelDivergence(Current):
+    """Per segment, the label shares are within a total-variation distance of `reference`."""
+
+    kind: ClassVar[Kind] = Kind.LABEL_DIVERGENCE
+    incremental: ClassVar[Incremental] = Incremental.PER_GROUP
+    label: str = column()
+    by: str | None = column(default=None)
+    reference: Mapping[str, float]
+    max_divergence: float
+
+    def group_column(self) -> str | None:
+        return self.by
+
+    def failing_rows(
+        self, check: Check, rel: RelationFor, d: Dialect, key: tuple[str, ...]
+    ) -> exp.Query:
+        rows = [
+            exp.select(
+                exp.alias_(literal(str(label)), "label"),
+                exp.alias_(exp.cast(literal(float(share)), "double"), "share"),
+            )
+            for label, share in sorted(self.reference.items())
+        ]
+        ref: exp.Query = rows[0]
+        for row in rows[1:]:
+            ref = exp.union(ref, row, distinct=False)
+        segment = (
+            exp.cast(exp.column(self.by, quoted=True), "text")
+            if self.by
+            else exp.Literal.string("all")
+        )
+        # Total variation: half the summed absolute share differences, over the union of the
+        # labels seen and the labels expected (a missing label counts with share 0).
+        return template(
+            "WITH obs AS (SELECT v_seg AS seg, CAST(t.p_label AS VARCHAR) AS label, COUNT(*) "
+            "AS n FROM r_t AS t WHERE t.p_label IS NOT NULL GROUP BY 1, 2), "
+            "shares AS (SELECT seg, label, CAST(n AS DOUBLE PRECISION) / SUM(n) OVER "
+            "(PARTITION BY seg) AS share FROM obs), "
+            "grid AS (SELECT s.seg, r.label, r.share FROM (SELECT DISTINCT seg FROM obs) AS s "
+            "CROSS JOIN r_ref AS r), "
+            "diffs AS (SELECT COALESCE(g.seg, o.seg) AS seg, ABS(COALESCE(o.share, 0) - "
+            "COALESCE(g.share, 0)) AS d FROM grid AS g FULL OUTER JOIN shares AS o "
+            "ON o.seg = g.seg AND o.label = g.label) "
+            "SELECT seg, SUM(d) / 2 AS divergence FROM diffs GROUP BY seg "
+            "HAVING SUM(d) / 2 > v_max",
+            ids={"p_label": self.label},
+            values={"v_seg": segment, "v_max": self.max_divergence},
+            tables={"r_t": from_current(check, rel)(check.contract), "r_ref": ref.subquery("r")},
+        )
