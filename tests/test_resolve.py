@@ -122,3 +122,17 @@ def test_superseded_accept_adds_no_check() -> None:
     ids = {c.id for p in plans for c in p.checks}
     assert "annotations.instructions.superseded_reject" in ids
     assert not any(i.endswith("superseded_accept") for i in ids)
+
+
+def test_numeric_categories_for_a_numeric_label(tmp_path: Path) -> None:
+    """Regression: `categories: [1, 2, 3]` on an integer label gave one error per element."""
+    (tmp_path / "ratings.yml").write_text(
+        "contract: ratings\nversion: 1.0.0\nowner: a@b.c\nsource: {dbt_source: raw.ratings}\n"
+        "columns:\n  item_id: {type: varchar, required: true}\n"
+        "  rater: {type: varchar, required: true}\n  stars: {type: integer, required: true}\n"
+        "agreement: {item: item_id, rater: rater, label: stars, metric: krippendorff_alpha,\n"
+        "            level: ordinal, categories: [1, 2, 3], min: 0.5}\n"
+    )
+    (contract,) = load_contracts([tmp_path])
+    assert contract.sections.agreement is not None
+    assert contract.sections.agreement.categories == ("1", "2", "3")

@@ -37,8 +37,10 @@ def with_categories(sections: Sections, columns: dict[str, Column]) -> Sections:
     """Ordinal alpha and weighted kappa without `categories` take the label's accepted values
     in their order (`_check_agreement` reported the case where there are none)."""
     a = sections.agreement
+    if a is not None and a.categories:  # numbers for a numeric label: matched as text in SQL
+        return replace(sections, agreement=replace(a, categories=tuple(map(str, a.categories))))
     accepted = columns[a.label].accepted_values if a is not None else None
-    if a is None or a.categories or not needs_order(a) or not accepted:
+    if a is None or not needs_order(a) or not accepted:
         return sections
     return replace(sections, agreement=replace(a, categories=tuple(str(x) for x in accepted)))
 

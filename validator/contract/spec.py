@@ -385,8 +385,9 @@ CONTRACT = Obj(
                     ),
                     "categories": _f(
                         ListOf(
-                            "Ordered categories (ordinal alpha, weighted kappa).",
-                            Str(),
+                            "Ordered categories (ordinal alpha, weighted kappa); numbers for "
+                            "a numeric label.",
+                            Scalar(),
                             min_items=2,
                             unique=True,
                         )
