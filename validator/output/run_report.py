@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import asdict
 from typing import Any
 
+from validator.output.failures import not_run_lines, sample_lines, schema_lines
 from validator.verdict.validate import ValidationRun
 
 OPENLINEAGE_FACET_SCHEMA = (
@@ -16,22 +17,27 @@ OPENLINEAGE_PRODUCER = "https://github.com/labelpact/labelpact"
 
 
 def console(run: ValidationRun, verbose: bool = False) -> str:
-    """A table a person reads in a terminal; failing checks first, with owners and samples."""
+    """A table a person reads in a terminal: failing checks first, with owners and samples;
+    checks that did not run are collapsed to one line naming the failure they follow."""
     order = {"error": 0, "fail": 1, "warn": 2, "skipped": 3, "pass": 4}
     rows = sorted(run.results, key=lambda r: (order.get(r.status, 9), r.check_id))
     width = max((len(r.check_id) for r in rows), default=10)
     lines = [f"{'status':8} {'check':{width}} {'failing':>8}  owner"]
+    indent = " " * 9
     for r in rows:
-        if r.status == "pass" and not verbose:
+        if (r.status == "pass" or r.status == "skipped") and not verbose:
             continue
         failing = "" if r.failures is None else f"{r.failures:,}"
         lines.append(f"{r.status.upper():8} {r.check_id:{width}} {failing:>8}  {r.owner}")
-        if r.status != "pass":
-            lines.append(f"{'':8} {r.description}")
-            if r.status == "error" and r.message:
-                lines.append(f"{'':8} {r.message.splitlines()[0][:300]}")
-            for sample in r.sample[:3]:
-                lines.append(f"{'':8}   e.g. {json.dumps(sample, ensure_ascii=False)[:200]}")
+        if r.status in ("pass", "skipped"):
+            continue
+        lines.append(f"{indent}{r.description}")
+        if r.status == "error" and r.kind == "schema":
+            lines += schema_lines(r.message, indent)
+        elif r.status == "error" and r.message:
+            lines.append(f"{indent}{r.message.splitlines()[0][:300]}")
+        lines += sample_lines(r, indent)
+    lines += not_run_lines(run.results)
     passed = sum(1 for r in run.results if r.status == "pass")
     lines.append("")
     for name, v in sorted(run.verdicts.items()):
@@ -41,7 +47,11 @@ def console(run: ValidationRun, verbose: bool = False) -> str:
         )
     ledger = f", ledger entry {run.ledger_seq}" if run.ledger_seq else ""
     mode = " (incremental: new batches)" if run.mode == "incremental" else ""
-    lines.append(f"{passed}/{len(run.results)} checks passed in {run.duration:.1f}s{mode}{ledger}")
+    not_run = sum(1 for r in run.results if r.status == "skipped")
+    skipped = f", {not_run} not run" if not_run else ""
+    lines.append(
+        f"{passed}/{len(run.results)} checks passed{skipped} in {run.duration:.1f}s{mode}{ledger}"
+    )
     lines += [f"warning: {w}" for w in run.warnings]
     return "\n".join(lines)
 

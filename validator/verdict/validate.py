@@ -51,6 +51,7 @@ class CheckResult:
     sample: list[dict[str, Any]] = field(default_factory=list)
     gx_status: str | None = None  # set when the GX suites ran too (`validate --gx`)
     gx_failures: int | None = None
+    group_by: str | None = None  # the column a per-group check groups by (samples show it)
 
 
 @dataclass
@@ -422,6 +423,7 @@ def _incremental_result(check: Check, outcome: incremental.Outcome) -> CheckResu
         f"{outcome.failures} failing; checked: {scope}" if failing else f"checked: {scope}",
         outcome.duration,
         outcome.sql,
+        group_by=check.params.group_column(),
     )
 
 
@@ -462,7 +464,17 @@ def _result(check: Check, outcome: CheckOutcome | None) -> CheckResult:
         message,
         duration,
         sql,
+        group_by=check.params.group_column(),
     )
+
+
+def masked(names: list[str], row: tuple[Any, ...], hidden: set[str]) -> dict[str, Any]:
+    """A sample row for reports: personal-data columns hidden, but a NULL stays null (it
+    tells the reader the value is missing, and reveals nothing)."""
+    return {
+        n: (_jsonable(v) if n not in hidden or v is None else "<pii>")
+        for n, v in zip(names, row, strict=True)
+    }
 
 
 def _failed_checks(
@@ -499,10 +511,7 @@ def _sample(
     hidden: set[str] = set()
     for c in contracts.values():
         hidden |= c.pii_columns
-    return [
-        {n: (_jsonable(v) if n not in hidden else "<pii>") for n, v in zip(names, row, strict=True)}
-        for row in rows
-    ]
+    return [masked(names, row, hidden) for row in rows]
 
 
 def _jsonable(value: Any) -> Any:
