@@ -193,6 +193,9 @@ def _generate(args: argparse.Namespace) -> int:
         progress=_progress,
     )
     print(", ".join(f"{table}: {n:,} rows" for table, n in counts.items()))
+    note = exampledata.rows_note(args.rows, counts)
+    if note:
+        print(note)
     return 0
 
 

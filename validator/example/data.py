@@ -511,6 +511,17 @@ def _refresh_adjudications(con: Any, layout: Layout) -> None:
         WHERE g.n_labels > 1""")
 
 
+def rows_note(asked: int, counts: dict[str, int]) -> str:
+    """Why the annotations table does not hold exactly the rows asked for (or "")."""
+    got = counts.get("annotations", asked)
+    if got == asked:
+        return ""
+    return (
+        f"--rows {asked:,} sets the number of items ({counts.get('items', 0):,}, 3-5 labels "
+        f"each plus corrections), so the annotations table holds {got:,} rows"
+    )
+
+
 def _count(con: Any, table: str) -> int:
     row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
     return int(row[0])
@@ -584,31 +595,38 @@ def append_batches(
     rows: int,
     seed: int = 7,
     schema: str = "raw",
+    missing_tool: int = 0,
     progress: Progress | None = None,
 ) -> dict[str, int]:
     """Append about `rows` annotation rows for new items, in new batches, to a DuckDB file
-    that `generate(target, rows=base_rows, seed=seed)` wrote; returns rows added per table.
+    that `generate(target, rows=base_rows, seed=seed)` wrote (and earlier appends grew);
+    returns rows added per table. `missing_tool` new labels arrive without their tool.
 
-    The new items continue the item numbering of the base data under the same layout, so
-    they land in batches the base data does not have (and bring their own items and
-    adjudications), as a new labelling batch would.
+    The new items continue the item numbering under the same layout, so they land in batches
+    the data does not have yet (and bring their own items and adjudications), as a new
+    labelling batch would.
     """
     import duckdb
 
     say = progress or (lambda _message: None)
     layout = Layout.for_rows(base_rows, seed)
-    lo = layout.n_items
-    hi = lo + max(1, round(rows / ROWS_PER_ITEM))
     con = duckdb.connect(str(target), config={"threads": 2, "memory_limit": "4GB"})
     try:
         con.execute(f"SET schema = {_string(schema)}")
         before = {t: _count(con, t) for t in TABLES}
-        if before["items"] != lo:
+        lo = before["items"]
+        if lo < layout.n_items:
             raise ValueError(
-                f"{target} holds {before['items']:,} items, not the {lo:,} of "
+                f"{target} holds {lo:,} items, fewer than the {layout.n_items:,} of "
                 f"{base_rows:,} generated rows; was it generated with those?"
             )
+        hi = lo + max(1, round(rows / ROWS_PER_ITEM))
         _insert_items(con, layout, lo, hi, say)
+        if missing_tool:
+            con.execute(
+                "UPDATE annotations SET tool = NULL WHERE annotation_id IN (SELECT "
+                f"annotation_id FROM annotations ORDER BY annotation_id DESC LIMIT {missing_tool})"
+            )
         con.execute("CHECKPOINT")
         return {t: _count(con, t) - before[t] for t in TABLES}
     finally:

@@ -9,8 +9,9 @@ from pathlib import Path
 from validator.compiler.artifacts import compile_contracts, write_artifacts
 from validator.contract.lint import lint
 from validator.contract.resolve import load_contracts
-from validator.engines.dbt_runner import DbtProject
+from validator.engines.dbt_runner import CheckOutcome, DbtProject
 from validator.errors import ExitCode
+from validator.output.failures import schema_mismatches
 from validator.settings import Settings
 from validator.verdict.gate import gate
 from validator.verdict.ledger import Ledger
@@ -53,6 +54,9 @@ def run_demo(
     say(f"3. generate {rows:,} example annotations -> {clean_db}")
     counts = exampledata.generate(clean_db, rows=rows, seed=7)
     say("   " + ", ".join(f"{t}: {n:,}" for t, n in counts.items()))
+    note = exampledata.rows_note(rows, counts)
+    if note:
+        say(f"   ({note})")
     settings = Settings(
         project_dir=project_dir, duckdb_path=clean_db, ledger_path=workdir / "ledger.jsonl"
     )
@@ -80,8 +84,13 @@ def run_demo(
         f"{'PASS' if verdict else 'REFUSED: ' + verdict.reason}"
     )
     ok = ok and inc.mode == "incremental" and inc.exit_code == ExitCode.OK and verdict.allowed
-    exampledata.generate(clean_db, rows=rows, seed=7, fault="missing_provenance")
-    say("7. new data lands with a provenance gap (some labels have no tool)")
+    gap = exampledata.append_batches(
+        clean_db, base_rows=rows, rows=max(100, rows // 10), missing_tool=5
+    )
+    say(
+        f"7. another batch lands ({gap['annotations']:,} annotations), 5 of its labels "
+        "without a tool (a provenance gap)"
+    )
     verdict = gate("annotations", settings=settings)
     say(f"   gate -> {'PASS' if verdict else 'REFUSED: ' + verdict.reason}")
     ok = ok and not verdict.allowed
@@ -107,14 +116,31 @@ def run_demo(
         result = project.build(env={"LABELPACT_DUCKDB": str(db.resolve())})
         if result.failing_ids:
             for cid in sorted(result.failing_ids):
-                o = result.outcomes[cid]
-                count = f"{o.failures} failing" if o.failures is not None else o.status
-                say(f"   dbt build caught: {cid} ({o.status}, {count})")
+                say(f"   dbt build caught: {cid} ({_caught(result.outcomes[cid])})")
         else:
             ok = False
             say("   MISSED: dbt build passed")
     say(
-        f"done in {time.monotonic() - started:.0f}s; the project is plain dbt: "
-        f"LABELPACT_DUCKDB={clean_db} dbt build"
+        f"done in {time.monotonic() - started:.0f}s. The project is plain dbt; rerun the build "
+        f"of step 7's warehouse (it fails: the provenance gap is still there):\n"
+        f"   LABELPACT_DUCKDB={clean_db} .venv/bin/dbt build"
     )
     return int(ExitCode.OK if ok else ExitCode.VIOLATIONS)
+
+
+def _caught(outcome: CheckOutcome) -> str:
+    """`12 failing rows`, or for a schema check the columns that do not match."""
+    if outcome.failures is not None:
+        return f"{outcome.failures:,} failing rows"
+    mismatches = schema_mismatches(outcome.message)
+    if mismatches:
+        return "; ".join(
+            f"column {m.column}: {m.problem}"
+            + (
+                f" ({m.warehouse_type} in the warehouse, {m.contract_type} in the contract)"
+                if m.problem == "type mismatch"
+                else ""
+            )
+            for m in mismatches
+        )
+    return outcome.message.splitlines()[0][:200] if outcome.message else outcome.status
