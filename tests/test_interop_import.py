@@ -134,7 +134,26 @@ EXTERNAL = """<?xml version="1.0"?>
 <!DOCTYPE a [<!ENTITY x SYSTEM "file:///etc/passwd">]>
 <annotations><version>1.1</version><image id="0" name="&x;"/></annotations>"""
 
+DEEP = 100_000  # a few hundred KB that would take gigabytes to build
 HOSTILE = [
+    (
+        "labelstudio",
+        "deep.json",
+        '[{"id": 1, "data": ' + "[" * DEEP + "]" * DEEP + "}]",
+        "task #1: JSON nested deeper than 64 levels",
+    ),
+    (
+        "prodigy",
+        "deep.jsonl",
+        '{"a": ' + "[" * DEEP + "]" * DEEP + "}\n",
+        "line 1: JSON nested too",
+    ),
+    (
+        "cvat",
+        "deep.xml",
+        "<annotations><version>1.1</version>" + "<a>" * DEEP + "</a>" * DEEP + "</annotations>",
+        "<a> at line 1: elements nested deeper than 32",
+    ),
     (
         "labelstudio",
         "truncated.json",
@@ -245,6 +264,12 @@ def test_hostile_export_names_the_record_and_leaves_nothing(
         "annotations.parquet",
         "warehouse.duckdb",
     ]
+
+
+def test_labelstudio_export_with_a_byte_order_mark(tmp_path: Path) -> None:
+    export = tmp_path / "bom.json"
+    export.write_bytes(b"\xef\xbb\xbf" + (FIXTURES / "labelstudio.json").read_bytes())
+    assert len(list(reader("labelstudio")(export, ImportOptions()))) == 8
 
 
 def test_cli_reports_the_record_and_exits_3(

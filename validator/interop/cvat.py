@@ -25,6 +25,7 @@ SHAPES = frozenset(
     {"box", "polygon", "polyline", "points", "ellipse", "cuboid", "mask", "skeleton", "tag"}
 )
 MAX_META_NODES = 100_000
+MAX_DEPTH = 32  # the format nests about 8 levels
 CHUNK = 1 << 20
 
 
@@ -98,6 +99,8 @@ def _start(state: _State, name: str, attrs: dict[str, str], fail: Any) -> None:
     depth = len(state.stack)
     if depth == 0 and name != "annotations":
         raise fail(f"the root element must be <annotations>, not <{name}>")
+    if depth >= MAX_DEPTH:
+        raise fail(f"elements nested deeper than {MAX_DEPTH}")
     state.stack.append(name)
     state.text = []
     if "meta" in state.stack:

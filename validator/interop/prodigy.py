@@ -37,6 +37,8 @@ def read(path: Path, options: ImportOptions) -> Iterator[Row]:
                 record = json.loads(raw)
             except (json.JSONDecodeError, UnicodeDecodeError) as exc:
                 raise RecordError(str(path), where, f"invalid JSON: {exc}") from None
+            except RecursionError:
+                raise RecordError(str(path), where, "JSON nested too deeply") from None
             if not isinstance(record, dict):
                 raise RecordError(str(path), where, "each line must be a JSON object")
             yield from _answer(record, project, options, str(path), where)
