@@ -124,6 +124,29 @@ def test_cvat_project_export_has_one_annotator_per_task() -> None:
     assert all(r["is_gold"] for r in rows)
 
 
+# --- SageMaker Ground Truth ----------------------------------------------------------------
+
+
+def test_sagemaker_rows() -> None:
+    rows = _rows("sagemaker", "sagemaker.manifest")
+    text = "The striker scored twice and the keeper saved a penalty."
+    assert _pick(rows, "item_id", "annotation_id", "label_index", "label", "score") == [
+        ("s3://bucket/sport/0001.jpg", "sport:1", 0, "football", 0.72),
+        ("s3://bucket/sport/0002.jpg", "sport:2", 0, "tennis", 0.93),
+        ("s3://bucket/sport/0002.jpg", "indoor:2", 0, "indoor", 0.88),  # a chained job
+        ("s3://bucket/sport/0003.jpg", "sport:3", 0, None, None),  # expired task
+        (text, "topics:4", 0, "football", 0.95),  # multi-label
+        (text, "topics:4", 1, "goalkeeping", 0.61),
+        ("s3://bucket/pets/0004.jpg", "pets:5", 0, "dog", 0.8),  # one row per box
+        ("s3://bucket/pets/0004.jpg", "pets:5", 1, "cat", 0.9),
+    ]
+    assert [r["is_cancelled"] for r in rows] == [False] * 3 + [True] + [False] * 4
+    assert [r["is_prediction"] for r in rows] == [False, True] + [False] * 6  # auto-labelled
+    assert rows[2]["project"] == "labeling-job/indoor-outdoor"
+    assert rows[0]["created_at"] == dt.datetime(2026, 3, 18, 22, 18, 13, 527256)
+    assert {r["annotator"] for r in rows} == {None}  # the output manifest names no worker
+
+
 # --- hostile exports ------------------------------------------------------------------------
 
 BILLION_LAUGHS = """<?xml version="1.0"?>
@@ -222,6 +245,22 @@ HOSTILE = [
         "invalid XML",
     ),
     ("cvat", "root.xml", "<dataset/>", "the root element must be <annotations>"),
+    ("sagemaker", "nosource.manifest", '{"a": 1, "a-metadata": {}}\n', "line 1: no `source-ref`"),
+    ("sagemaker", "nolabel.manifest", '{"source-ref": "s3://b/x"}\n', "line 1: no label attribute"),
+    (
+        "sagemaker",
+        "classmap.manifest",
+        '{"source-ref": "s3://b/x", "a": [7], "a-metadata": {"class-map": {"0": "x"}, '
+        '"type": "groundtruth/image-classification-multilabel"}}\n',
+        "line 1, `a`: class id 7 is not in `class-map`",
+    ),
+    (
+        "sagemaker",
+        "segmentation.manifest",
+        '{"source-ref": "s3://b/x", "a-ref": "s3://b/m.png", "a-ref-metadata": '
+        '{"type": "groundtruth/semantic-segmentation"}}\n',
+        "label type 'groundtruth/semantic-segmentation' is not supported",
+    ),
     (
         "cvat",
         "version.xml",
@@ -298,7 +337,7 @@ def _big_cvat(path: Path, images: int, tail: str) -> None:
         out.write(tail)
 
 
-@pytest.mark.parametrize("fmt", ["labelstudio", "prodigy", "cvat"])
+@pytest.mark.parametrize("fmt", ["labelstudio", "prodigy", "cvat", "sagemaker"])
 def test_readers_stream(fmt: str, tmp_path: Path) -> None:
     """The first rows come out before the reader reaches the (broken) end of a large export."""
     export = tmp_path / "big"
@@ -309,6 +348,10 @@ def test_readers_stream(fmt: str, tmp_path: Path) -> None:
     elif fmt == "prodigy":
         line = '{"_input_hash": %d, "_task_hash": 1, "answer": "accept", "label": "x"}\n'
         export.write_text("".join(line % i for i in range(n)) + "{broken\n")
+    elif fmt == "sagemaker":
+        line = '{"source-ref": "%d", "a": 0, "a-metadata": {"class-name": "x", "type": "%s"}}\n'
+        kind = "groundtruth/image-classification"
+        export.write_text("".join(line % (i, kind) for i in range(n)) + "{broken\n")
     else:
         _big_cvat(export, n, "<image broken")
     assert export.stat().st_size > 1_200_000
@@ -355,6 +398,7 @@ IMPORTS = [
     ("prodigy", "prodigy.jsonl", "raw.prodigy", ["--project", "animals"]),
     ("cvat", "cvat_task.xml", "raw.cvat", ["--instruction-version", "v3"]),
     ("cvat", "cvat_project.xml", "raw.cvat_project", []),
+    ("sagemaker", "sagemaker.manifest", "raw.sagemaker", []),
 ]
 
 
@@ -385,7 +429,7 @@ def test_written_contracts_lint_clean_and_the_data_passes_them(tmp_path: Path) -
         )
         assert code == 0
     report = lint([project / "contracts"], strict=True)
-    assert report.problems == [] and len(report.contracts) == 4
+    assert report.problems == [] and len(report.contracts) == 5
     ls = {c.name: c for c in report.contracts}["labelstudio"]
     assert ls.columns["label"].accepted_values == ("bird", "cat", "dog", "fish", "other")
     assert ls.section("provenance") == {

@@ -2,7 +2,7 @@
 
 Annotation-tool exports become one flat annotations table (`rows.COLUMNS`), one module per
 format behind one signature (`read(path, options) -> Iterator[Row]`), chosen from `FORMATS`
-and imported lazily; `table` writes the rows (Parquet or DuckDB, atomically) and
+and imported lazily (Label Studio, Prodigy, CVAT, SageMaker Ground Truth); `table` writes the rows (Parquet or DuckDB, atomically) and
 `contract_gen` a contract for them. `odcs` converts contracts to and from the Open Data
 Contract Standard.
 """
@@ -24,11 +24,12 @@ FORMATS: dict[str, str] = {
     "labelstudio": "validator.interop.labelstudio",
     "prodigy": "validator.interop.prodigy",
     "cvat": "validator.interop.cvat",
+    "sagemaker": "validator.interop.sagemaker",
 }
 
 
 def reader(fmt: str) -> Reader:
-    """The reader for a format name (`labelstudio`, `prodigy`, `cvat`)."""
+    """The reader for a format name (`labelstudio`, `prodigy`, `cvat`, `sagemaker`)."""
     if fmt not in FORMATS:
         raise UsageError(f"unknown export format '{fmt}'; {did_you_mean(fmt, list(FORMATS))}")
     read: Reader = importlib.import_module(FORMATS[fmt]).read
