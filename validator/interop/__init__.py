@@ -1,10 +1,10 @@
 """Stage 0: meet the data where it comes from.
 
-Annotation-tool exports become one flat annotations table (`rows.COLUMNS`), one module per
-format behind one signature (`read(path, options) -> Iterator[Row]`), chosen from `FORMATS`
-and imported lazily (Label Studio, Prodigy, CVAT, SageMaker Ground Truth); `table` writes the rows (Parquet or DuckDB, atomically) and
-`contract_gen` a contract for them. `odcs` converts contracts to and from the Open Data
-Contract Standard.
+Annotation-tool exports (Label Studio, Prodigy, CVAT, SageMaker Ground Truth) become one flat
+annotations table (`rows.COLUMNS`), one module per format behind one signature (`read(path,
+options) -> Iterator[Row]`), chosen from `FORMATS` and imported lazily; `table` writes the
+rows (Parquet or DuckDB, atomically) and `contract_gen` a contract for them. `odcs` converts
+contracts to and from the Open Data Contract Standard.
 """
 
 from __future__ import annotations
