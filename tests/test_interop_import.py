@@ -432,13 +432,14 @@ def test_written_contracts_lint_clean_and_the_data_passes_them(tmp_path: Path) -
     assert report.problems == [] and len(report.contracts) == 5
     ls = {c.name: c for c in report.contracts}["labelstudio"]
     assert ls.columns["label"].accepted_values == ("bird", "cat", "dog", "fish", "other")
-    assert ls.section("provenance") == {
-        "annotator": "annotator",
-        "timestamp": "created_at",
-        "tool": "tool",
-        "batch": "project",
-        "severity": "error",
-    }
+    prov = ls.sections.provenance
+    assert prov is not None
+    assert (prov.annotator, prov.timestamp, prov.tool, prov.batch) == (
+        "annotator",
+        "created_at",
+        "tool",
+        "project",
+    )
     assert ls.columns["score"].between == (0, 1)
     assert main(["compile", str(project / "contracts"), "--project-dir", str(project)]) == 0
 
@@ -449,3 +450,19 @@ def test_written_contracts_lint_clean_and_the_data_passes_them(tmp_path: Path) -
     run = validate(settings)
     failing = [r.check_id for r in run.results if r.status != "pass"]
     assert failing == [] and len(run.results) > 40
+
+
+def test_init_from_profiles_an_imported_table(tmp_path: Path) -> None:
+    """`labelpact init --from` starts a contract from the imported table, as from any other."""
+    database = tmp_path / "labelpact.duckdb"
+    fixture = str(FIXTURES / "prodigy.jsonl")
+    assert main(["import", "prodigy", fixture, "--to", str(database), "--table", "raw.p"]) == 0
+    for name in ("dbt_project.yml", "profiles.yml"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    args = ["init", "--project-dir", str(tmp_path), "--duckdb", str(database), "--owner", "a@b.org"]
+    assert main([*args, "--from", "raw.p"]) == 0
+    report = lint([tmp_path / "contracts"])
+    assert report.problems == []
+    (contract,) = report.contracts
+    assert list(contract.columns) == list(COLUMNS)
+    assert contract.columns["answer"].accepted_values == ("accept", "ignore", "reject")

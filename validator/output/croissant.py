@@ -133,10 +133,10 @@ def _rai(m: Metrics, contract: Contract) -> dict[str, Any]:
             f"{c['id']} {c['status']} ({c['failures']} failing) at the latest validation"
             for c in m.failing_checks
         ]
-    incremental = contract.section("incremental")
+    incremental = contract.sections.incremental
     plan = f"Validated by labelpact; latest verdict {m.validated_at or 'none'}. "
     if incremental:
-        plan += f"New batches ({incremental['batch']}) are validated as they arrive. "
+        plan += f"New batches ({incremental.batch}) are validated as they arrive. "
     plan += f"Contract {contract.name} {contract.version}: a breaking change needs a major version."
     out["rai:dataReleaseMaintenancePlan"] = plan
     return out
@@ -144,52 +144,51 @@ def _rai(m: Metrics, contract: Contract) -> dict[str, Any]:
 
 def _protocol(contract: Contract) -> list[str]:
     lines = [f"Contract {contract.name} {contract.version}, owner {contract.owner}."]
-    if ins := contract.section("instructions"):
+    s = contract.sections
+    if ins := s.instructions:
         text = (
-            f"Labels follow versioned instructions (registry: {ins['registry']}; version in "
-            f"{ins['column']}, in force at {ins['active_at']})"
+            f"Labels follow versioned instructions (registry: {ins.registry}; version in "
+            f"{ins.column}, in force at {ins.active_at})"
         )
-        if ins.get("require_approved", True):
+        if ins.require_approved:
             text += "; versions are approved before use"
         lines.append(text + ".")
-        if superseded := ins.get("superseded"):
+        if superseded := ins.superseded:
             policy = ", ".join(f"{split}: {rule}" for split, rule in superseded.items())
             lines.append(f"Labels made under superseded instructions, per split: {policy}.")
-    if adj := contract.section("adjudication"):
+    if adj := s.adjudication:
         lines.append(
-            f"Disagreements on {adj['item']} are adjudicated with a rationale ({adj['contract']})."
+            f"Disagreements on {adj.item} are adjudicated with a rationale ({adj.contract})."
         )
-    if contract.section("revisions"):
+    if s.revisions:
         lines.append("Corrections keep their history (each points at the label it corrects).")
-    if cov := contract.section("coverage"):
-        most = f" and at most {cov['max_annotations']}" if cov.get("max_annotations") else ""
-        lines.append(f"Each item gets at least {cov['min_annotations']}{most} current labels.")
+    if cov := s.coverage:
+        most = f" and at most {cov.max_annotations}" if cov.max_annotations else ""
+        lines.append(f"Each item gets at least {cov.min_annotations}{most} current labels.")
     return lines
 
 
 def _analysis(m: Metrics, contract: Contract) -> list[str]:
     lines: list[str] = []
     agreement = [v for _, v in m.agreement_by_batch if v is not None]
-    if agr := contract.section("agreement"):
+    s = contract.sections
+    if agr := s.agreement:
         measured = (
             f": min {min(agreement):.3f}, max {max(agreement):.3f} over {len(agreement)} groups"
             if agreement
             else ": not measured"
         )
-        lines.append(
-            f"{agr['metric']} per {agr.get('by') or 'table'}, required >= {agr['min']}{measured}."
-        )
-    if unc := contract.section("uncertainty"):
-        text = f"Annotators report confidence ({unc['confidence']})"
-        if batch := unc.get("batch"):
-            text += f"; labels below {batch['low_confidence_below']} count as low-confidence"
-            if batch.get("max_low_share") is not None:
-                text += f", at most {batch['max_low_share']} of a batch"
+        lines.append(f"{agr.metric} per {agr.by or 'table'}, required >= {agr.min}{measured}.")
+    if unc := s.uncertainty:
+        text = f"Annotators report confidence ({unc.confidence})"
+        if batch := unc.batch:
+            text += f"; labels below {batch.low_confidence_below} count as low-confidence"
+            if batch.max_low_share is not None:
+                text += f", at most {batch.max_low_share} of a batch"
         lines.append(text + ".")
-    if dist := contract.section("label_distribution"):
-        if dist.get("reference"):
-            lines.append(
-                f"Label mix per {dist.get('by') or 'table'} is compared with a reference "
-                f"(max total variation {dist.get('max_divergence')})."
-            )
+    if (dist := s.label_distribution) and dist.reference:
+        lines.append(
+            f"Label mix per {dist.by or 'table'} is compared with a reference "
+            f"(max total variation {dist.max_divergence})."
+        )
     return lines or ["No annotation-quality analysis is declared in the contract."]
