@@ -225,6 +225,9 @@ schema:
         physicalType: varchar(18)
         quality:
           - {metric: nullValues, mustBe: 0, description: no nulls}
+          - {metric: duplicateValues, mustBe: 0}
+          - {metric: invalidValues, arguments: {pattern: '^[A-Z0-9]+$'}, mustBe: 0}
+          - {metric: rowCount, mustBeGreaterThan: 100, name: enough_rows}
       - name: amount
         logicalType: number
         logicalTypeOptions: {minimum: 0}
@@ -234,8 +237,12 @@ schema:
 def test_a_foreign_odcs_document_imports_as_a_contract_that_lints(tmp_path: Path) -> None:
     source = tmp_path / "foreign.yaml"
     source.write_text(FOREIGN)
-    files = import_document(source)
+    notes: list[str] = []
+    files = import_document(source, notes)
     assert list(files) == ["tbl.yml"]
+    assert notes == [
+        "schema[0] (tbl).properties[1] (rcvr_id): quality rule enough_rows is not carried"
+    ]
     contract = yaml.safe_load(files["tbl.yml"])
     assert contract == {
         "contract": "tbl",
@@ -249,7 +256,12 @@ def test_a_foreign_odcs_document_imports_as_a_contract_that_lints(tmp_path: Path
                 "required": False,
                 "description": "Reference date for transaction",
             },
-            "rcvr_id": {"type": "varchar"},
+            "rcvr_id": {
+                "type": "varchar",
+                "required": True,
+                "unique": True,
+                "pattern": "^[A-Z0-9]+$",
+            },
             "amount": {"type": "double", "between": [0, None]},
         },
     }

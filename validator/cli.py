@@ -629,10 +629,13 @@ def _import(args: argparse.Namespace) -> int:
     if args.format == "odcs":
         from validator.interop.odcs import import_document
 
-        files = import_document(args.export)
+        notes: list[str] = []
+        files = import_document(args.export, notes)
         write_files(files, args.dest)
         for name in sorted(files):
             print(f"wrote {args.dest / name}")
+        for note in notes:
+            print(f"note: {note}", file=sys.stderr)
         return 0
     from validator.interop import import_export
     from validator.interop.rows import ImportOptions

@@ -196,8 +196,12 @@ def _check(check: dict[str, Any]) -> DataQuality:
 # --- import -------------------------------------------------------------------------------------
 
 
-def import_document(path: Path) -> dict[str, str]:
-    """`{<contract>.yml: text}` for each schema object of an ODCS v3 document."""
+def import_document(path: Path, notes: list[str] | None = None) -> dict[str, str]:
+    """`{<contract>.yml: text}` for each schema object of an ODCS v3 document.
+
+    Quality rules labelpact has no rule for are not carried; each is named in `notes`.
+    """
+    notes = [] if notes is None else notes
     node, problems = load_file(path)  # size, depth and alias limits for an untrusted file
     if node is None or problems:
         raise ContractError(problems)
@@ -209,7 +213,7 @@ def import_document(path: Path) -> dict[str, str]:
         raise RecordError(str(path), "schema", "the document describes no schema object")
     out: dict[str, str] = {}
     for i, obj in enumerate(doc.schema_):
-        raw = from_odcs(doc, obj, str(path), f"schema[{i}] ({obj.name})")
+        raw = from_odcs(doc, obj, str(path), f"schema[{i}] ({obj.name})", notes)
         out[f"{raw['contract']}.yml"] = dump(raw)
     return out
 
@@ -219,7 +223,11 @@ def dump(raw: dict[str, Any]) -> str:
 
 
 def from_odcs(
-    doc: OpenDataContractStandard, obj: SchemaObject, path: str, where: str
+    doc: OpenDataContractStandard,
+    obj: SchemaObject,
+    path: str,
+    where: str,
+    notes: list[str] | None = None,
 ) -> dict[str, Any]:
     """One schema object of an ODCS document as a labelpact contract (a plain mapping)."""
     if not obj.name or not obj.properties:
@@ -242,11 +250,18 @@ def from_odcs(
     if obj.physicalType in ("view", "table"):
         raw["materialized"] = obj.physicalType
     raw["columns"] = {
-        p.name: _column(p, path, f"{where}.properties[{j}]") for j, p in enumerate(obj.properties)
+        p.name: _column(p, path, f"{where}.properties[{j}]", notes)
+        for j, p in enumerate(obj.properties)
     }
     checks = [
         _check_back(q, path, f"{where}.quality[{j}]") for j, q in enumerate(obj.quality or [])
     ]
+    if notes is not None:
+        notes.extend(
+            f"{where}.quality[{j}]: quality rule {q.name or q.metric or q.type!s} is not carried"
+            for j, (q, c) in enumerate(zip(obj.quality or [], checks, strict=True))
+            if c is None
+        )
     if any(checks):
         raw["checks"] = [c for c in checks if c]
     raw.update(custom)
@@ -274,7 +289,9 @@ def _source(obj: SchemaObject) -> dict[str, str]:
     return {"ref": name}
 
 
-def _column(prop: SchemaProperty, path: str, where: str) -> dict[str, Any]:
+def _column(
+    prop: SchemaProperty, path: str, where: str, notes: list[str] | None = None
+) -> dict[str, Any]:
     col: dict[str, Any] = {"type": _type(prop, path, where)}
     for name in ("required", "unique"):
         if getattr(prop, name) is not None:
@@ -285,9 +302,7 @@ def _column(prop: SchemaProperty, path: str, where: str) -> dict[str, Any]:
     if "minimum" in options or "maximum" in options:
         col["between"] = [options.get("minimum"), options.get("maximum")]
     for q in prop.quality or []:
-        valid = (q.arguments or {}).get("validValues")
-        if q.metric == "invalidValues" and valid is not None:
-            col["accepted_values"] = valid
+        _column_rule(q, col, notes, f"{where} ({prop.name})")
     if prop.description is not None:
         col["description"] = prop.description
     if prop.classification == "pii":
@@ -313,6 +328,22 @@ def _type(prop: SchemaProperty, path: str, where: str) -> str:
         f"column '{prop.name}' has logicalType {prop.logicalType!r}, which labelpact "
         f"has no type for (expected one of {', '.join(sorted(FROM_LOGICAL))})",
     )
+
+
+def _column_rule(q: DataQuality, col: dict[str, Any], notes: list[str] | None, where: str) -> None:
+    """ODCS library rules that are labelpact column rules; any other is named in `notes`."""
+    args = q.arguments or {}
+    zero = q.mustBe == 0 and q.type in (None, "library")
+    if zero and q.metric == "invalidValues" and "validValues" in args:
+        col["accepted_values"] = args["validValues"]
+    elif zero and q.metric == "invalidValues" and "pattern" in args and "pattern" not in col:
+        col["pattern"] = args["pattern"]
+    elif zero and q.metric == "nullValues" and "required" not in col:
+        col["required"] = True
+    elif zero and q.metric == "duplicateValues" and "unique" not in col:
+        col["unique"] = True
+    elif notes is not None:
+        notes.append(f"{where}: quality rule {q.name or q.metric or q.type!s} is not carried")
 
 
 def _check_back(q: DataQuality, path: str, where: str) -> dict[str, Any] | None:
