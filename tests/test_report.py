@@ -11,7 +11,7 @@ import duckdb
 import krippendorff
 import numpy as np
 import pytest
-from helpers import ROOT
+from helpers import ROOT, assert_croissant_loads_cleanly
 
 from validator.contract.resolve import load_contracts
 from validator.engines.dbt_runner import DbtProject
@@ -141,12 +141,13 @@ def test_page_renders_in_chromium_with_the_same_numbers(report, tmp_path: Path) 
     ]  # a PNG
 
 
-def test_croissant_rai_summary(report) -> None:  # type: ignore[no-untyped-def]
-    from validator.output.health import croissant_rai
+def test_croissant_from_the_report_loads_in_mlcroissant(report) -> None:  # type: ignore[no-untyped-def]
+    from validator.output.croissant import croissant_metadata
 
     _, _, metrics, _ = report
     contract = {c.name: c for c in load_contracts([ROOT / "contracts"])}["annotations"]
-    doc = croissant_rai(metrics, contract)
+    doc = croissant_metadata(metrics, contract, license="https://spdx.org/licenses/CC-BY-4.0.html")
+    assert_croissant_loads_cleanly(doc)
     settings = report[0]
     con = duckdb.connect(str(settings.duckdb_path), read_only=True)
     tools = sorted(
@@ -160,5 +161,11 @@ def test_croissant_rai_summary(report) -> None:  # type: ignore[no-untyped-def]
     items = sum(n for _, n in metrics.coverage_histogram)
     mean = sum(k * n for k, n in metrics.coverage_histogram) / items
     assert doc["rai:annotationsPerItem"].startswith(f"{mean:.2f} current annotations per item")
-    assert "registry: instruction_versions" in doc["rai:dataAnnotationProtocol"]
-    assert "required >= 0.6" in doc["rai:dataAnnotationAnalysis"]
+    assert any("registry: instruction_versions" in s for s in doc["rai:dataAnnotationProtocol"])
+    analysis = " ".join(doc["rai:dataAnnotationAnalysis"])
+    assert "krippendorff_alpha per batch_id, required >= 0.6" in analysis
+    low = min(v for _, v in metrics.agreement_by_batch if v is not None)
+    assert f"min {low:.3f}" in analysis
+    # the low_agreement data fails its agreement check: a limitation the metadata states
+    assert any("annotations.agreement.krippendorff_alpha" in s for s in doc["rai:dataLimitations"])
+    assert doc["datePublished"] == metrics.validated_at[:10]

@@ -543,8 +543,15 @@ def _report_args(p: argparse.ArgumentParser) -> None:
         "--croissant",
         type=Path,
         default=None,
-        help="also write Croissant RAI annotation metadata (JSON-LD) here",
+        help="also write Croissant 1.0 metadata with the RAI fields (JSON-LD) here",
     )
+    p.add_argument(
+        "--license",
+        default="unspecified",
+        help="the data's license for --croissant, ideally a URL (e.g. an SPDX license page)",
+    )
+    p.add_argument("--url", default=None, help="the dataset's home page for --croissant")
+    p.add_argument("--cite-as", default=None, help="citation text for --croissant")
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -567,11 +574,122 @@ def _report(args: argparse.Namespace) -> int:
     write_artifacts({args.output.name: render_html(metrics)}, args.output.parent)
     print(f"wrote {args.output}")
     if args.croissant:
-        from validator.output.health import croissant_rai
+        from validator.output.croissant import croissant_metadata
 
-        text = json.dumps(croissant_rai(metrics, contracts[args.contract]), indent=2) + "\n"
+        doc = croissant_metadata(
+            metrics,
+            contracts[args.contract],
+            license=args.license,
+            url=args.url,
+            cite_as=args.cite_as,
+        )
+        text = json.dumps(doc, indent=2) + "\n"
         write_artifacts({args.croissant.name: text}, args.croissant.parent)
         print(f"wrote {args.croissant}")
+    return 0
+
+
+# --- import / export --------------------------------------------------------------------------
+
+
+def _import_args(p: argparse.ArgumentParser) -> None:
+    from validator.interop import FORMATS
+
+    p.add_argument("format", choices=(*FORMATS, "odcs"), help="the export's format")
+    p.add_argument("export", type=Path, help="the export file (or an ODCS YAML document)")
+    p.add_argument(
+        "--to",
+        type=Path,
+        required=True,
+        dest="dest",
+        help="a .parquet file or a DuckDB file (.duckdb, .db); for odcs, a contracts directory",
+    )
+    p.add_argument("--table", default=None, help="schema.table in DuckDB (default raw.annotations)")
+    p.add_argument(
+        "--contract",
+        type=Path,
+        default=None,
+        help="also write a contract for the imported table to this YAML file",
+    )
+    p.add_argument("--owner", default="unassigned", help="owner written into --contract")
+    p.add_argument("--project", default=None, help="project/batch name for every row")
+    p.add_argument("--tool-version", default=None, help="the tool's version, for every row")
+    version = p.add_mutually_exclusive_group()
+    version.add_argument("--instruction-version", default=None, help="e.g. v3, for every row")
+    version.add_argument(
+        "--instruction-field",
+        default=None,
+        help="where each record says its instruction version: a dotted path (Label Studio "
+        "task, Prodigy line) or a CVAT shape attribute name",
+    )
+    p.add_argument("--control", default=None, help="Label Studio: only this control's results")
+    p.add_argument("--gold", action="store_true", help="mark every row as gold/ground truth")
+
+
+def _import(args: argparse.Namespace) -> int:
+    from validator.interop import write_files
+
+    if args.format == "odcs":
+        from validator.interop.odcs import import_document
+
+        notes: list[str] = []
+        files = import_document(args.export, notes)
+        write_files(files, args.dest)
+        for name in sorted(files):
+            print(f"wrote {args.dest / name}")
+        for note in notes:
+            print(f"note: {note}", file=sys.stderr)
+        return 0
+    from validator.interop import import_export
+    from validator.interop.rows import ImportOptions
+    from validator.interop.table import Destination
+
+    dest = Destination.parse(args.dest, args.table)
+    options = ImportOptions(
+        project=args.project,
+        tool_version=args.tool_version,
+        instruction_version=args.instruction_version,
+        instruction_field=args.instruction_field,
+        control=args.control,
+        gold=args.gold,
+    )
+    name = (dest.table or "").partition(".")[2] or args.dest.stem
+    result = import_export(
+        args.format, args.export, dest, options, name if args.contract else None, args.owner
+    )
+    where = f"{dest.path} ({dest.table})" if dest.table else str(dest.path)
+    print(f"imported {result.profile.rows:,} rows into {where}")
+    if args.contract and result.contract:
+        write_files({args.contract.name: result.contract}, args.contract.parent)
+        print(f"wrote {args.contract}")
+    return 0
+
+
+def _export_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("format", choices=("odcs",), help="the standard to write")
+    p.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        default=[Path("contracts")],
+        help="contract files or directories (default: contracts/)",
+    )
+    p.add_argument(
+        "--to",
+        type=Path,
+        default=Path("odcs"),
+        dest="dest",
+        help="directory for <contract>.odcs.yaml (default odcs/)",
+    )
+
+
+def _export(args: argparse.Namespace) -> int:
+    from validator.interop import write_files
+    from validator.interop.odcs import export_contracts
+
+    files = export_contracts(args.paths)
+    write_files(files, args.dest)
+    print(f"wrote {len(files)} ODCS document(s) to {args.dest}")
     return 0
 
 
@@ -666,6 +784,20 @@ COMMANDS: dict[str, tuple[str, str, Callable[[argparse.ArgumentParser], None], H
         "labelpact report --contract annotations -o report.html",
         _report_args,
         _report,
+    ),
+    "import": (
+        "turn an annotation tool's export into a flat annotations table (Parquet or DuckDB), "
+        "or an ODCS document into contracts",
+        "labelpact import labelstudio export.json --to target/ls.duckdb --contract "
+        "contracts/ls.yml",
+        _import_args,
+        _import,
+    ),
+    "export": (
+        "write every contract as an Open Data Contract Standard (ODCS v3) document",
+        "labelpact export odcs contracts/ --to odcs/",
+        _export_args,
+        _export,
     ),
     "demo": (
         "run the whole story on example data: generate, compile, dbt build, inject faults",

@@ -113,3 +113,15 @@ class EngineError(LabelpactError):
 
 class UsageError(LabelpactError):
     """A command was called with options that cannot work together or a missing path."""
+
+
+@dataclass
+class RecordError(LabelpactError):
+    """An input file (a tool's export, an ODCS document) is malformed at a named record."""
+
+    path: str
+    record: str  # "line 42", "task 17 (item 3)", "<box> at line 30"
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.record}: {self.message}"

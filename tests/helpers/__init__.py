@@ -61,3 +61,12 @@ EXPECTED: dict[str, set[str]] = {
     },
 }
 SCHEMA_FAULTS = {"missing_column", "extra_column", "mistyped_column"}
+
+
+def assert_croissant_loads_cleanly(doc: dict) -> None:  # type: ignore[type-arg]
+    """`mlcroissant.Dataset` loads the JSON-LD with neither errors nor warnings."""
+    import mlcroissant
+
+    dataset = mlcroissant.Dataset(jsonld=doc)
+    issues = dataset.metadata.ctx.issues
+    assert not issues.errors and not issues.warnings, (issues.errors, issues.warnings)

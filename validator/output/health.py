@@ -249,43 +249,6 @@ def _latest_verdict(m: Metrics, settings: Settings, contract: Contract) -> None:
             m.adjudication_backlog = int(backlog["failures"] or 0)
 
 
-def croissant_rai(m: Metrics, contract: Contract) -> dict[str, Any]:
-    """Dataset-level annotation metadata in Croissant's Responsible-AI vocabulary."""
-    items = sum(n for _, n in m.coverage_histogram)
-    per_item = (sum(k * n for k, n in m.coverage_histogram) / items) if items else None
-    agreement = [v for _, v in m.agreement_by_batch if v is not None]
-    ins = contract.sections.instructions
-    return {
-        "@context": {
-            "@vocab": "https://schema.org/",
-            "cr": "http://mlcommons.org/croissant/",
-            "rai": "http://mlcommons.org/croissant/RAI/",
-        },
-        "@type": "cr:Dataset",
-        "name": contract.name,
-        "version": contract.version,
-        "description": contract.description,
-        "rai:annotationsPerItem": f"{per_item:.2f} current annotations per item on average "
-        f"over {items} items"
-        if per_item is not None
-        else "unknown",
-        "rai:dataAnnotationPlatform": m.tools,
-        "rai:dataAnnotationProtocol": (
-            f"Labels follow versioned instructions (registry: {ins.registry if ins else 'n/a'}); "
-            "disagreements are adjudicated with a rationale; corrections keep their history. "
-            f"Contract {contract.name} {contract.version}, owner {contract.owner}."
-        ),
-        "rai:dataAnnotationAnalysis": (
-            f"{m.agreement_metric or 'agreement'} per batch: min "
-            f"{min(agreement):.3f}, max {max(agreement):.3f}, required >= {m.agreement_min}"
-            if agreement
-            else "no agreement measured"
-        ),
-        "rai:dataReleaseMaintenancePlan": f"Validated by labelpact; latest verdict "
-        f"{m.validated_at or 'none'}.",
-    }
-
-
 # --- rendering --------------------------------------------------------------------------------
 
 
