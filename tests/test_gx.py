@@ -21,8 +21,10 @@ from helpers import (
     ROOT,
 )
 
+from validator.compiler.artifacts import compile_plans
 from validator.compiler.kinds import AcceptedValues, Pattern
 from validator.compiler.plan import Kind, Plan, build_plans
+from validator.compiler.sql.dialects import DEFAULT_DIALECTS
 from validator.compiler.targets import gx as gx_target
 from validator.contract.resolve import load_contracts
 from validator.engines.gx_runner import CheckResult, Workarounds, run_suites
@@ -56,8 +58,10 @@ def example_plans() -> list[Plan]:
 
 
 def rendered() -> dict[str, str]:
-    """{contract: suite JSON} of the example contracts."""
-    return {Path(rel).stem: text for rel, text in gx_target.render(example_plans()).items()}
+    """{contract: suite JSON} of the example contracts, compiled as `labelpact compile` does
+    in the repository (contract paths relative to it)."""
+    files = compile_plans(example_plans(), DEFAULT_DIALECTS, ROOT)
+    return {Path(rel).stem: text for rel, text in files.items() if rel.startswith("expectations/")}
 
 
 # ---------------------------------------------------------------------------------- fixtures

@@ -214,8 +214,8 @@ def test_dbt_parse_error_is_an_engine_error(warehouses, tmp_path: Path) -> None:
             ".venv", "target", ".git", "bench", "tests", "*.duckdb", "logs"
         ),
     )
-    macros = project / "macros" / "labelpact_tests.sql"
-    macros.write_text(macros.read_text() + "\n{% test broken(model) %}\nselect {{ \n")
+    # the project's own (not labelpact's) macro is broken: dbt cannot parse the project
+    (project / "macros" / "team_macros.sql").write_text("{% test broken(model) %}\nselect {{ \n")
     db = _copy(warehouses, tmp_path)
     proc = subprocess.run(
         [sys.executable, "-m", "validator", "validate", "--project-dir", str(project)],
