@@ -71,24 +71,21 @@ def load_file(path: Path) -> tuple[Node | None, list[Problem]]:
     return load_bytes(raw, shown)
 
 
-def load_bytes(raw: bytes, shown: str) -> tuple[Node | None, list[Problem]]:
-    """Decode and compose one document from bytes (see `load_file`)."""
+def _decode(raw: bytes, shown: str) -> str | Problem:
+    """The text of a contract file, or the one problem that makes it unreadable (too big, not
+    UTF-8, binary, or empty)."""
     if len(raw) > MAX_BYTES:
-        return None, [
-            _p(
-                shown,
-                1,
-                1,
-                f"file is {len(raw) / 1024 / 1024:.1f} MB; contract files "
-                f"are limited to {MAX_BYTES // 1024 // 1024} MB",
-            )
-        ]
+        return _p(
+            shown,
+            1,
+            1,
+            f"file is {len(raw) / 1024 / 1024:.1f} MB; contract files "
+            f"are limited to {MAX_BYTES // 1024 // 1024} MB",
+        )
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return None, [
-            Problem(
-                Location(shown, 1, 1), "file is UTF-16 encoded; save it as UTF-8", excerpt=False
-            )
-        ]
+        return Problem(
+            Location(shown, 1, 1), "file is UTF-16 encoded; save it as UTF-8", excerpt=False
+        )
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]  # a UTF-8 byte-order mark is harmless; editors on Windows add it
     try:
@@ -96,36 +93,38 @@ def load_bytes(raw: bytes, shown: str) -> tuple[Node | None, list[Problem]]:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        return None, [
-            _p(
-                shown,
-                line,
-                col,
-                f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02x} "
-                f"at offset {exc.start}); save it as UTF-8",
-            )
-        ]
+        return _p(
+            shown,
+            line,
+            col,
+            f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02x} "
+            f"at offset {exc.start}); save it as UTF-8",
+        )
     if "\x00" in text:
-        pos = text.index("\x00")
-        line = text.count("\n", 0, pos) + 1
-        return None, [
-            Problem(
-                Location(shown, line, 1),
-                "file contains a NUL character; is it a binary file?",
-                excerpt=False,
-            )
-        ]
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        return Problem(
+            Location(shown, line, 1),
+            "file contains a NUL character; is it a binary file?",
+            excerpt=False,
+        )
     if not text.strip() or all(
         not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()
     ):
-        return None, [
-            _p(
-                shown,
-                1,
-                1,
-                "file is empty; a contract needs at least `contract:`, `version:` and `columns:`",
-            )
-        ]
+        return _p(
+            shown,
+            1,
+            1,
+            "file is empty; a contract needs at least `contract:`, `version:` and `columns:`",
+        )
+    return text
+
+
+def load_bytes(raw: bytes, shown: str) -> tuple[Node | None, list[Problem]]:
+    """Decode and compose one document from bytes (see `load_file`)."""
+    decoded = _decode(raw, shown)
+    if isinstance(decoded, Problem):
+        return None, [decoded]
+    text = decoded
     limit = _check_limits(text, shown)
     if limit:
         return None, [limit]
