@@ -215,17 +215,7 @@ def agreement_query(
     >>> "GROUP BY" in q.sql(dialect="duckdb")
     True
     """
-    if metric not in METRICS:
-        raise ValueError(f"unknown agreement metric {metric!r}; expected one of {METRICS}")
-    if level not in LEVELS:
-        raise ValueError(f"unknown level of measurement {level!r}; expected one of {LEVELS}")
-    if weights not in WEIGHTS:
-        raise ValueError(f"unknown Cohen weights {weights!r}; expected one of {WEIGHTS}")
-    if categories is not None and len(set(categories)) != len(categories):
-        raise ValueError("agreement categories must be distinct")
-    if metric == "cohen_kappa" and weights and not categories:
-        raise ValueError("weighted Cohen's kappa needs `categories` (the label order)")
-
+    _check_arguments(metric, level, weights, categories)
     col = exp.column(label, quoted=True)
     # Nominal labels are compared as text: MIN/MAX pick them, and PostgreSQL has no MIN(boolean).
     text = exp.cast(col.copy(), "text")
@@ -252,6 +242,21 @@ def agreement_query(
     )
     assert isinstance(query, exp.Select)
     return query
+
+
+def _check_arguments(
+    metric: str, level: str, weights: str | None, categories: list[str] | None
+) -> None:
+    if metric not in METRICS:
+        raise ValueError(f"unknown agreement metric {metric!r}; expected one of {METRICS}")
+    if level not in LEVELS:
+        raise ValueError(f"unknown level of measurement {level!r}; expected one of {LEVELS}")
+    if weights not in WEIGHTS:
+        raise ValueError(f"unknown Cohen weights {weights!r}; expected one of {WEIGHTS}")
+    if categories is not None and len(set(categories)) != len(categories):
+        raise ValueError("agreement categories must be distinct")
+    if metric == "cohen_kappa" and weights and not categories:
+        raise ValueError("weighted Cohen's kappa needs `categories` (the label order)")
 
 
 def _double(value: exp.Expr) -> exp.Expr:
