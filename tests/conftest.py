@@ -26,6 +26,9 @@ SPARK_UNSUPPORTED = {
     "(validator/engines/gx_runner.py); a local Spark session is neither",
     "test_validate_gate": "`labelpact validate` and `gate` read the warehouse through "
     "validator/engines/warehouse.py, which connects to DuckDB and PostgreSQL only",
+    "test_trust": "`gate` fingerprints through validator/engines/warehouse.py, which connects "
+    "to DuckDB and PostgreSQL only (the dialect's Spark fingerprint SQL runs on Spark in "
+    "test_fingerprint_sql)",
 }
 
 

@@ -162,16 +162,17 @@ class Postgres(Dialect):
         # format_type shows the declared type with its modifiers (varchar(20), numeric(10,2)).
         name = exp.table_(relation.name, db=relation.db or None, quoted=True).sql("postgres")
         oid = exp.cast(exp.Literal.string(name), exp.DataType.build("REGCLASS", "postgres"))
+        conditions = [
+            exp.column("attrelid").eq(oid),
+            exp.column("attnum") > exp.Literal.number(0),
+            exp.Not(this=exp.column("attisdropped")),
+        ]
+        if relation.catalog:  # a relation of another database is not this one's namesake
+            conditions.append(exp.func("CURRENT_DATABASE").eq(exp.Literal.string(relation.catalog)))
         return (
             exp.select("attname", exp.func("FORMAT_TYPE", "atttypid", "atttypmod"))
             .from_(exp.table_("pg_attribute", db="pg_catalog"))
-            .where(
-                exp.and_(
-                    exp.column("attrelid").eq(oid),
-                    exp.column("attnum") > exp.Literal.number(0),
-                    exp.Not(this=exp.column("attisdropped")),
-                )
-            )
+            .where(exp.and_(*conditions))
             .order_by("attnum")
         )
 
