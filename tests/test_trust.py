@@ -358,3 +358,45 @@ def test_attestation_verifies_with_securesystemslib(validated: Validated) -> Non
     forged = dict(envelope, payload=envelope["payload"][:-4] + "AAA=")
     with pytest.raises(VerificationError):
         parsed(forged).verify([key], 1)
+
+
+def test_ledger_show_prints_signer_and_warehouse(
+    validated: Validated, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from validator.cli import main
+
+    validated.restore()
+    s = validated.settings
+    code = main(
+        [
+            "ledger",
+            "show",
+            "--ledger",
+            str(s.ledger_path),
+            "--trusted-keys",
+            *map(str, s.trusted_keys),
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert f"signed {load_signer(s.signing_key).keyid}" in out  # type: ignore[arg-type]
+    database = str(s.duckdb_path.resolve()) if validated.engine == "duckdb" else PG_DATABASE
+    line = next(x for x in out.splitlines() if x.strip().startswith("annotations:"))
+    assert "raw" in line and f"on {validated.engine} " in line and database in line
+    assert "chain intact, signatures verified" in out
+
+
+def test_keys_come_from_flag_then_environment_then_labelpact_yml(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "labelpact.yml").write_text("signing_key: file.key\ntrusted_keys: [keys/]\n")
+    monkeypatch.delenv("LABELPACT_SIGNING_KEY", raising=False)
+    monkeypatch.delenv("LABELPACT_TRUSTED_KEYS", raising=False)
+    s = Settings.from_env(project_dir=tmp_path)
+    assert (s.signing_key, s.trusted_keys) == (tmp_path / "file.key", (tmp_path / "keys",))
+    monkeypatch.setenv("LABELPACT_SIGNING_KEY", "/env.key")
+    monkeypatch.setenv("LABELPACT_TRUSTED_KEYS", "/a.pub:/b")
+    s = Settings.from_env(project_dir=tmp_path)
+    assert (s.signing_key, s.trusted_keys) == (Path("/env.key"), (Path("/a.pub"), Path("/b")))
+    s = Settings.from_env(project_dir=tmp_path, signing_key=Path("/flag.key"))
+    assert s.signing_key == Path("/flag.key")

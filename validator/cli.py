@@ -229,7 +229,7 @@ def _settings_args(p: argparse.ArgumentParser) -> None:
         type=Path,
         default=None,
         help="Ed25519 private key that signs ledger entries and attestations (default "
-        "$LABELPACT_SIGNING_KEY, or vars.labelpact.signing_key in dbt_project.yml)",
+        "$LABELPACT_SIGNING_KEY, or signing_key in labelpact.yml)",
     )
     p.add_argument(
         "--trusted-keys",
@@ -239,7 +239,7 @@ def _settings_args(p: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="public keys (files, or directories of *.pub) whose signatures are accepted; "
         "with any, unsigned entries are refused (default $LABELPACT_TRUSTED_KEYS, "
-        "or vars.labelpact.trusted_keys)",
+        "or trusted_keys in labelpact.yml)",
     )
 
 

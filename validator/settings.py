@@ -1,7 +1,7 @@
 """One typed settings object, passed explicitly. Precedence: flag > environment > file > default.
 
-The file is the project's `dbt_project.yml`: a `labelpact:` block under `vars` (today only the
-keys: `signing_key`, `trusted_keys`, paths relative to the project)."""
+The file is the project's `labelpact.yml` (read here: `signing_key`, `trusted_keys`, paths
+relative to the project)."""
 
 from __future__ import annotations
 
@@ -88,17 +88,10 @@ class Settings:
 
 
 def _file_settings(project_dir: Path) -> dict[str, Any]:
-    """Settings from `vars: {labelpact: {...}}` in the project's dbt_project.yml."""
-    import yaml
+    """Settings from the project's `labelpact.yml` (paths relative to the project)."""
+    from validator.compiler.layout import read_settings
 
-    path = project_dir / "dbt_project.yml"
-    if not path.is_file():
-        return {}
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError:
-        return {}  # dbt reports a broken project file far better than we could here
-    block = (doc.get("vars") or {}).get("labelpact") or {}
+    block = read_settings(project_dir)
     out: dict[str, Any] = {}
     if block.get("signing_key"):
         out["signing_key"] = project_dir / str(block["signing_key"])

@@ -85,7 +85,7 @@ def attest(contract: str, settings: Settings) -> dict[str, Any]:
     if settings.signing_key is None:
         raise UsageError(
             "an attestation is signed: configure a signing key (--signing-key, "
-            "LABELPACT_SIGNING_KEY, or vars.labelpact.signing_key in dbt_project.yml; "
+            "LABELPACT_SIGNING_KEY, or signing_key in labelpact.yml; "
             "`labelpact keys generate` makes one)"
         )
     entry = ledger_for(settings).latest(contract)

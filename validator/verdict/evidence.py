@@ -12,7 +12,7 @@ import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from validator.compiler.artifacts import compile_plans
+from validator.compiler.artifacts import compile_plans, origin, shown_path
 from validator.compiler.plan import Plan
 from validator.compiler.sql.dialects import DEFAULT_DIALECTS
 from validator.contract.model import Contract
@@ -21,8 +21,6 @@ from validator.settings import Settings
 
 if TYPE_CHECKING:
     from validator.engines.dbt_runner import DbtProject
-
-SHARED_ARTIFACTS = ("models/labelpact/_sources.yml",)
 
 
 def source_relation(project: DbtProject, contract: str) -> str:
@@ -54,17 +52,12 @@ def contract_digest(contract: Contract) -> str:
     return _sha256(Path(contract.path).read_bytes())
 
 
-def artifact_paths(plans: list[Plan], contract: str, root: Path) -> list[str]:
-    """The compiled files that carry `contract`'s checks (models, tests, GX suite)."""
+def artifact_paths(plans: list[Plan], contract: Contract, root: Path) -> list[str]:
+    """The compiled files that carry `contract`'s checks (model, schema YAML with its source,
+    singular tests, GX suite): those whose header names its contract file."""
     files = compile_plans(plans, DEFAULT_DIALECTS, root)
-    mine = [
-        p
-        for p in files
-        if Path(p).stem == contract
-        or Path(p).stem.startswith(f"lp_{contract}__")
-        or p in SHARED_ARTIFACTS
-    ]
-    return sorted(mine)
+    mine = shown_path(contract.path, root)
+    return sorted(p for p, text in files.items() if origin(p, text) == mine)
 
 
 def artifact_digests(root: Path, paths: list[str]) -> dict[str, str]:

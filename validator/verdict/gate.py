@@ -125,7 +125,7 @@ def _unchanged(contract: str, verdict: dict[str, Any], settings: Settings) -> li
         reasons.append("contract changed since validation (same version, different file)")
     stored_artifacts = verdict["artifacts"]
     if not reasons:  # a changed contract changes its compiled checks too: one reason is enough
-        paths = evidence.artifact_paths(build_plans(contracts), contract, settings.project_dir)
+        paths = evidence.artifact_paths(build_plans(contracts), current, settings.project_dir)
         now_artifacts = evidence.artifact_digests(settings.project_dir, paths)
         reasons += evidence.artifact_changes(stored_artifacts, now_artifacts)
     other = evidence.other_warehouse(

@@ -187,7 +187,7 @@ def fingerprint(wh: Warehouse, source: str, contract: Contract) -> dict[str, Any
 
 def _evidence(settings: Settings, all_plans: list[Plan], contract: Contract) -> dict[str, Any]:
     """The contract, compiled checks and warehouse a verdict is about (see `evidence`)."""
-    paths = evidence.artifact_paths(all_plans, contract.name, settings.project_dir)
+    paths = evidence.artifact_paths(all_plans, contract, settings.project_dir)
     return {
         "contract_digest": evidence.contract_digest(contract),
         "artifacts": evidence.artifact_digests(settings.project_dir, paths),

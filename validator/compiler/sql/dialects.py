@@ -41,6 +41,7 @@ class Dialect:
             .order_by("ordinal_position")
         )
         return query.sql(dialect=self.sqlglot)
+
     # The row hash a fingerprint sums and xors (recorded in every verdict: a verdict is only
     # compared with a fingerprint computed the same way). Engines with a fast native hash of
     # typed values override `row_hash`; the default is md5 of the row as text (any engine).
