@@ -27,8 +27,9 @@ SPARK_UNSUPPORTED = {
     "test_validate_gate": "`labelpact validate` and `gate` read the warehouse through "
     "validator/engines/warehouse.py, which connects to DuckDB and PostgreSQL only",
     "test_trust": "`gate` fingerprints through validator/engines/warehouse.py, which connects "
-    "to DuckDB and PostgreSQL only (the dialect's Spark fingerprint SQL runs on Spark in "
-    "test_fingerprint_sql)",
+    "to DuckDB and PostgreSQL only, and the cases edit tables with SQL Spark's parquet tables "
+    "do not take (UPDATE, DELETE, DROP/RENAME COLUMN); the Spark dialect's fingerprint and "
+    "schema SQL run on Spark in test_fingerprint_sql",
 }
 
 
