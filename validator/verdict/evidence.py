@@ -69,6 +69,17 @@ def artifact_digests(root: Path, paths: list[str]) -> dict[str, str]:
     return out
 
 
+def recorded(settings: Settings, plans: list[Plan], contract: Contract) -> dict[str, Any]:
+    """What a verdict records about `contract` besides its data: the SHA-256 of the contract
+    file and of each compiled file carrying its checks, and the warehouse."""
+    paths = artifact_paths(plans, contract, settings.project_dir)
+    return {
+        "contract_digest": contract_digest(contract),
+        "artifacts": artifact_digests(settings.project_dir, paths),
+        "warehouse": warehouse_identity(settings),
+    }
+
+
 def warehouse_identity(settings: Settings) -> dict[str, str]:
     """Which warehouse a run reads: adapter type, dbt target, and the database file or server."""
     if settings.engine == "duckdb":

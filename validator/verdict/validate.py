@@ -185,16 +185,6 @@ def fingerprint(wh: Warehouse, source: str, contract: Contract) -> dict[str, Any
     return {**wh.fingerprint(source), "version": contract.version}
 
 
-def _evidence(settings: Settings, all_plans: list[Plan], contract: Contract) -> dict[str, Any]:
-    """The contract, compiled checks and warehouse a verdict is about (see `evidence`)."""
-    paths = evidence.artifact_paths(all_plans, contract, settings.project_dir)
-    return {
-        "contract_digest": evidence.contract_digest(contract),
-        "artifacts": evidence.artifact_digests(settings.project_dir, paths),
-        "warehouse": evidence.warehouse_identity(settings),
-    }
-
-
 def _run_gx(
     settings: Settings, plans: list[Plan], results: list[CheckResult], say: Callable[[str], None]
 ) -> None:
@@ -288,7 +278,7 @@ def validate(
             plan,
             [r for r in results if r.contract == plan.contract.name],
             fingerprints[plan.contract.name],
-            _evidence(settings, all_plans, plan.contract),
+            evidence.recorded(settings, all_plans, plan.contract),
         )
     run = ValidationRun(
         started_at, time.monotonic() - started, results, verdicts, _environment(settings)
@@ -385,7 +375,7 @@ def validate_incremental(
                     plan,
                     mine,
                     {**fp, "version": plan.contract.version},
-                    _evidence(settings, all_plans, plan.contract),
+                    evidence.recorded(settings, all_plans, plan.contract),
                 )
                 results += mine
                 new_states[name] = (run, batches, state)
