@@ -2,8 +2,9 @@
 
 A verdict names the data (the contract's source relation, fingerprinted with its schema), the
 rules (the contract file and the compiled checks that ran, by digest) and the warehouse it ran
-on. `compare` lists every way the present differs from a recorded verdict, each as a reason a
-person can act on.
+on. `recorded` gathers what `validate` writes besides the fingerprint; `other_warehouse`,
+`data_changes` and `artifact_changes` name each way the present differs from a recorded
+verdict, as reasons a person can act on (`gate` asks them).
 """
 
 from __future__ import annotations
