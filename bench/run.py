@@ -246,6 +246,11 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, dict[str, object]] = {}
     print("floor query ...", flush=True)
     results["floor (one hand-written DuckDB scan)"] = floor(db)
+    print("fingerprint next to the floor scan ...", flush=True)
+    from fingerprint import main as fingerprint_bench
+    from fingerprint import report as fingerprint_report
+
+    fingerprint = fingerprint_bench(["--rows", str(args.rows)])
     print("empty dbt project ...", flush=True)
     results["dbt build, empty project"] = empty_dbt()
     print("plain dbt generic tests ...", flush=True)
@@ -272,9 +277,11 @@ def main(argv: list[str] | None = None) -> int:
         "results": results,
         "scale": scale,
         "compile": compile_speed,
+        "fingerprint": fingerprint,
     }
     (BENCH / "results.json").write_text(json.dumps(payload, indent=2) + "\n")
     lines = report(args.rows, machine, results, scale, compile_speed)
+    lines += ["", *fingerprint_report(args.rows, fingerprint)]  # type: ignore[arg-type]
     (BENCH / "results.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0

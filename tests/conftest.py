@@ -26,6 +26,10 @@ SPARK_UNSUPPORTED = {
     "(validator/engines/gx_runner.py); a local Spark session is neither",
     "test_validate_gate": "`labelpact validate` and `gate` read the warehouse through "
     "validator/engines/warehouse.py, which connects to DuckDB and PostgreSQL only",
+    "test_trust": "`gate` fingerprints through validator/engines/warehouse.py, which connects "
+    "to DuckDB and PostgreSQL only, and the cases edit tables with SQL Spark's parquet tables "
+    "do not take (UPDATE, DELETE, DROP/RENAME COLUMN); the Spark dialect's fingerprint and "
+    "schema SQL run on Spark in test_fingerprint_sql",
 }
 
 

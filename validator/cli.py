@@ -224,6 +224,23 @@ def _settings_args(p: argparse.ArgumentParser) -> None:
         dest="ledger_path",
         help="ledger file (default $LABELPACT_LEDGER or .labelpact/ledger.jsonl)",
     )
+    p.add_argument(
+        "--signing-key",
+        type=Path,
+        default=None,
+        help="Ed25519 private key that signs ledger entries and attestations (default "
+        "$LABELPACT_SIGNING_KEY, or signing_key in labelpact.yml)",
+    )
+    p.add_argument(
+        "--trusted-keys",
+        type=Path,
+        nargs="+",
+        default=None,
+        metavar="PATH",
+        help="public keys (files, or directories of *.pub) whose signatures are accepted; "
+        "with any, unsigned entries are refused (default $LABELPACT_TRUSTED_KEYS, "
+        "or trusted_keys in labelpact.yml)",
+    )
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -234,6 +251,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         target=args.target,
         duckdb_path=args.duckdb_path,
         ledger_path=args.ledger_path,
+        signing_key=args.signing_key,
+        trusted_keys=tuple(args.trusted_keys) if args.trusted_keys else None,
     )
 
 
@@ -264,6 +283,14 @@ def _validate_args(p: argparse.ArgumentParser) -> None:
         "(contracts with an `incremental` section); falls back to a full "
         "validation, saying why, when that is not possible",
     )
+    p.add_argument(
+        "--attest",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="also write each verdict as a signed in-toto statement (DSSE envelope, one per "
+        "line); needs a signing key",
+    )
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -275,10 +302,13 @@ def _validate(args: argparse.Namespace) -> int:
         raise UsageError(
             "--incremental and --gx cannot be combined: the GX suites read whole tables"
         )
+    settings = _settings(args)
+    if args.attest and settings.signing_key is None:  # say so before the work, not after
+        raise UsageError("--attest needs a signing key (--signing-key or LABELPACT_SIGNING_KEY)")
     if args.incremental:
-        run = validate_incremental(_settings(args), select=args.select, progress=_progress)
+        run = validate_incremental(settings, select=args.select, progress=_progress)
     else:
-        run = validate(_settings(args), select=args.select, progress=_progress, gx=args.gx)
+        run = validate(settings, select=args.select, progress=_progress, gx=args.gx)
     if args.format == "console":
         text = reports.console(run, verbose=args.verbose)
     elif args.format == "json":
@@ -288,6 +318,10 @@ def _validate(args: argparse.Namespace) -> int:
     else:
         text = json.dumps(reports.openlineage(run), indent=2)
     _emit(text, args.output)
+    if args.attest:
+        from validator.verdict.attest import attest
+
+        _write_envelopes([attest(name, settings) for name in sorted(run.verdicts)], args.attest)
     return int(run.exit_code)
 
 
@@ -357,10 +391,11 @@ def _ledger_args(p: argparse.ArgumentParser) -> None:
 
 
 def _ledger(args: argparse.Namespace) -> int:
-    from validator.verdict.ledger import Ledger
+    from validator.verdict.evidence import describe_warehouse
+    from validator.verdict.ledger import ledger_for
 
     settings = _settings(args)
-    ledger = Ledger(settings.ledger_path)
+    ledger = ledger_for(settings)
     problems, entries = ledger.verify()
     if args.warehouse:
         from validator.verdict.ledger import compare_with_warehouse
@@ -371,12 +406,22 @@ def _ledger(args: argparse.Namespace) -> int:
             verdicts = ", ".join(
                 f"{n}={v['status']}" for n, v in e.record.get("contracts", {}).items()
             )
-            print(f"{e.seq:5}  {e.record.get('started_at', '?')}  {e.hash[:12]}  {verdicts}")
+            signed = f"signed {e.signature['keyid']}" if e.signature else "unsigned"
+            print(
+                f"{e.seq:5}  {e.record.get('started_at', '?')}  {e.hash[:12]}  {signed}  {verdicts}"
+            )
+            for n, v in e.record.get("contracts", {}).items():
+                if v.get("warehouse"):
+                    print(
+                        f"       {n}: {v['fingerprint']['relation']} on "
+                        f"{describe_warehouse(v['warehouse'])}"
+                    )
     for problem in problems:
         print(f"TAMPERED: {problem}")
     if problems:
         return int(ExitCode.VIOLATIONS)
-    print(f"ledger {ledger.path}: {len(entries)} entries, chain intact")
+    trust = ", signatures verified" if ledger.trusted else ""
+    print(f"ledger {ledger.path}: {len(entries)} entries, chain intact{trust}")
     return 0
 
 
@@ -441,6 +486,46 @@ def _init(args: argparse.Namespace) -> int:
         f"`labelpact compile {contracts}`"
     )
     return 0
+
+
+# --- keys / attest ----------------------------------------------------------------------------
+
+
+def _keys_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("action", choices=("generate",), help="create an Ed25519 key pair")
+    p.add_argument(
+        "--dir", type=Path, default=Path(".labelpact/keys"), help="where to write the pair"
+    )
+    p.add_argument("--name", default="labelpact", help="file name stem (NAME.key, NAME.pub)")
+
+
+def _keys(args: argparse.Namespace) -> int:
+    from validator.verdict.signing import generate_keys, load_signer
+
+    private, public = generate_keys(args.dir, args.name)
+    print(f"private key: {private} (mode 0600; keep it where validation runs, e.g. a CI secret)")
+    print(f"public key:  {public} (key id {load_signer(private).keyid}; give it to every gate)")
+    return 0
+
+
+def _attest_args(p: argparse.ArgumentParser) -> None:
+    _settings_args(p)
+    p.add_argument("contract", help="the contract whose latest verdict to attest")
+    p.add_argument("--output", "-o", type=Path, required=True, help="envelope file (JSON Lines)")
+
+
+def _attest(args: argparse.Namespace) -> int:
+    from validator.verdict.attest import attest
+
+    _write_envelopes([attest(args.contract, _settings(args))], args.output)
+    return 0
+
+
+def _write_envelopes(envelopes: list[dict[str, object]], output: Path) -> None:
+    """One DSSE envelope per line (the in-toto bundle format, `.intoto.jsonl`)."""
+    text = "\n".join(json.dumps(e, sort_keys=True) for e in envelopes)
+    _emit(text, output)
+    print(f"wrote {output} ({len(envelopes)} signed in-toto statement(s))", file=sys.stderr)
 
 
 # --- diff / docs ------------------------------------------------------------------------------
@@ -798,6 +883,18 @@ COMMANDS: dict[str, tuple[str, str, Callable[[argparse.ArgumentParser], None], H
         "labelpact export odcs contracts/ --to odcs/",
         _export_args,
         _export,
+    ),
+    "keys": (
+        "create an Ed25519 key pair that signs verdicts",
+        "labelpact keys generate --dir ~/.labelpact --name ci",
+        _keys_args,
+        _keys,
+    ),
+    "attest": (
+        "write the latest verdict as a signed in-toto statement (DSSE envelope)",
+        "labelpact attest annotations -o annotations.intoto.jsonl",
+        _attest_args,
+        _attest,
     ),
     "demo": (
         "run the whole story on example data: generate, compile, dbt build, inject faults",

@@ -1,4 +1,7 @@
-"""One typed settings object, passed explicitly. Precedence: flag > environment > default."""
+"""One typed settings object, passed explicitly. Precedence: flag > environment > file > default.
+
+The file is the project's `labelpact.yml` (read here: `signing_key`, `trusted_keys`, paths
+relative to the project)."""
 
 from __future__ import annotations
 
@@ -19,6 +22,10 @@ class Settings:
     pg: dict[str, str] = field(default_factory=dict)
     # DuckDB spills to disk beyond this (the same default as profiles.yml gives dbt).
     duckdb_memory: str = "1GB"
+    # Ed25519 key that signs every ledger entry (`labelpact keys generate`), and the public
+    # keys (files, or directories of *.pub) whose signatures `ledger verify` and `gate` accept.
+    signing_key: Path | None = None
+    trusted_keys: tuple[Path, ...] = ()
 
     @property
     def contracts_dir(self) -> Path:
@@ -47,8 +54,13 @@ class Settings:
     @classmethod
     def from_env(cls, **flags: Any) -> Settings:
         """Defaults, overridden by LABELPACT_* environment variables, overridden by flags."""
-        s = cls()
         env = os.environ
+        s = cls(**_file_settings(Path(flags.get("project_dir") or cls.project_dir)))
+        if env.get("LABELPACT_SIGNING_KEY"):
+            s = replace(s, signing_key=Path(env["LABELPACT_SIGNING_KEY"]))
+        if env.get("LABELPACT_TRUSTED_KEYS"):
+            keys = tuple(Path(k) for k in env["LABELPACT_TRUSTED_KEYS"].split(os.pathsep) if k)
+            s = replace(s, trusted_keys=keys)
         if env.get("LABELPACT_DUCKDB"):
             s = replace(s, duckdb_path=Path(env["LABELPACT_DUCKDB"]))
         if env.get("LABELPACT_LEDGER"):
@@ -73,3 +85,18 @@ class Settings:
         ):
             s = replace(s, ledger_path=s.project_dir / s.ledger_path)
         return s
+
+
+def _file_settings(project_dir: Path) -> dict[str, Any]:
+    """Settings from the project's `labelpact.yml` (paths relative to the project)."""
+    from validator.compiler.layout import read_settings
+
+    block = read_settings(project_dir)
+    out: dict[str, Any] = {}
+    if block.get("signing_key"):
+        out["signing_key"] = project_dir / str(block["signing_key"])
+    keys = block.get("trusted_keys")
+    if keys:
+        keys = [keys] if isinstance(keys, str) else keys
+        out["trusted_keys"] = tuple(project_dir / str(k) for k in keys)
+    return out

@@ -70,16 +70,20 @@ def generated_from(path: Path) -> str | None:
     every contract set shares)."""
     try:
         with path.open(encoding="utf-8") as handle:
-            head = handle.read(4096)
+            text = handle.read() if path.suffix == ".json" else handle.read(4096)
     except (OSError, UnicodeDecodeError):
         return None
-    if path.suffix == ".json":
+    return origin(path.name, text)
+
+
+def origin(name: str, text: str) -> str | None:
+    """`generated_from` of a generated file's name and text (pure)."""
+    if name.endswith(".json"):
         try:
-            meta = json.loads(path.read_text(encoding="utf-8"))["meta"]["labelpact"]
-            return str(meta["source_file"])
-        except (ValueError, KeyError, TypeError, OSError):
+            return str(json.loads(text)["meta"]["labelpact"]["source_file"])
+        except (ValueError, KeyError, TypeError):
             return None
-    match = _FROM.search("\n".join(head.split("\n", 3)[:3]))  # the header's first lines
+    match = _FROM.search("\n".join(text.split("\n", 3)[:3]))  # the header's first lines
     return match.group(1) if match else None
 
 

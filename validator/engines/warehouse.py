@@ -50,7 +50,12 @@ class Warehouse:
                     return duckdb.connect(
                         str(s.duckdb_path),
                         read_only=not self.audit,
-                        config={"memory_limit": s.duckdb_memory},
+                        # A missing table is an error, never a Python variable of the caller
+                        # that happens to share its name (DuckDB's replacement scans).
+                        config={
+                            "memory_limit": s.duckdb_memory,
+                            "python_enable_replacements": False,
+                        },
                     )
                 except duckdb.ConnectionException as exc:
                     raise EngineError(f"cannot open {s.duckdb_path}: {exc}") from exc
@@ -104,15 +109,46 @@ class Warehouse:
         description, _ = self._run(f"SELECT * FROM {relation} WHERE 1 = 0")
         return [(d[0], str(d[1])) for d in description]
 
-    def fingerprint(self, relation: str, columns: list[str]) -> tuple[int, str]:
-        """(rows, hash) of a relation, computed in the warehouse in one order-independent
-        pass: the sum and xor of a 64-bit hash of each row (see `Dialect.fingerprint`)."""
+    def schema(self, relation: str) -> list[tuple[str, str]]:
+        """(name, TYPE) of each column of `relation` as the warehouse reports it, in order,
+        from the catalog (no rows are read)."""
         table = exp.to_table(relation, dialect=self.dialect.sqlglot)
+        _, rows = self.query(self.dialect.schema_query(table).sql(dialect=self.dialect.sqlglot))
+        if not rows:
+            raise EngineError(f"relation {relation} does not exist or has no columns")
+        return self.dialect.schema_rows(rows)
+
+    def fingerprint_algorithm(self) -> str:
+        """How this warehouse hashes rows (see `Dialect.fingerprint_algorithm`)."""
+        algorithm = self.dialect.fingerprint_algorithm
+        if self.dialect.hash_varies_with_version:
+            _, rows = self.query(exp.select(exp.func("VERSION")).sql(dialect=self.dialect.sqlglot))
+            algorithm += f"@{rows[0][0]}"
+        return algorithm
+
+    def fingerprint(self, relation: str, columns: list[str] | None = None) -> dict[str, Any]:
+        """The fingerprint of a relation, computed in the warehouse in one order-independent
+        pass: row count, sum and xor of a 64-bit hash of each row (see `Dialect.fingerprint`).
+
+        Without `columns`, every column the relation has now, and its schema (names, order and
+        types) is part of the result: a column added, dropped, renamed or retyped changes it
+        even when every value prints the same."""
+        schema = self.schema(relation) if columns is None else None
+        table = exp.to_table(relation, dialect=self.dialect.sqlglot)
+        names = [c for c, _ in schema] if schema is not None else list(columns or [])
         _, rows = self.query(
-            self.dialect.fingerprint(table, columns).sql(dialect=self.dialect.sqlglot)
+            self.dialect.fingerprint(table, names).sql(dialect=self.dialect.sqlglot)
         )
         n_rows, hash_sum, hash_xor = rows[0]
-        return int(n_rows), fingerprint_hash(hash_sum, hash_xor)
+        result: dict[str, Any] = {
+            "relation": relation,
+            "rows": int(n_rows),
+            "hash": fingerprint_hash(hash_sum, hash_xor),
+            "algorithm": self.fingerprint_algorithm(),
+        }
+        if schema is not None:
+            result["schema"] = [list(c) for c in schema]
+        return result
 
 
 def fingerprint_hash(hash_sum: Any, hash_xor: Any) -> str:

@@ -14,7 +14,8 @@ from typing import Any
 
 from validator.errors import ExitCode, UsageError
 from validator.settings import Settings
-from validator.verdict.ledger import Ledger
+from validator.verdict import evidence
+from validator.verdict.ledger import LedgerError, ledger_for
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -60,15 +61,14 @@ def gate(
     settings: Settings | None = None,
     now: dt.datetime | None = None,
 ) -> Verdict:
-    """Pass only if the latest verdict passed, is fresh, and the data has not changed since."""
-    from validator.contract.resolve import load_contracts
-    from validator.engines.dbt_runner import DbtProject
-    from validator.engines.warehouse import Warehouse
-    from validator.verdict.validate import fingerprint
-
+    """Pass only if the latest verdict passed, is fresh, is signed by a trusted key (when keys
+    are configured), and its contract, compiled checks, warehouse and data are as they were."""
     settings = settings or Settings.from_env()
     age_limit = parse_duration(max_age) if isinstance(max_age, str) else max_age
-    entry = Ledger(settings.ledger_path).latest(contract)
+    try:
+        entry = ledger_for(settings).latest(contract)
+    except LedgerError as exc:
+        return Verdict(contract, False, [str(exc)])
     if entry is None:
         return Verdict(
             contract,
@@ -90,28 +90,7 @@ def gate(
         reasons.append(
             f"latest validation is {_human(now - started)} old; the limit is {_human(age_limit)}"
         )
-    contracts = {c.name: c for c in load_contracts([settings.contracts_dir])}
-    if contract not in contracts:
-        reasons.append(f"contract '{contract}' no longer exists")
-    else:
-        current_version = contracts[contract].version
-        if current_version != verdict["version"]:
-            reasons.append(
-                f"contract version changed since validation ({verdict['version']} "
-                f"-> {current_version})"
-            )
-        stored = verdict["fingerprint"]
-        with Warehouse(settings) as wh:
-            relation = stored.get("relation") or DbtProject(
-                settings.project_dir, target=settings.target
-            ).relation_name(contract)
-            current = fingerprint(wh, relation, contracts[contract])
-        if (current["rows"], current["hash"]) != (stored["rows"], stored["hash"]):
-            reasons.append(
-                f"data changed since validation (rows {stored['rows']} -> "
-                f"{current['rows']}, fingerprint {stored['hash'][:12]} -> "
-                f"{current['hash'][:12]})"
-            )
+    reasons += _unchanged(contract, verdict, settings)
     return Verdict(
         contract,
         not reasons,
@@ -120,6 +99,44 @@ def gate(
         entry.record["started_at"],
         verdict["fingerprint"],
     )
+
+
+def _unchanged(contract: str, verdict: dict[str, Any], settings: Settings) -> list[str]:
+    """Every way the contract, compiled checks, warehouse or data differ from the verdict's."""
+    from validator.compiler.plan import build_plans
+    from validator.contract.resolve import load_contracts
+    from validator.engines.warehouse import Warehouse
+
+    contracts = load_contracts([settings.contracts_dir])
+    current = next((c for c in contracts if c.name == contract), None)
+    if current is None:
+        return [f"contract '{contract}' no longer exists"]
+    if "contract_digest" not in verdict:
+        return [
+            "the verdict was recorded by an older labelpact (no contract, compiled checks "
+            "or warehouse recorded); run `labelpact validate` again"
+        ]
+    reasons = []
+    if current.version != verdict["version"]:
+        reasons.append(
+            f"contract version changed since validation ({verdict['version']} -> {current.version})"
+        )
+    elif evidence.contract_digest(current) != verdict["contract_digest"]:
+        reasons.append("contract changed since validation (same version, different file)")
+    stored_artifacts = verdict["artifacts"]
+    if not reasons:  # a changed contract changes its compiled checks too: one reason is enough
+        paths = evidence.artifact_paths(build_plans(contracts), current, settings.project_dir)
+        now_artifacts = evidence.artifact_digests(settings.project_dir, paths)
+        reasons += evidence.artifact_changes(stored_artifacts, now_artifacts)
+    other = evidence.other_warehouse(
+        verdict.get("warehouse"), evidence.warehouse_identity(settings)
+    )
+    if other:  # the recorded relation may not even exist there: compare nothing
+        return [*reasons, other]
+    stored = verdict["fingerprint"]
+    with Warehouse(settings) as wh:
+        now_fp = wh.fingerprint(stored["relation"])
+    return reasons + evidence.data_changes(stored, now_fp)
 
 
 def _human(delta: dt.timedelta) -> str:

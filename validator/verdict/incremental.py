@@ -43,7 +43,7 @@ from validator.engines.warehouse import Warehouse, fingerprint_hash
 from validator.errors import LabelpactError
 from validator.settings import Settings
 
-STATE_FORMAT = 1
+STATE_FORMAT = 2
 SMALL_RELATION = 100_000  # other relations up to this size are compared by content, not size
 
 
@@ -100,14 +100,38 @@ def signatures(
 
 
 def measure(
-    wh: Warehouse, plan: Plan, contracts: dict[str, Contract], relations: dict[str, str]
+    wh: Warehouse,
+    plan: Plan,
+    contracts: dict[str, Contract],
+    relations: dict[str, str],
+    source: str,
 ) -> dict[str, Any]:
-    """What a full validation records for later incremental runs (besides failure counts)."""
+    """What a full validation records for later incremental runs (besides failure counts).
+
+    Batches are fingerprinted on the contract's `source` relation with every column it has,
+    as `Warehouse.fingerprint` does for the whole relation, so their total is that
+    fingerprint (see `source_fingerprint`)."""
     own = relations[plan.contract.name]
+    schema = [list(c) for c in wh.schema(source)]
+    columns = [name for name, _ in schema]
     return {
-        "batches": batch_fingerprints(wh, own, plan.contract),
+        "batches": batch_fingerprints(wh, source, plan.contract, columns),
         "columns": [list(c) for c in wh.columns(own)],
         "signatures": signatures(wh, plan, contracts, relations),
+        "source": {"relation": source, "schema": schema},
+    }
+
+
+def source_fingerprint(wh: Warehouse, state: dict[str, Any]) -> dict[str, Any]:
+    """The fingerprint of the source relation, from its batches' fingerprints."""
+    batches = state["batches"]
+    if not isinstance(batches, Batches):
+        batches = Batches(batches)
+    return {
+        "relation": state["source"]["relation"],
+        **batches.total(),
+        "algorithm": wh.fingerprint_algorithm(),
+        "schema": state["source"]["schema"],
     }
 
 
@@ -135,12 +159,16 @@ def _table(wh: Warehouse, relation: str) -> exp.Table:
 
 
 def batch_fingerprints(
-    wh: Warehouse, relation: str | exp.Expr, contract: Contract, only: list[Any] | None = None
+    wh: Warehouse,
+    relation: str | exp.Expr,
+    contract: Contract,
+    columns: list[str],
+    only: list[Any] | None = None,
 ) -> Batches:
     """Row count, hash sum and hash xor per batch (the `fingerprint` of each batch)."""
     batch = batch_column(contract)
     source = _table(wh, relation) if isinstance(relation, str) else relation
-    query = wh.dialect.fingerprint(source, list(contract.columns))
+    query = wh.dialect.fingerprint(source, columns)
     query = query.select(exp.column(batch, quoted=True).as_("lp_batch")).group_by(
         exp.column(batch, quoted=True)
     )
@@ -167,8 +195,8 @@ def relation_signature(wh: Warehouse, relation: str, contract: Contract) -> dict
     n = int(rows[0][0])
     if n > SMALL_RELATION:
         return {"rows": n}
-    n, content = wh.fingerprint(relation, list(contract.columns))
-    return {"rows": n, "hash": content}
+    fp = wh.fingerprint(relation, list(contract.columns))
+    return {"rows": fp["rows"], "hash": fp["hash"]}
 
 
 def _key(value: Any) -> str:
@@ -226,6 +254,7 @@ def write_state(
         "columns": measured["columns"],
         "batches": measured["batches"].rows,
         "signatures": measured["signatures"],
+        "source": measured["source"],
         "failures": failures,
     }
     write_artifacts({path.name: json.dumps(state, sort_keys=True) + "\n"}, path.parent)
@@ -276,6 +305,8 @@ class ContractRun:
         self.batch = batch_column(self.contract)
         self.relations: dict[str, str] = state["relations"]
         self.own = self.relations[self.contract.name]
+        self.source: str = state["source"]["relation"]
+        self.source_columns = [name for name, _ in state["source"]["schema"]]
         self._check_columns()
         self.new = self._new_batches()
         self._check_corrections()
@@ -286,6 +317,10 @@ class ContractRun:
         if [list(c) for c in self.wh.columns(self.own)] != self.state["columns"]:
             raise NotIncremental(
                 f"the columns of {self.own} changed since the last full validation"
+            )
+        if [list(c) for c in self.wh.schema(self.source)] != self.state["source"]["schema"]:
+            raise NotIncremental(
+                f"the columns of {self.source} changed since the last full validation"
             )
 
     def _new_batches(self) -> list[str]:
@@ -299,11 +334,11 @@ class ContractRun:
                 )
         return sorted(k for k in now if k not in before)
 
-    def restricted(self) -> exp.Expr:
-        """The contract's relation, new batches only."""
+    def restricted(self, relation: str | None = None) -> exp.Expr:
+        """The contract's relation (or `relation`: its source), new batches only."""
         return (
             exp.select("*")
-            .from_(_table(self.wh, self.own))
+            .from_(_table(self.wh, relation or self.own))
             .where(_in_batches(self.batch, _values(self.new)))
             .subquery("lp_new")
         )

@@ -5,6 +5,11 @@ Each line of the JSONL file is one entry: `seq`, `prev` (the previous entry's ha
 breaks its hash; deleting or reordering entries breaks the `prev` chain or the `seq` run; and
 `ledger.head` (rewritten atomically after each append) anchors the newest entry so truncating
 the tail is detected too. Appends hold an exclusive `flock`, so concurrent validators queue.
+
+The chain cannot stop someone who rewrites the file and recomputes every hash. With a signing
+key, each entry also carries `signature`: an Ed25519 signature of its hash (see `signing`);
+with trusted keys, `verify` reports every entry that is unsigned, signed by an unknown key, or
+whose signature does not match, even when the chain is intact.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from validator.errors import LabelpactError
+from validator.verdict.signing import Signer, TrustedKeys, load_signer
 
 GENESIS = "0" * 64
 
@@ -37,6 +43,7 @@ class Entry:
     prev: str
     hash: str
     record: dict[str, Any]
+    signature: dict[str, str] | None = None
 
 
 def _canonical(data: Any) -> bytes:
@@ -52,8 +59,12 @@ def entry_hash(seq: int, prev: str, record: dict[str, Any]) -> str:
 class Ledger:
     """The ledger at `path` (JSONL) with its head anchor at `path` + `.head`."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(
+        self, path: Path, signer: Signer | None = None, trusted: TrustedKeys | None = None
+    ) -> None:
         self.path = path
+        self.signer = signer
+        self.trusted = trusted
         self.head_path = path.with_name(path.name + ".head")
         self.lock_path = path.with_name(path.name + ".lock")
 
@@ -83,7 +94,12 @@ class Ledger:
                         "`labelpact ledger verify`; nothing was appended"
                     ) from exc
             digest = entry_hash(seq, prev, record)
-            line = _canonical({"seq": seq, "prev": prev, "hash": digest, "record": record})
+            entry: dict[str, Any] = {"seq": seq, "prev": prev, "hash": digest, "record": record}
+            signature = None
+            if self.signer is not None:
+                signature = {"keyid": self.signer.keyid, "sig": self.signer.sign(digest.encode())}
+                entry["signature"] = signature
+            line = _canonical(entry)
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
             try:
                 start = os.fstat(fd).st_size
@@ -104,7 +120,7 @@ class Ledger:
             finally:
                 os.close(fd)
             self._write_head(seq, digest)
-            return Entry(seq, prev, digest, record)
+            return Entry(seq, prev, digest, record, signature)
 
     def _last_line(self) -> str | None:
         if not self.path.exists() or self.path.stat().st_size == 0:
@@ -185,7 +201,11 @@ class Ledger:
                     f"entry {seq} (line {number}): does not follow the previous "
                     "entry (chain broken)"
                 )
-            entries.append(Entry(seq, stored_prev, digest, record))
+            if self.trusted:
+                why = self.trusted.problem(data.get("signature"), digest.encode())
+                if why:
+                    problems.append(f"entry {seq} (line {number}): {why}")
+            entries.append(Entry(seq, stored_prev, digest, record, data.get("signature")))
             prev, expected_seq = digest, seq + 1
         if self.head_path.exists():
             try:
@@ -267,3 +287,10 @@ def compare_with_warehouse(settings: Any, entries: list[Entry]) -> list[str]:
         f"entry {seq}: in the warehouse mirror but not in the file" for seq in sorted(mirrored)
     ]
     return problems
+
+
+def ledger_for(settings: Any) -> Ledger:
+    """The ledger of `settings`, signing with its key and trusting its keys when configured."""
+    signer = load_signer(settings.signing_key) if settings.signing_key else None
+    trusted = TrustedKeys(settings.trusted_keys) if settings.trusted_keys else None
+    return Ledger(settings.ledger_path, signer, trusted)

@@ -26,8 +26,8 @@ from validator.engines.dbt_runner import CheckOutcome, DbtProject
 from validator.engines.warehouse import Warehouse
 from validator.errors import EngineError, ExitCode, LabelpactError, UsageError
 from validator.settings import Settings
-from validator.verdict import incremental
-from validator.verdict.ledger import Ledger, mirror_to_warehouse
+from validator.verdict import evidence, incremental
+from validator.verdict.ledger import ledger_for, mirror_to_warehouse
 
 SAMPLE_ROWS = 5
 Progress = Callable[[str], None]
@@ -63,6 +63,11 @@ class ContractVerdict:
     status: str  # pass | warn | fail
     fingerprint: dict[str, Any]
     failing: list[str]
+    # What the verdict is about besides the data (see `verdict.evidence`): the contract file
+    # and compiled checks that ran, by SHA-256, and the warehouse it ran on.
+    contract_digest: str = ""
+    artifacts: dict[str, str] = field(default_factory=dict)
+    warehouse: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -174,10 +179,10 @@ def load_plans(
     return plans, plans
 
 
-def fingerprint(wh: Warehouse, relation: str, contract: Contract) -> dict[str, Any]:
-    """Content hash of a relation computed in the warehouse: one pass, order-independent."""
-    n_rows, content = wh.fingerprint(relation, list(contract.columns))
-    return {"rows": n_rows, "hash": content, "version": contract.version, "relation": relation}
+def fingerprint(wh: Warehouse, source: str, contract: Contract) -> dict[str, Any]:
+    """The fingerprint of the contract's source relation (every column it has now, and its
+    schema), computed in the warehouse: one pass, order-independent."""
+    return {**wh.fingerprint(source), "version": contract.version}
 
 
 def _run_gx(
@@ -243,6 +248,7 @@ def validate(
     say(f"dbt build finished: {len(build.outcomes)} results")
     contracts = {p.contract.name: p.contract for p in all_plans}
     relations = {name: project.relation_name(name) for name in contracts}
+    sources = {p.contract.name: evidence.source_relation(project, p.contract.name) for p in plans}
     results: list[CheckResult] = []
     verdicts: dict[str, ContractVerdict] = {}
     for plan in plans:
@@ -253,16 +259,16 @@ def validate(
     with Warehouse(settings) as wh:
         for plan in plans:
             say(f"fingerprint {plan.contract.name}")
-            relation = relations[plan.contract.name]
+            source = sources[plan.contract.name]
             if plan.contract.sections.incremental:
-                states[plan.contract.name] = incremental.measure(wh, plan, contracts, relations)
+                state = incremental.measure(wh, plan, contracts, relations, source)
+                states[plan.contract.name] = state
                 fingerprints[plan.contract.name] = {
-                    **states[plan.contract.name]["batches"].total(),
+                    **incremental.source_fingerprint(wh, state),
                     "version": plan.contract.version,
-                    "relation": relation,
                 }
             else:
-                fingerprints[plan.contract.name] = fingerprint(wh, relation, plan.contract)
+                fingerprints[plan.contract.name] = fingerprint(wh, source, plan.contract)
         for result, check in _failed_checks(results, plans):
             result.sample = _sample(wh, check, contracts, relations)
     if gx:  # after our own connection closed: GX's duckdb-engine opens the file its own way
@@ -272,6 +278,7 @@ def validate(
             plan,
             [r for r in results if r.contract == plan.contract.name],
             fingerprints[plan.contract.name],
+            evidence.recorded(settings, all_plans, plan.contract),
         )
     run = ValidationRun(
         started_at, time.monotonic() - started, results, verdicts, _environment(settings)
@@ -293,7 +300,7 @@ def validate(
 
 def _record(settings: Settings, run: ValidationRun, say: Callable[[str], None]) -> None:
     """Append the run to the ledger (the primary) and mirror it to the warehouse."""
-    entry = Ledger(settings.ledger_path).append(run.record())
+    entry = ledger_for(settings).append(run.record())
     run.ledger_seq = entry.seq
     say(f"ledger entry {entry.seq} written to {settings.ledger_path}")
     try:
@@ -359,13 +366,16 @@ def validate_incremental(
                         f"  {check.id}: {outcome.failures} failing ({outcome.mode}, "
                         f"{outcome.duration:.2f} s)"
                     )
-                new = incremental.batch_fingerprints(wh, run.restricted(), plan.contract)
+                new = incremental.batch_fingerprints(
+                    wh, run.restricted(run.source), plan.contract, run.source_columns
+                )
                 batches = incremental.Batches({**state["batches"], **new.rows})
-                relation = state["relations"][name]
+                fp = incremental.source_fingerprint(wh, {**state, "batches": batches})
                 verdicts[name] = _verdict(
                     plan,
                     mine,
-                    {**batches.total(), "version": plan.contract.version, "relation": relation},
+                    {**fp, "version": plan.contract.version},
+                    evidence.recorded(settings, all_plans, plan.contract),
                 )
                 results += mine
                 new_states[name] = (run, batches, state)
@@ -389,6 +399,7 @@ def validate_incremental(
                 "batches": batches,
                 "columns": state["columns"],
                 "signatures": crun.signatures,
+                "source": state["source"],
             }
             incremental.write_state(
                 settings,
@@ -428,13 +439,21 @@ def _incremental_result(check: Check, outcome: incremental.Outcome) -> CheckResu
 
 
 def _verdict(
-    plan: Plan, results: list[CheckResult], fingerprint: dict[str, Any]
+    plan: Plan,
+    results: list[CheckResult],
+    fingerprint: dict[str, Any],
+    evidence: dict[str, Any] | None = None,
 ) -> ContractVerdict:
     failing = [r.check_id for r in results if r.status in ("fail", "error", "skipped")]
     warned = [r.check_id for r in results if r.status == "warn"]
     status = "fail" if failing else "warn" if warned else "pass"
     return ContractVerdict(
-        plan.contract.name, plan.contract.version, status, fingerprint, failing + warned
+        plan.contract.name,
+        plan.contract.version,
+        status,
+        fingerprint,
+        failing + warned,
+        **(evidence or {}),
     )
 
 
