@@ -104,14 +104,16 @@ class DataSet:
         return DataSet(to)
 
 
-def prepare(rows: int, faulty: bool = False, datacontract: bool = False) -> DataSet:
-    """The data set of `rows` rows (cached under bench/.data). Faulty: 5 labels are 'catt'
-    (the generator's `bad_label` fault) and one row is stored twice (a duplicated id)."""
+def prepare(
+    rows: int, faulty: bool = False, datacontract: bool = False, base: Path = DATA
+) -> DataSet:
+    """The data set of `rows` rows (cached under `base`, bench/.data). Faulty: 5 labels are
+    'catt' (the generator's `bad_label` fault) and one row is stored twice (a duplicated id)."""
     import duckdb
 
     from validator.example import data as exampledata
 
-    data = DataSet(DATA / (f"{rows}-faulty" if faulty else str(rows)))
+    data = DataSet(base / (f"{rows}-faulty" if faulty else str(rows)))
     if not data.duckdb.exists():
         print(
             f"generating {rows:,} rows{' (faulty)' if faulty else ''} in {data.root} ...",
@@ -285,10 +287,10 @@ def _floor_failing(run: Run, work: Path) -> set[str]:
     return {check for check, n in counts.items() if n}
 
 
-def contenders(datacontract: bool) -> list[Contender]:
+def contenders(datacontract: bool, work: Path = WORK) -> list[Contender]:
     """Every contender; datacontract-cli's two only when its virtualenv is wanted."""
-    simple = WORK / "simple-project"
-    plain = WORK / "plain-dbt-project"
+    simple = work / "simple-project"
+    plain = work / "plain-dbt-project"
 
     def simple_project() -> Path:
         return peers.simple_project(simple)
@@ -400,37 +402,43 @@ def verdict(
 
 
 def dry_run(
-    found: list[Contender], clean: DataSet, faulty: DataSet, workers: int = 2
+    found: list[Contender], clean: DataSet, faulty: DataSet, workers: int = 2, work: Path = WORK
 ) -> dict[str, dict[str, object]]:
-    """Every contender on both small data sets (each on its own copy, `workers` at a time);
-    raises BenchError naming every contender that does not pass clean and fail faulty."""
+    """Every contender on both small data sets (each on its own copy, `workers` at a time):
+    per contender, what failed and the `problems` that make it unfit to be timed."""
 
-    def one(index: int) -> tuple[list[str], dict[str, object]]:
+    def one(index: int) -> dict[str, object]:
         contender = found[index]
-        base = WORK / "dry-run" / str(index)
+        base = work / "dry-run" / str(index)
         outcomes = []
-        for data in (clean, faulty):
-            copy = data.copy(base / "data" / data.root.name)
-            outcomes.append(run_once(contender, copy, base / "work" / data.root.name))
-        problems = verdict(contender, outcomes[0], outcomes[1])
-        record = {
+        try:
+            for data in (clean, faulty):
+                copy = data.copy(base / "data" / data.root.name)
+                outcomes.append(run_once(contender, copy, base / "work" / data.root.name))
+        except BenchError as exc:
+            return {"problems": [str(exc)]}
+        return {
             "clean_failing": sorted(outcomes[0][1]),
             "faulty_failing": sorted(outcomes[1][1]),
             "clean_exit": outcomes[0][0].exit,
             "faulty_exit": outcomes[1][0].exit,
             "wall_s": [outcomes[0][0].wall_s, outcomes[1][0].wall_s],
+            "problems": verdict(contender, outcomes[0], outcomes[1]),
         }
-        return problems, record
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        answers = list(pool.map(one, range(len(found))))
-    problems = [p for answer, _ in answers for p in answer]
+        records = list(pool.map(one, range(len(found))))
+    return {f"{c.name} ({c.scope})": r for c, r in zip(found, records, strict=True)}
+
+
+def require_correct(records: dict[str, dict[str, object]]) -> None:
+    """Raise BenchError naming every contender of a dry run that is unfit to be timed."""
+    problems = [p for r in records.values() for p in r["problems"]]  # type: ignore[attr-defined]
     if problems:
         raise BenchError(
-            "dry run: these contenders would time a no-op or wrong work:\n  "
+            "dry run: these contenders would time a no-op or the wrong work:\n  "
             + "\n  ".join(problems)
         )
-    return {f"{c.name} ({c.scope})": record for c, (_, record) in zip(found, answers, strict=True)}
 
 
 def timed(contender: Contender, data: DataSet, repeat: int) -> dict[str, object]:

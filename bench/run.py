@@ -223,12 +223,13 @@ def main(argv: list[str] | None = None) -> int:
         peers.datacontract_venv()
     found = lab.contenders(datacontract=use_dc)
     print(f"dry run: {len(found)} contenders on {DRY_ROWS:,} clean and faulty rows ...", flush=True)
+    dry = lab.dry_run(
+        found,
+        lab.prepare(DRY_ROWS, datacontract=use_dc),
+        lab.prepare(DRY_ROWS, faulty=True, datacontract=use_dc),
+    )
     try:
-        dry = lab.dry_run(
-            found,
-            lab.prepare(DRY_ROWS, datacontract=use_dc),
-            lab.prepare(DRY_ROWS, faulty=True, datacontract=use_dc),
-        )
+        lab.require_correct(dry)
     except lab.BenchError as exc:
         print(f"BENCHMARK STOPPED: {exc}", file=sys.stderr)
         return 1
