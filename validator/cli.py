@@ -283,7 +283,7 @@ def _emit(text: str, output: Path | None) -> None:
         return
     from validator.compiler.artifacts import write_artifacts
 
-    write_artifacts({output.name: text + "\n"}, output.parent)
+    write_artifacts({output.name: text + "\n"}, output.parent, prune=False)
 
 
 def _gate_args(p: argparse.ArgumentParser) -> None:
@@ -398,7 +398,7 @@ def _docs(args: argparse.Namespace) -> int:
     from validator.contract.resolve import load_contracts
 
     contracts = load_contracts(args.paths, strict=args.strict)
-    write_artifacts({args.output.name: render(contracts)}, args.output.parent)
+    write_artifacts({args.output.name: render(contracts)}, args.output.parent, prune=False)
     print(f"wrote {args.output} ({len(contracts)} contracts)")
     return 0
 
@@ -487,13 +487,13 @@ def _report(args: argparse.Namespace) -> int:
     project = DbtProject(settings.project_dir, target=settings.target, env=settings.dbt_env())
     relations = {name: project.relation_name(name) for name in contracts}
     metrics = gather(settings, contracts[args.contract], contracts, relations)
-    write_artifacts({args.output.name: render_html(metrics)}, args.output.parent)
+    write_artifacts({args.output.name: render_html(metrics)}, args.output.parent, prune=False)
     print(f"wrote {args.output}")
     if args.croissant:
         from validator.output.health import croissant_rai
 
         text = json.dumps(croissant_rai(metrics, contracts[args.contract]), indent=2) + "\n"
-        write_artifacts({args.croissant.name: text}, args.croissant.parent)
+        write_artifacts({args.croissant.name: text}, args.croissant.parent, prune=False)
         print(f"wrote {args.croissant}")
     return 0
 

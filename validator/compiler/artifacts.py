@@ -66,8 +66,10 @@ def _temp_file(directory: Path) -> tuple[int, str]:
     return tempfile.mkstemp(dir=directory, prefix=".labelpact-", suffix=".tmp")
 
 
-def write_artifacts(files: dict[str, str], root: Path) -> int:
-    """Write changed files and remove stale generated ones; returns files changed.
+def write_artifacts(files: dict[str, str], root: Path, prune: bool = True) -> int:
+    """Write changed files and, with `prune`, remove stale generated ones; returns files
+    changed. Writing one file that is not the whole set of artifacts (a report, a schema) must
+    pass `prune=False`, or every compiled artifact under `root` counts as stale.
 
     Every changed file is first written to a temporary file beside it. If any write fails (a
     full disk, say), the temporaries are removed and nothing at all is changed. Otherwise one
@@ -99,7 +101,7 @@ def write_artifacts(files: dict[str, str], root: Path) -> int:
     for tmp, target in pending:
         os.replace(tmp, target)
     changed = len(pending)
-    for rel in _owned(root) - set(files):
+    for rel in _owned(root) - set(files) if prune else ():
         (root / rel).unlink()
         changed += 1
     return changed
