@@ -16,6 +16,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -287,16 +288,31 @@ def _floor_failing(run: Run, work: Path) -> set[str]:
     return {check for check, n in counts.items() if n}
 
 
+_PREPARED: set[Path] = set()
+_PREPARING = threading.Lock()
+
+
+def _once(project: Path, make: Callable[[Path], Path]) -> Path:
+    """`make(project)` once per process (fresh each run: the compiler may have changed), also
+    when two contenders of the dry run ask for it at the same time."""
+    with _PREPARING:
+        if project not in _PREPARED:
+            make(project)
+            _PREPARED.add(project)
+    return project
+
+
+def simple_project(work: Path = WORK) -> Path:
+    """The labelpact project of the simple contract (compiled once per process)."""
+    return _once(work / "simple-project", peers.simple_project)
+
+
 def contenders(datacontract: bool, work: Path = WORK) -> list[Contender]:
     """Every contender; datacontract-cli's two only when its virtualenv is wanted."""
-    simple = work / "simple-project"
     plain = work / "plain-dbt-project"
 
-    def simple_project() -> Path:
-        return peers.simple_project(simple)
-
     def plain_project() -> Path:
-        return plain if (plain / "dbt_project.yml").exists() else peers.plain_dbt_project(plain)
+        return _once(plain, peers.plain_dbt_project)
 
     found = [
         Contender(
@@ -314,10 +330,15 @@ def contenders(datacontract: bool, work: Path = WORK) -> list[Contender]:
         Contender(
             "GX 1.x over SQL (compiled suite)",
             "simple",
-            _gx(lambda: simple_project() / "contracts"),
+            _gx(lambda: simple_project(work) / "contracts"),
             _gx_failing,
         ),
-        Contender("labelpact validate", "simple", _validate(simple_project), _validate_failing),
+        Contender(
+            "labelpact validate",
+            "simple",
+            _validate(lambda: simple_project(work)),
+            _validate_failing,
+        ),
     ]
     if datacontract:
         found += [

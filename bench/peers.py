@@ -95,8 +95,6 @@ SIMPLE_CONTRACT = {
 
 def simple_project(project: Path) -> Path:
     """A labelpact project holding only the simple contract, compiled; returns its root."""
-    if (project / "contracts" / "annotations.yml").exists():
-        return project
     shutil.rmtree(project, ignore_errors=True)
     (project / "contracts").mkdir(parents=True)
     for name in ("dbt_project.yml", "profiles.yml"):
@@ -284,6 +282,7 @@ def rebuild_for_datacontract(parquet: Path, db: Path) -> None:
     db.unlink(missing_ok=True)
     code = (
         "import duckdb, sys; c = duckdb.connect(sys.argv[1]); c.execute('SET threads = 2');"
+        "c.execute('SET enable_progress_bar = false');"
         "c.execute('CREATE SCHEMA raw');"
         "c.execute('CREATE TABLE raw.annotations AS SELECT * FROM read_parquet(?)', "
         "[sys.argv[2]]); c.close()"

@@ -247,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
         results[f"{contender.name} ({contender.scope})"] = lab.timed(contender, data, args.repeat)
     print("profile of labelpact validate ...", flush=True)
     profiles = {
-        "simple": profile(data, peers.simple_project(lab.WORK / "simple-project")),
+        "simple": profile(data, lab.simple_project()),
         "all": profile(data, ROOT),
     }
     load["after_side_by_side"] = os.getloadavg()
