@@ -247,7 +247,8 @@ def _compile(c: dict[str, Any]) -> list[str]:
 def report(payload: dict[str, Any]) -> list[str]:
     """The Markdown of one run."""
     lines = [
-        f"Annotations: {payload['rows']:,} rows; machine: {payload['machine']}; measured "
+        f"`{payload.get('command', './run bench')}`: {payload['rows']:,} annotations; "
+        f"machine: {payload['machine']}; measured "
         f"{payload['measured_at']}; datacontract-cli: {payload['datacontract']}",
         "",
     ]

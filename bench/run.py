@@ -262,6 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     load["end"] = os.getloadavg()
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     payload = {
+        "command": " ".join(["./run bench", *(sys.argv[1:] if argv is None else argv)]),
         "rows": args.rows,
         "repeat": args.repeat,
         "machine": machine,
