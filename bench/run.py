@@ -1,14 +1,25 @@
-"""Benchmarks, side by side in one run: labelpact validate, dbt build of the compiled project,
-the single-scan floor query, the same simple checks as plain dbt generic tests, and the
-compiled Great Expectations suites over SQL; then labelpact validate on a large table, an
-incremental validation of a batch appended to it against that batch validated alone, and the
-compile speed of many contracts (bench/compile.py).
+"""Benchmarks, side by side in one run (issue #17).
 
-    ./run bench                          # 10M side by side, 100M + 1M incremental, 200 contracts
-    ./run bench --rows 1000000 --large 0 --contracts 0     # a quick look
+The same 14 simple checks (not null on 8 columns, a unique id, accepted values on 2 columns,
+one regex, one range, the column set and types; bench/peers.py) run by: one hand-written
+DuckDB scan (the floor), plain dbt, the compiled GX suite over SQL, labelpact validate, and
+datacontract-cli (in its own virtualenv under target/bench/, installed from the package
+registry on first use) on the DuckDB file and on Parquet. Then all example checks through
+dbt build, GX and labelpact validate; where validate's time goes, phase by phase; validate on
+a large table, an incremental validation of a batch appended to it against that batch
+validated alone, and the compile speed of many contracts (bench/compile.py).
 
-Each contender runs in its own process; wall time and peak RSS come from os.wait4. Results go
-to bench/results.json and bench/results.md (ratios to the floor query).
+Nothing is timed before every contender has passed a small clean data set and failed a small
+faulty one (a bad label and a duplicated id) on exactly the checks those break; the benchmark
+stops, naming the contender, otherwise.
+
+    ./run bench                   # 10M side by side (median of 3), 100M + 1M incremental, 200
+    ./run bench --quick           # 200k rows, one run each, no large/compile runs: minutes
+    ./run bench --rows 1000000 --large 0 --contracts 0 --repeat 1
+
+Each contender runs in its own process; wall time, CPU time and peak RSS come from os.wait4.
+The load average is recorded beside the results (the machine may be shared). Results go to
+bench/results.json and bench/results.md.
 """
 
 from __future__ import annotations
@@ -18,126 +29,39 @@ import json
 import os
 import platform
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import contenders as lab
+import peers
+from report import report
+
+ROOT = peers.ROOT
 BENCH = ROOT / "bench"
 PY = sys.executable
-
-FLOOR_SQL = """
-SELECT
-  count(*) FILTER (WHERE annotation_id IS NULL) AS id_null,
-  count(*) - count(DISTINCT annotation_id) AS id_dupes,
-  count(*) FILTER (WHERE item_id IS NULL OR annotator_id IS NULL OR label IS NULL
-                   OR instruction_version IS NULL OR annotated_at IS NULL OR batch_id IS NULL
-                   OR tool IS NULL) AS required_null,
-  count(*) FILTER (WHERE label NOT IN ('cat', 'dog', 'bird', 'fish', 'other')) AS bad_label,
-  count(*) FILTER (WHERE split NOT IN ('train', 'validation', 'test')) AS bad_split,
-  count(*) FILTER (WHERE NOT regexp_matches(annotator_id, '^ann_[0-9]+$')) AS bad_pattern,
-  count(*) FILTER (WHERE confidence < 0 OR confidence > 1) AS bad_confidence,
-  count(*) FILTER (WHERE annotated_at > current_timestamp::TIMESTAMP) AS future,
-  count(*) - count(DISTINCT (item_id, annotator_id, annotated_at)) AS key_dupes
-FROM raw.annotations
-"""
-
-PLAIN_DBT_SCHEMA = """
-version: 2
-sources:
-  - name: raw
-    schema: raw
-    tables:
-      - name: annotations
-        columns:
-          - name: annotation_id
-            data_tests: [not_null, unique]
-          - name: item_id
-            data_tests: [not_null]
-          - name: annotator_id
-            data_tests: [not_null]
-          - name: label
-            data_tests:
-              - not_null
-              - accepted_values: {arguments: {values: [cat, dog, bird, fish, other]}}
-          - name: split
-            data_tests:
-              - accepted_values: {arguments: {values: [train, validation, test]}}
-          - name: instruction_version
-            data_tests: [not_null]
-          - name: annotated_at
-            data_tests: [not_null]
-          - name: batch_id
-            data_tests: [not_null]
-          - name: tool
-            data_tests: [not_null]
-"""
+DRY_ROWS = 20_000
 
 
 def measure(
     cmd: list[str], env: dict[str, str] | None = None, cwd: Path = ROOT
-) -> dict[str, float]:
-    """Wall seconds and peak RSS (MB) of one command run in its own process."""
-    start = time.monotonic()
-    proc = subprocess.Popen(
-        cmd,
-        cwd=cwd,
-        env={**os.environ, **(env or {})},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    assert proc.stdout is not None
-    output = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    wall = time.monotonic() - start
-    if proc.returncode not in (0, 1, 2):
-        sys.stderr.write(output.decode(errors="replace")[-3000:])
+) -> dict[str, object]:
+    """Wall seconds, CPU seconds and peak RSS (MB) of one command in its own process; stops
+    the benchmark when the command fails (exit 3 or worse)."""
+    run = lab.measure(cmd, env, cwd)
+    if run.exit not in (0, 1, 2):
+        sys.stderr.write(run.output[-3000:])
         raise SystemExit(f"benchmark command failed: {' '.join(cmd)}")
-    return {
-        "wall_s": round(wall, 3),
-        "peak_mb": round(usage.ru_maxrss / 1024, 1),
-        "exit": proc.returncode,
-    }
+    return run.summary()
 
 
 def dataset(rows: int) -> Path:
-    db = BENCH / ".data" / str(rows) / "labelpact.duckdb"
-    if not db.exists():
-        print(f"generating {rows:,} rows (cached in {db.parent}) ...", flush=True)
-        from validator.example import data as exampledata
-
-        exampledata.generate(db, rows=rows, seed=7, progress=lambda m: print("  " + m))
-    return db
-
-
-def floor(db: Path) -> dict[str, float]:
-    code = (
-        "import duckdb,time,sys; c=duckdb.connect(sys.argv[1], read_only=True);"
-        "c.execute('SET threads=2'); t=time.monotonic(); c.execute(sys.argv[2]).fetchall();"
-        "print(time.monotonic()-t)"
-    )
-    result = measure([PY, "-c", code, str(db), FLOOR_SQL])
-    return result
-
-
-def plain_dbt(db: Path) -> dict[str, float]:
-    project = Path(tempfile.mkdtemp(prefix="labelpact-plain-dbt-"))
-    (project / "models").mkdir()
-    (project / "dbt_project.yml").write_text(
-        "name: plain\nversion: '1.0'\nconfig-version: 2\nprofile: plain\n"
-        "flags: {send_anonymous_usage_stats: false}\n"
-    )
-    (project / "profiles.yml").write_text(
-        f"plain:\n  target: d\n  outputs:\n    d: {{type: duckdb, path: '{db}', threads: 2}}\n"
-    )
-    (project / "models" / "schema.yml").write_text(PLAIN_DBT_SCHEMA)
-    try:
-        return measure([str(Path(PY).parent / "dbt"), "build", "--quiet"], cwd=project)
-    finally:
-        shutil.rmtree(project, ignore_errors=True)
+    """The DuckDB file of `rows` example rows, generated once into bench/.data."""
+    return lab.prepare(rows).duckdb
 
 
 def empty_project(project: Path) -> None:
@@ -152,38 +76,54 @@ def empty_project(project: Path) -> None:
     )
 
 
-def empty_dbt() -> dict[str, float]:
-    project = Path(tempfile.mkdtemp(prefix="labelpact-empty-dbt-"))
-    empty_project(project)
-    try:
-        return measure([str(Path(PY).parent / "dbt"), "build", "--quiet"], cwd=project)
-    finally:
-        shutil.rmtree(project, ignore_errors=True)
+def empty_dbt(repeat: int) -> dict[str, object]:
+    runs = []
+    for _ in range(repeat):
+        project = Path(tempfile.mkdtemp(prefix="labelpact-empty-dbt-"))
+        empty_project(project)
+        try:
+            runs.append(measure([lab.DBT, "build", "--quiet"], cwd=project))
+        finally:
+            shutil.rmtree(project, ignore_errors=True)
+    runs.sort(key=lambda r: float(r["wall_s"]))  # type: ignore[arg-type]
+    return {**runs[len(runs) // 2], "runs_s": [r["wall_s"] for r in runs]}
 
 
-def labelpact_validate(db: Path, out: Path, *flags: str) -> dict[str, float]:
+def labelpact_validate(db: Path, out: Path, *flags: str) -> dict[str, object]:
+    """labelpact validate (all example checks) on `db`, with the report's per-check times."""
     ledger = out.parent / "bench-ledger.jsonl"
     result = measure(
         [PY, "-m", "validator", "validate", *flags, "--format", "json", "-o", str(out)],
         env={"LABELPACT_DUCKDB": str(db), "LABELPACT_LEDGER": str(ledger)},
     )
-    report = json.loads(out.read_text())
-    result["sql_s"] = round(sum(c["duration"] for c in report["checks"]), 3)
-    result["checks"] = len(report["checks"])
-    result["slowest"] = sorted(
-        ((round(c["duration"], 3), c["check_id"]) for c in report["checks"]), reverse=True
-    )[:8]
+    report_ = json.loads(out.read_text())
+    result["sql_s"] = round(sum(c["duration"] for c in report_["checks"]), 3)
+    result["checks"] = len(report_["checks"])
     return result
 
 
-def gx_sql(db: Path) -> dict[str, float]:
-    return measure([PY, "-m", "validator", "gx", "run", "--duckdb", str(db), "--schema", "raw"])
-
-
-def compiled_dbt(db: Path) -> dict[str, float]:
-    return measure(
-        [str(Path(PY).parent / "dbt"), "build", "--quiet"], env={"LABELPACT_DUCKDB": str(db)}
-    )
+def profile(data: lab.DataSet, project: Path) -> dict[str, object]:
+    """bench/profile_validate.py on a copy of `data`: validate's phases, and the process."""
+    copy = lab.WORK / "profile" / "labelpact.duckdb"
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(data.duckdb, copy)
+    try:
+        run = lab.measure(
+            [
+                PY,
+                str(BENCH / "profile_validate.py"),
+                "--project-dir",
+                str(project),
+                "--ledger",
+                str(copy.parent / "ledger.jsonl"),
+            ],
+            {"LABELPACT_DUCKDB": str(copy), "PYTHONPATH": str(ROOT)},
+        )
+    finally:
+        copy.unlink(missing_ok=True)
+    if run.exit != 0:
+        raise lab.BenchError(f"profile of validate failed:\n{run.output[-3000:]}")
+    return {**json.loads(run.output.strip().splitlines()[-1]), **run.summary()}
 
 
 def large_and_incremental(large: int, batch: int) -> dict[str, dict[str, object]]:
@@ -215,21 +155,33 @@ def large_and_incremental(large: int, batch: int) -> dict[str, dict[str, object]
     return results
 
 
-def main(argv: list[str] | None = None) -> int:
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
         "--rows",
         type=int,
-        default=10_000_000,
-        help="rows of the side-by-side comparison (default 10M)",
+        default=None,
+        help="rows of the side-by-side comparison (default 10M; --quick 200k)",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="200k rows, one run per contender, no large, incremental or "
+        "compile runs (a look in a few minutes)",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=None,
+        help="runs per contender, the median is reported (default 3; --quick 1)",
     )
     parser.add_argument(
         "--large",
         type=int,
-        default=100_000_000,
-        help="rows of the large and incremental runs (0: skip them)",
+        default=None,
+        help="rows of the large and incremental runs (default 100M; 0: skip)",
     )
     parser.add_argument(
         "--batch",
@@ -238,118 +190,103 @@ def main(argv: list[str] | None = None) -> int:
         help="rows appended for the incremental run (default 1M)",
     )
     parser.add_argument(
-        "--contracts", type=int, default=200, help="contracts of the compile-speed run (0: skip it)"
+        "--contracts",
+        type=int,
+        default=None,
+        help="contracts of the compile-speed run (default 200; 0: skip it)",
+    )
+    parser.add_argument(
+        "--no-datacontract",
+        action="store_true",
+        help="leave datacontract-cli out (reported as left out)",
+    )
+    parser.add_argument(
+        "--dry-run-only",
+        action="store_true",
+        help="only check that every contender passes clean data and fails "
+        "faulty data; time nothing",
     )
     args = parser.parse_args(argv)
-    db = dataset(args.rows)
-    out = BENCH / ".data" / str(args.rows) / "validate.json"
+    quick = args.quick
+    args.rows = args.rows or (200_000 if quick else 10_000_000)
+    args.repeat = args.repeat or (1 if quick else 3)
+    args.large = args.large if args.large is not None else (0 if quick else 100_000_000)
+    args.contracts = args.contracts if args.contracts is not None else (0 if quick else 200)
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _arguments(argv)
+    load = {"start": os.getloadavg()}
+    use_dc = not args.no_datacontract
+    if use_dc:
+        peers.datacontract_venv()
+    found = lab.contenders(datacontract=use_dc)
+    print(f"dry run: {len(found)} contenders on {DRY_ROWS:,} clean and faulty rows ...", flush=True)
+    dry = lab.dry_run(
+        found,
+        lab.prepare(DRY_ROWS, datacontract=use_dc),
+        lab.prepare(DRY_ROWS, faulty=True, datacontract=use_dc),
+    )
+    try:
+        lab.require_correct(dry)
+    except lab.BenchError as exc:
+        print(f"BENCHMARK STOPPED: {exc}", file=sys.stderr)
+        return 1
+    print("dry run: every contender passes clean data and fails the faults", flush=True)
+    if args.dry_run_only:
+        return 0
+    data = lab.prepare(args.rows, datacontract=use_dc)
     results: dict[str, dict[str, object]] = {}
-    print("floor query ...", flush=True)
-    results["floor (one hand-written DuckDB scan)"] = floor(db)
     print("fingerprint next to the floor scan ...", flush=True)
     from fingerprint import main as fingerprint_bench
     from fingerprint import report as fingerprint_report
 
     fingerprint = fingerprint_bench(["--rows", str(args.rows)])
-    print("empty dbt project ...", flush=True)
-    results["dbt build, empty project"] = empty_dbt()
-    print("plain dbt generic tests ...", flush=True)
-    results["plain dbt generic tests (simple checks)"] = plain_dbt(db)
-    print("dbt build of the compiled project ...", flush=True)
-    results["dbt build, labelpact project (all checks)"] = compiled_dbt(db)
-    print("GX over SQL (compiled suites, DuckDB) ...", flush=True)
-    results["GX 1.x over SQL (compiled suites)"] = gx_sql(db)
-    print("labelpact validate ...", flush=True)
-    results["labelpact validate (all checks)"] = labelpact_validate(db, out)
-    scale: dict[str, dict[str, object]] = {}
-    if args.large:
-        scale = large_and_incremental(args.large, args.batch)
+    print("dbt build, empty project ...", flush=True)
+    results["dbt build, empty project (dbt's fixed cost; no checks)"] = empty_dbt(args.repeat)
+    load_max = max(os.getloadavg())
+    for contender in found:
+        print(f"{contender.name} ({contender.scope}) ...", flush=True)
+        load_max = max(load_max, os.getloadavg()[0])
+        results[f"{contender.name} ({contender.scope})"] = lab.timed(contender, data, args.repeat)
+    print("profile of labelpact validate ...", flush=True)
+    profiles = {
+        "simple": profile(data, lab.simple_project()),
+        "all": profile(data, ROOT),
+    }
+    load["after_side_by_side"] = os.getloadavg()
+    load["max_1min_seen"] = round(load_max, 2)  # type: ignore[assignment]
+    scale = large_and_incremental(args.large, args.batch) if args.large else {}
     compile_speed: dict[str, object] = {}
     if args.contracts:
         print(f"compile speed, {args.contracts} contracts ...", flush=True)
         from compile import main as compile_bench
 
         compile_speed = compile_bench(["--contracts", str(args.contracts)])
+    load["end"] = os.getloadavg()
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     payload = {
+        "command": " ".join(["./run bench", *(sys.argv[1:] if argv is None else argv)]),
         "rows": args.rows,
+        "repeat": args.repeat,
         "machine": machine,
+        "load": load,
+        "measured_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "datacontract": peers.DATACONTRACT if use_dc else "left out (--no-datacontract)",
+        "dry_run": dry,
         "results": results,
+        "profiles": profiles,
         "scale": scale,
         "compile": compile_speed,
         "fingerprint": fingerprint,
     }
     (BENCH / "results.json").write_text(json.dumps(payload, indent=2) + "\n")
-    lines = report(args.rows, machine, results, scale, compile_speed)
+    lines = report(payload)
     lines += ["", *fingerprint_report(args.rows, fingerprint)]  # type: ignore[arg-type]
     (BENCH / "results.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0
-
-
-def report(
-    rows: int,
-    machine: str,
-    results: dict[str, dict[str, object]],
-    scale: dict[str, dict[str, object]],
-    compile_speed: dict[str, object],
-) -> list[str]:
-    """The Markdown tables of one run."""
-
-    def wall(r: dict[str, object]) -> float:
-        return float(r["wall_s"])  # type: ignore[arg-type]
-
-    base = wall(results["floor (one hand-written DuckDB scan)"])
-    lines = [
-        f"Annotations: {rows:,} rows; machine: {machine}",
-        "",
-        "| contender | wall s | x floor | SQL s | peak MB |",
-        "| --- | ---: | ---: | ---: | ---: |",
-    ]
-    for name, r in results.items():
-        lines.append(
-            f"| {name} | {r['wall_s']} | {wall(r) / base:.1f} | {r.get('sql_s', '')} "
-            f"| {r['peak_mb']} |"
-        )
-    slow = results["labelpact validate (all checks)"].get("slowest", [])
-    lines += [
-        "",
-        "Slowest labelpact checks (s): "
-        + ", ".join(  # type: ignore[union-attr]
-            f"{cid} {s}" for s, cid in slow
-        ),
-    ]
-    if scale:
-        lines += ["", "| run | wall s | SQL s | peak MB |", "| --- | ---: | ---: | ---: |"]
-        lines += [
-            f"| {name} | {r['wall_s']} | {r.get('sql_s', '')} | {r['peak_mb']} |"
-            for name, r in scale.items()
-        ]
-        runs = list(scale.values())
-        ten = wall(results["labelpact validate (all checks)"])
-        lines += [
-            "",
-            f"Large run / {rows:,}-row run: {wall(runs[0]) / ten:.1f}x; incremental "
-            f"run / the batch validated alone: {wall(runs[1]) / wall(runs[2]):.2f}x",
-        ]
-    if compile_speed:
-        c = compile_speed
-
-        def w(key: str) -> float:
-            return float(c[key]["wall_s"])  # type: ignore[index]
-
-        lines += [
-            "",
-            f"Compile: {c['contracts']} contracts ({c['files']} files): lint "
-            f"{w('lint')} s, compile {w('compile')} s (wall, Python start-up included); "
-            f"dbt parse: empty project {w('dbt_parse_empty')} s, example project "
-            f"{w('dbt_parse_example_project')} s "
-            f"({w('dbt_parse_example_project') / w('dbt_parse_empty'):.2f}x), the "
-            f"{c['contracts']}-contract project {w('dbt_parse_generated')} s "
-            f"({w('dbt_parse_generated') / w('dbt_parse_empty'):.1f}x; again with "
-            f"nothing changed {w('dbt_reparse_generated_unchanged')} s)",
-        ]
-    return lines
 
 
 if __name__ == "__main__":

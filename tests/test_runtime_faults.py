@@ -260,3 +260,19 @@ def test_compile_changes_nothing_when_one_file_cannot_be_written(
     monkeypatch.setattr(project, "_temp_file", real)
     assert project.write_artifacts(files, tmp_path) == 5
     assert (tmp_path / "d" / "f4.sql").read_text() == "new 4\n"
+
+
+def test_a_report_written_into_the_project_root_keeps_the_compiled_artifacts(
+    tmp_path: Path,
+) -> None:
+    """`labelpact validate -o report.json` in the project root once removed every compiled
+    model, test and suite: the one-file write pruned them as stale artifacts."""
+    from validator.cli import _emit
+    from validator.compiler.artifacts import check_artifacts, compile_contracts, write_artifacts
+    from validator.contract.resolve import load_contracts
+
+    files = compile_contracts(load_contracts([ROOT / "contracts"]), root=tmp_path)
+    write_artifacts(files, tmp_path)
+    _emit('{"ok": true}', tmp_path / "report.json")
+    assert check_artifacts(files, tmp_path) == []
+    assert (tmp_path / "report.json").read_text() == '{"ok": true}\n'
