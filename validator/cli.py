@@ -453,7 +453,7 @@ def _init(args: argparse.Namespace) -> int:
     from validator.contract.init import contract_name, default_owner, init_project
     from validator.contract.lint import lint
     from validator.engines.warehouse import Warehouse
-    from validator.errors import UsageError
+    from validator.errors import EngineError, UsageError
 
     settings = _settings(args)
     contracts = init_project(settings.project_dir, say=print)
@@ -468,9 +468,10 @@ def _init(args: argparse.Namespace) -> int:
     if path.exists() and not args.force:
         raise UsageError(f"{path} exists; pass --force to overwrite it, or --name another name")
     with Warehouse(settings) as wh:
-        columns = infer.column_types(wh.query, wh.dialect, args.relation)
-        if not columns:
-            raise UsageError(f"relation {args.relation} not found (or it has no columns)")
+        try:
+            columns = wh.schema(args.relation)
+        except EngineError as exc:
+            raise UsageError(f"--from {args.relation}: {exc}") from exc
         found = infer.profile(wh.query, wh.dialect, args.relation, columns, args.sample_rows)
     command = f"labelpact init --from {args.relation}"
     source = {"dbt_source": ".".join(parts[-2:])}

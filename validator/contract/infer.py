@@ -1,6 +1,7 @@
 """Start a contract from a real table: profile it in the warehouse, write a contract to review.
 
-`labelpact init --from raw.annotations` reads the relation's columns and types, profiles the data
+`labelpact init --from raw.annotations` reads the relation's columns and types from the catalog
+(`Warehouse.schema`), profiles the data
 in one aggregate query (null counts, distinct counts, min/max) plus one small query per column
 that has few values, and writes a contract that lints clean and passes `validate` on the data it
 was inferred from: types exact, `required` where there are no nulls, `unique` where values are
@@ -72,18 +73,6 @@ def logical_type(warehouse_type: str, dialect: Dialect) -> str | None:
         if exp.DataType.build(name, dialect=dialect.sqlglot) == found:
             return logical
     return None
-
-
-def column_types(query: QueryFn, dialect: Dialect, relation: str) -> list[tuple[str, str]]:
-    """(name, declared type) of each column of `relation`, as the warehouse's catalog says."""
-    table = exp.to_table(relation, dialect=dialect.sqlglot)
-    _, rows = query(dialect.describe_columns(table))
-    out = []
-    for name, wtype, *_ in rows:
-        if not name or str(name).startswith("#"):
-            break  # DESCRIBE's partition section follows the columns
-        out.append((str(name), str(wtype)))
-    return out
 
 
 def profile(
