@@ -28,6 +28,10 @@ ENGINES = ("duckdb", "postgres")
 DBT = str(Path(sys.executable).with_name("dbt"))
 
 
+# The fresh virtualenv must not see this checkout: no PYTHONPATH (a test runner may set one).
+CLEAN_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+
+
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The `bin` directory of a fresh virtualenv holding labelpact's wheel."""
@@ -66,6 +70,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
         text=True,
         check=True,
         cwd=base,
+        env=CLEAN_ENV,
     ).stdout.strip()
     assert where.startswith(site), f"validator imported from {where}, not the wheel"
     return venv / "bin"
@@ -135,7 +140,7 @@ def team(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Path, dict[str
         "team:\n  target: dev\n  outputs:\n" + _profile(engine, tmp_path, pg)
     )
     _create_table(engine, tmp_path, pg)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LABELPACT_", "DBT_"))}
+    env = {k: v for k, v in CLEAN_ENV.items() if not k.startswith(("LABELPACT_", "DBT_"))}
     env["DBT_PROFILES_DIR"] = str(profiles)
     return project, env
 
@@ -195,7 +200,7 @@ def test_labelpacts_dbt_package_from_the_wheel(installed: Path, tmp_path: Path) 
         "version: 2\nmodels:\n  - name: labels\n    columns:\n      - name: label\n"
         "        data_tests: [{labelpact.accepted_values: {arguments: {values: [cat, dog]}}}]\n"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LABELPACT_", "DBT_"))}
+    env = {k: v for k, v in CLEAN_ENV.items() if not k.startswith(("LABELPACT_", "DBT_"))}
     env["DBT_PROFILES_DIR"] = str(project)
     _run([DBT, "deps"], project, env)
     assert "PASS=2" in _run([DBT, "build"], project, env)

@@ -271,8 +271,9 @@ def test_a_report_written_into_the_project_root_keeps_the_compiled_artifacts(
     from validator.compiler.artifacts import check_artifacts, compile_contracts, write_artifacts
     from validator.contract.resolve import load_contracts
 
-    files = compile_contracts(load_contracts([ROOT / "contracts"]), root=tmp_path)
+    shutil.copytree(ROOT / "contracts", tmp_path / "contracts")
+    files = compile_contracts(load_contracts([tmp_path / "contracts"]), root=tmp_path)
     write_artifacts(files, tmp_path)
     _emit('{"ok": true}', tmp_path / "report.json")
-    assert check_artifacts(files, tmp_path) == []
+    assert check_artifacts(files, tmp_path, ["contracts"]) == []
     assert (tmp_path / "report.json").read_text() == '{"ok": true}\n'
