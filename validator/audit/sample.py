@@ -146,7 +146,7 @@ def _strata(roles: Roles, by: list[str], cur: Any) -> exp.Query:
     """(dim, value, item) for every stratum an item belongs to; `cur()` gives the relation."""
     parts: list[exp.Query] = []
     for column in by:
-        value = exp.Coalesce(this=_text(_col(column)), expressions=[literal("(null)")])
+        value: exp.Expr = exp.Coalesce(this=_text(_col(column)), expressions=[literal("(null)")])
         parts.append(_stratum(column, value, roles.item, cur()).distinct())
     if roles.confidence:
         low = exp.LT(this=_col(roles.confidence), expression=literal(roles.low_below))
