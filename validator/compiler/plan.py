@@ -8,6 +8,7 @@ another.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from statistics import NormalDist
 from typing import Any
 
 from validator.compiler import kinds as K
@@ -67,6 +68,7 @@ def build_plan(contract: Contract, contracts: dict[str, Contract]) -> Plan:
     _uncertainty(b)
     _agreement(b)
     _adjudication(b, contracts)
+    _audits(b, contracts)
     _revisions(b)
     _coverage(b)
     _label_distribution(b)
@@ -386,6 +388,35 @@ def _adjudication(b: _Builder, contracts: dict[str, Contract]) -> None:
             "adjudication.unneeded",
             K.AdjudicationUnneeded(**common),
             f"{other.name} holds no adjudication for items whose annotators all agree",
+            severity=s.severity,
+        )
+
+
+def _audits(b: _Builder, contracts: dict[str, Contract]) -> None:
+    s = b.s.audits
+    if s is None:
+        return
+    rec = contracts[s.contract].sections.audit_record
+    assert rec is not None  # resolve checked the results contract has the section
+    z = NormalDist().inv_cdf(0.5 + s.confidence / 2)
+    for role, by in (("annotator", s.annotator), ("batch", s.batch)):
+        if by is None:
+            continue
+        b.add(
+            f"audits.{role}_error_rate",
+            K.AuditErrorRate(
+                by=by,
+                key=b.c.key[0],
+                records=s.contract,
+                rec_annotation=rec.annotation,
+                rec_verdict=rec.verdict,
+                errors=s.error_verdicts,
+                max_rate=s.max_error_rate,
+                z=z,
+            ),
+            f"per {by}, the audited error rate ({rec.verdict}: "
+            f"{' or '.join(s.error_verdicts)}) is at most {s.max_error_rate:g}: fails only when "
+            f"the lower bound of its {s.confidence:.0%} Wilson interval exceeds it",
             severity=s.severity,
         )
 

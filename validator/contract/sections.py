@@ -106,6 +106,27 @@ class AdjudicationRecord:
 
 
 @dataclass(frozen=True)
+class Audits:
+    contract: str
+    max_error_rate: float
+    annotator: str | None = None
+    batch: str | None = None
+    error_verdicts: tuple[str, ...] = ("incorrect",)
+    confidence: float = 0.95
+    severity: str = "error"
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    annotation: str
+    item: str
+    auditor: str
+    verdict: str
+    audited_at: str
+    error_type: str | None = None
+
+
+@dataclass(frozen=True)
 class Revisions:
     parent: str
     lineage: tuple[str, ...] | None = None
@@ -166,6 +187,8 @@ class Sections:
     agreement: Agreement | None = None
     adjudication: Adjudication | None = None
     adjudication_record: AdjudicationRecord | None = None
+    audits: Audits | None = None
+    audit_record: AuditRecord | None = None
     revisions: Revisions | None = None
     coverage: Coverage | None = None
     label_distribution: LabelDistribution | None = None
@@ -193,6 +216,8 @@ SECTION_TYPES: dict[str, type] = {
     "agreement": Agreement,
     "adjudication": Adjudication,
     "adjudication_record": AdjudicationRecord,
+    "audits": Audits,
+    "audit_record": AuditRecord,
     "revisions": Revisions,
     "coverage": Coverage,
     "label_distribution": LabelDistribution,

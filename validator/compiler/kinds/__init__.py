@@ -59,6 +59,7 @@ from validator.compiler.kinds.items import (
 )
 from validator.compiler.kinds.quality import (
     Agreement,
+    AuditErrorRate,
     BatchLowConfidence,
     BatchMeanConfidence,
     LabelDivergence,
@@ -102,6 +103,7 @@ KINDS: dict[Kind, type[Params]] = {
         LabelShare,
         LabelDivergence,
         CustomExpression,
+        AuditErrorRate,
     )
 }
 if set(KINDS) != set(Kind):  # pragma: no cover - a kind without a class, or a class twice
@@ -116,6 +118,7 @@ __all__ = [
     "AdjudicationMissing",
     "AdjudicationUnneeded",
     "Agreement",
+    "AuditErrorRate",
     "BatchLowConfidence",
     "BatchMeanConfidence",
     "Between",

@@ -64,6 +64,7 @@ class Kind(StrEnum):
     LABEL_SHARE = "label_share"
     LABEL_DIVERGENCE = "label_divergence"
     CUSTOM_EXPRESSION = "custom_expression"
+    AUDIT_ERROR_RATE = "audit_error_rate"
 
 
 class Incremental(StrEnum):

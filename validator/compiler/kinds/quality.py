@@ -17,6 +17,7 @@ from validator.compiler.kinds.base import (
     column,
     current_rows,
     from_current,
+    relation,
 )
 from validator.compiler.sql.rows import col, shown
 from validator.compiler.sql.templates import literal, template
@@ -239,4 +240,53 @@ class LabelDivergence(Current):
             ids={"p_label": self.label},
             values={"v_seg": segment, "v_max": self.max_divergence},
             tables={"r_t": from_current(check, rel)(check.contract), "r_ref": ref.subquery("r")},
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class AuditErrorRate(Params):
+    """Per group (`by`), the audited error rate is not above `max_rate` with confidence: the
+    lower bound of its Wilson score interval (z from the section's confidence level) must not
+    exceed `max_rate`. A group with few audits has a wide interval and fails only on a clear
+    excess, where a bare ratio would fail (or pass) it by the luck of a small sample."""
+
+    kind: ClassVar[Kind] = Kind.AUDIT_ERROR_RATE
+    # Audit results arrive after their batches were validated: always the whole table.
+    incremental: ClassVar[Incremental] = Incremental.FULL
+    by: str = column()
+    key: str = column()  # the audited contract's key, named by each audit result
+    records: str = relation()
+    rec_annotation: str = column()
+    rec_verdict: str = column()
+    errors: tuple[str, ...]
+    max_rate: float
+    z: float
+
+    def failing_rows(
+        self, check: Check, rel: RelationFor, d: Dialect, key: tuple[str, ...]
+    ) -> exp.Query:
+        # Wilson lower bound: (p + z^2/2n - z sqrt(p(1-p)/n + z^2/4n^2)) / (1 + z^2/n)
+        return template(
+            "SELECT * FROM (SELECT g.p_by, g.n_audited, g.n_errors, g.error_rate, "
+            "(g.error_rate + v_z2 / (2 * g.n_audited) - v_z * SQRT(g.error_rate * "
+            "(1 - g.error_rate) / g.n_audited + v_z2 / (4 * g.n_audited * g.n_audited))) / "
+            "(1 + v_z2 / g.n_audited) AS error_rate_lower FROM (SELECT e.p_by, "
+            "CAST(COUNT(*) AS DOUBLE PRECISION) AS n_audited, CAST(SUM(e.is_error) AS DOUBLE "
+            "PRECISION) AS n_errors, CAST(SUM(e.is_error) AS DOUBLE PRECISION) / COUNT(*) AS "
+            "error_rate FROM (SELECT t.p_by, CASE WHEN a.p_verdict IN (v_errors) THEN 1 ELSE 0 "
+            "END AS is_error FROM r_t AS t JOIN r_a AS a ON a.p_ann = t.p_key) AS e "
+            "GROUP BY e.p_by) AS g) AS w WHERE w.error_rate_lower > v_max",
+            ids={
+                "p_by": self.by,
+                "p_key": self.key,
+                "p_ann": self.rec_annotation,
+                "p_verdict": self.rec_verdict,
+            },
+            values={
+                "v_errors": list(self.errors),
+                "v_z": self.z,
+                "v_z2": self.z * self.z,
+                "v_max": self.max_rate,
+            },
+            tables={"r_t": rel(check.contract), "r_a": rel(self.records)},
         )
