@@ -180,7 +180,7 @@ EXPECTED: dict[str, set[str]] = {
     "undercovered_items": {"coverage.min", "coverage.unannotated"},
     "overcovered_items": {"coverage.max"},
     "label_skew": {"label_distribution.max_share"},
-    "careless_annotator": {"audits.annotator"},
+    "careless_annotator": {"audits.annotator", "agreement.per_annotator"},
 }
 
 
@@ -237,7 +237,26 @@ def failing_rules(con: duckdb.DuckDBPyConnection, skip_column: str | None = None
     if skip_column != "confidence" and min(batch_alphas(con).values()) < 0.6:
         failing.add("agreement.alpha")
     failing |= {f"audits.{g}" for g in ("annotator", "batch") if audit_failures(con, g)}
+    if con.execute(f"SELECT count(*) FROM ({PER_ANNOTATOR})").fetchone()[0]:  # type: ignore[index]
+        failing.add("agreement.per_annotator")
     return failing
+
+
+# Each current label against the adjudicated decision, else the unique mode of the other current
+# labels of its item; annotators with 20+ such labels must match on at least 40%.
+PER_ANNOTATOR = f"""
+    WITH cur AS ({CUR}),
+    others AS (SELECT a.annotation_id, o.label, count(*) AS n FROM cur AS a JOIN cur AS o
+               ON o.item_id = a.item_id AND o.annotation_id <> a.annotation_id GROUP BY ALL),
+    modes AS (SELECT annotation_id, CASE WHEN count(*) FILTER (WHERE n = top) = 1
+                     THEN max(label) FILTER (WHERE n = top) END AS mode
+              FROM (SELECT *, max(n) OVER (PARTITION BY annotation_id) AS top FROM others)
+              GROUP BY annotation_id),
+    refs AS (SELECT a.annotator_id, a.label, coalesce(d.decision, m.mode) AS ref FROM cur AS a
+             LEFT JOIN modes AS m USING (annotation_id) LEFT JOIN adjudications AS d
+             USING (item_id))
+    SELECT annotator_id FROM refs WHERE ref IS NOT NULL GROUP BY annotator_id
+    HAVING count(*) >= 20 AND avg((label = ref)::INT) < 0.4"""
 
 
 def audit_failures(con: duckdb.DuckDBPyConnection, group: str) -> list[str]:

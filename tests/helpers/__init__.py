@@ -65,7 +65,11 @@ EXPECTED: dict[str, set[str]] = {
         "annotations.label_distribution.share",
         "annotations.label_distribution.divergence",
     },
-    "careless_annotator": {"annotations.audits.annotator_error_rate"},
+    # the audit finds the careless annotator, and so does their agreement with the reference
+    "careless_annotator": {
+        "annotations.audits.annotator_error_rate",
+        "annotations.agreement.per_annotator",
+    },
 }
 SCHEMA_FAULTS = {"missing_column", "extra_column", "mistyped_column"}
 

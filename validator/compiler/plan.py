@@ -66,7 +66,7 @@ def build_plan(contract: Contract, contracts: dict[str, Contract]) -> Plan:
     _instructions(b, contracts)
     _registry(b)
     _uncertainty(b)
-    _agreement(b)
+    _agreement(b, contracts)
     _adjudication(b, contracts)
     _audits(b, contracts)
     _revisions(b)
@@ -324,7 +324,7 @@ def _batch_uncertainty(b: _Builder, s: Uncertainty) -> None:
         )
 
 
-def _agreement(b: _Builder) -> None:
+def _agreement(b: _Builder, contracts: dict[str, Contract]) -> None:
     s = b.s.agreement
     if s is None:
         return
@@ -350,6 +350,34 @@ def _agreement(b: _Builder) -> None:
         f"agreement.{s.metric}",
         params,
         f"{detail} {per} is at least {s.min:g}",
+        severity=s.severity,
+    )
+    if s.per_annotator is not None:
+        _per_annotator(b, contracts)
+
+
+def _per_annotator(b: _Builder, contracts: dict[str, Contract]) -> None:
+    s, adj = b.s.agreement, b.s.adjudication
+    assert s is not None and s.per_annotator is not None
+    rec = contracts[adj.contract].sections.adjudication_record if adj else None
+    pa = s.per_annotator
+    b.add(
+        "agreement.per_annotator",
+        K.AnnotatorAgreement(
+            key=b.c.key[0],
+            item=s.item,
+            rater=s.rater,
+            label=s.label,
+            records=adj.contract if adj and rec else None,
+            rec_item=rec.item if rec else None,
+            rec_decision=rec.decision if rec else None,
+            min=pa.min,
+            min_items=pa.min_items,
+            **b.current(),
+        ),
+        f"each {s.rater} agrees with the reference label (the adjudicated decision, else the "
+        f"majority of the other annotators) on at least {pa.min:.0%} of their labels (from "
+        f"{pa.min_items} labels with a reference on)",
         severity=s.severity,
     )
 

@@ -67,6 +67,20 @@ def check_sections(node: Node, s: Sections, columns: dict[str, Column]) -> list[
         *_check_instructions(s.instructions, columns, at),
         *_check_revisions(s.revisions, key, columns, at),
         *_check_audits(s.audits, key, at),
+        *_check_per_annotator(s.agreement, key, at),
+    ]
+
+
+def _check_per_annotator(a: AgreementSection | None, key: list[str], at: At) -> list[Problem]:
+    """Each label is compared with the others of its item: labels are told apart by the key."""
+    if a is None or a.per_annotator is None or len(key) == 1:
+        return []
+    return [
+        Problem(
+            at("agreement", "per_annotator"),
+            "agreement.per_annotator needs a single-column `key:` (each label is compared with "
+            "the other labels of its item)",
+        )
     ]
 
 

@@ -75,7 +75,14 @@ class Registry:
 
 
 @dataclass(frozen=True)
+class PerAnnotator:
+    min: float
+    min_items: int = 20
+
+
+@dataclass(frozen=True)
 class Agreement:
+    NESTED: ClassVar[dict[str, type]] = {"per_annotator": PerAnnotator}
     item: str
     rater: str
     label: str
@@ -85,6 +92,7 @@ class Agreement:
     level: str = "nominal"
     weights: str = "none"
     categories: tuple[str, ...] | None = None
+    per_annotator: PerAnnotator | None = None
     severity: str = "error"
 
 

@@ -396,6 +396,34 @@ CONTRACT = Obj(
                         Num("Minimum acceptable value per group.", minimum=-1, maximum=1),
                         required=True,
                     ),
+                    "per_annotator": _f(
+                        Obj(
+                            "Each annotator's agreement with the item's reference label: the "
+                            "adjudicated decision (with an `adjudication` section) where there "
+                            "is one, else the unique majority of the other annotators' current "
+                            "labels; a label without a reference (a tie, no other annotator) "
+                            "does not count.",
+                            {
+                                "min": _f(
+                                    Num(
+                                        "Minimum share of labels equal to the reference.",
+                                        minimum=0,
+                                        maximum=1,
+                                    ),
+                                    required=True,
+                                ),
+                                "min_items": _f(
+                                    Num(
+                                        "Labels with a reference an annotator needs before "
+                                        "the rule applies to them.",
+                                        integer=True,
+                                        minimum=1,
+                                    ),
+                                    default=20,
+                                ),
+                            },
+                        )
+                    ),
                     "severity": SEVERITY,
                 },
             )

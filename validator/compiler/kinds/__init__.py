@@ -59,6 +59,7 @@ from validator.compiler.kinds.items import (
 )
 from validator.compiler.kinds.quality import (
     Agreement,
+    AnnotatorAgreement,
     AuditErrorRate,
     BatchLowConfidence,
     BatchMeanConfidence,
@@ -104,6 +105,7 @@ KINDS: dict[Kind, type[Params]] = {
         LabelDivergence,
         CustomExpression,
         AuditErrorRate,
+        AnnotatorAgreement,
     )
 }
 if set(KINDS) != set(Kind):  # pragma: no cover - a kind without a class, or a class twice
@@ -118,6 +120,7 @@ __all__ = [
     "AdjudicationMissing",
     "AdjudicationUnneeded",
     "Agreement",
+    "AnnotatorAgreement",
     "AuditErrorRate",
     "BatchLowConfidence",
     "BatchMeanConfidence",
