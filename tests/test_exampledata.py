@@ -168,7 +168,7 @@ EXPECTED: dict[str, set[str]] = {
     "split_version_mix": {"instructions.split_single_version"},
     "missing_notes": {"uncertainty.notes_required"},
     "low_confidence_batch": {"uncertainty.batch_low_share", "uncertainty.batch_mean"},
-    "low_agreement": {"agreement.alpha"},
+    "low_agreement": {"agreement.alpha", "audits.annotator", "audits.batch"},
     "unadjudicated_disagreement": {"adjudication.missing"},
     "invalid_adjudication_decision": {"adjudications.decision.accepted_values"},
     "missing_adjudication_rationale": {"adjudications.rationale.not_null"},
@@ -180,6 +180,7 @@ EXPECTED: dict[str, set[str]] = {
     "undercovered_items": {"coverage.min", "coverage.unannotated"},
     "overcovered_items": {"coverage.max"},
     "label_skew": {"label_distribution.max_share"},
+    "careless_annotator": {"audits.annotator", "agreement.per_annotator"},
 }
 
 
@@ -235,7 +236,39 @@ def failing_rules(con: duckdb.DuckDBPyConnection, skip_column: str | None = None
             failing.add(name)
     if skip_column != "confidence" and min(batch_alphas(con).values()) < 0.6:
         failing.add("agreement.alpha")
+    failing |= {f"audits.{g}" for g in ("annotator", "batch") if audit_failures(con, g)}
+    if con.execute(f"SELECT count(*) FROM ({PER_ANNOTATOR})").fetchone()[0]:  # type: ignore[index]
+        failing.add("agreement.per_annotator")
     return failing
+
+
+# Each current label against the adjudicated decision, else the unique mode of the other current
+# labels of its item; annotators with 20+ such labels must match on at least 40%.
+PER_ANNOTATOR = f"""
+    WITH cur AS ({CUR}),
+    others AS (SELECT a.annotation_id, o.label, count(*) AS n FROM cur AS a JOIN cur AS o
+               ON o.item_id = a.item_id AND o.annotation_id <> a.annotation_id GROUP BY ALL),
+    modes AS (SELECT annotation_id, CASE WHEN count(*) FILTER (WHERE n = top) = 1
+                     THEN max(label) FILTER (WHERE n = top) END AS mode
+              FROM (SELECT *, max(n) OVER (PARTITION BY annotation_id) AS top FROM others)
+              GROUP BY annotation_id),
+    refs AS (SELECT a.annotator_id, a.label, coalesce(d.decision, m.mode) AS ref FROM cur AS a
+             LEFT JOIN modes AS m USING (annotation_id) LEFT JOIN adjudications AS d
+             USING (item_id))
+    SELECT annotator_id FROM refs WHERE ref IS NOT NULL GROUP BY annotator_id
+    HAVING count(*) >= 20 AND avg((label = ref)::INT) < 0.4"""
+
+
+def audit_failures(con: duckdb.DuckDBPyConnection, group: str) -> list[str]:
+    """Groups whose audited error rate exceeds 0.3 at the lower end of the 95% Wilson interval
+    (statsmodels' interval, not the validator's SQL)."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    rows = con.execute(
+        f"SELECT a.{group}_id, count(*), count(*) FILTER (WHERE v.verdict = 'incorrect') "
+        "FROM annotations AS a JOIN audit_results AS v USING (annotation_id) GROUP BY 1"
+    ).fetchall()
+    return [g for g, n, e in rows if proportion_confint(e, n, 0.05, method="wilson")[0] > 0.3]
 
 
 def connect(path: Path) -> duckdb.DuckDBPyConnection:

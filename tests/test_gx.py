@@ -169,6 +169,8 @@ def test_builtin_expectations_per_kind(plans: list[Plan]) -> None:
             types.setdefault(e["meta"]["labelpact"]["kind"], set()).add(e["type"])
     assert types.pop("not_null") == {"expect_column_values_to_not_be_null"}
     assert types.pop("unique") == {"expect_column_values_to_be_unique"}
+    # audit_results is keyed by (annotation_id, auditor_id)
+    assert types.pop("unique_key") == {"expect_compound_columns_to_be_unique"}
     assert types.pop("accepted_values") == {"expect_column_values_to_be_in_set"}
     assert types.pop("pattern") == {"expect_column_values_to_match_regex"}
     assert types.pop("between") == {"expect_column_values_to_be_between"}
@@ -188,7 +190,8 @@ def test_other_relations_are_named_placeholders(plans: list[Plan]) -> None:
     )
     assert "{batch}" in query and "{labelpact__items}" in query
     assert suite["meta"]["labelpact"]["relations"] == {
-        n: "{labelpact__" + n + "}" for n in ("adjudications", "instruction_versions", "items")
+        n: "{labelpact__" + n + "}"
+        for n in ("adjudications", "audit_results", "instruction_versions", "items")
     }
 
 

@@ -40,6 +40,7 @@ INCREMENTAL = {
     Incremental.FULL: {
         Kind.SPLIT_SINGLE_VERSION, Kind.REGISTRY_NO_OVERLAP, Kind.REVISION_PARENT,
         Kind.REVISION_CYCLE, Kind.REVISION_TIME_ORDER, Kind.COVERAGE_MISSING,
+        Kind.AUDIT_ERROR_RATE, Kind.ANNOTATOR_AGREEMENT,
     },
 }  # fmt: skip
 
@@ -131,6 +132,9 @@ def test_relations_read_are_the_declared_relation_fields(plans) -> None:  # type
         "annotations.adjudication.decision": {"adjudications"},
         "annotations.adjudication.unneeded": {"adjudications"},
         "annotations.coverage.unannotated_items": {"items"},
+        "annotations.agreement.per_annotator": {"adjudications"},
+        "annotations.audits.annotator_error_rate": {"audit_results"},
+        "annotations.audits.batch_error_rate": {"audit_results"},
     }
 
 

@@ -30,6 +30,7 @@ def test_example_contracts_are_clean() -> None:
     assert sorted(c.name for c in report.contracts) == [
         "adjudications",
         "annotations",
+        "audit_results",
         "instruction_versions",
         "items",
     ]

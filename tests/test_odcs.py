@@ -188,6 +188,7 @@ def test_odcs_fields_carry_what_odcs_can_express(tmp_path: Path) -> None:
         "instructions",
         "agreement",
         "adjudication",
+        "audits",
         "revisions",
         "coverage",
         "labelDistribution",

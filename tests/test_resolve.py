@@ -42,6 +42,7 @@ def test_dependencies_between_contracts(contracts) -> None:  # type: ignore[no-u
         "items",
         "instruction_versions",
         "adjudications",
+        "audit_results",
     }
 
 
@@ -93,7 +94,7 @@ def test_contract_referencing_an_invalid_contract_is_not_planned(tmp_path: Path)
     registry = tmp_path / "contracts" / "instruction_versions.yml"
     registry.write_text(registry.read_text().replace("version: 1.0.0", "version: '0'"))
     contracts, problems = lint_paths([tmp_path / "contracts"])
-    assert {c.name for c in contracts} == {"items", "adjudications"}
+    assert {c.name for c in contracts} == {"items", "adjudications", "audit_results"}
     assert [p.loc.path for p in problems] == [str(registry)]
     build_plans(contracts)  # plans what remains without a KeyError
 

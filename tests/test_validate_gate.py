@@ -168,7 +168,7 @@ def test_openlineage_facets_load_in_the_openlineage_client(warehouses, tmp_path:
     from openlineage.client.serde import Serde
 
     doc = reports.openlineage(validated)
-    assert len(doc["inputs"]) == 4
+    assert len(doc["inputs"]) == 5  # one per example contract
     for dataset in doc["inputs"]:
         facet = dataset["inputFacets"]["dataQualityAssertions"]
         model = DataQualityAssertionsDatasetFacet(

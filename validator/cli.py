@@ -779,6 +779,66 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- audit -----------------------------------------------------------------------------------
+
+
+def _audit_args(p: argparse.ArgumentParser) -> None:
+    _settings_args(p)
+    p.add_argument("action", choices=("sample",), help="draw a sample of items for review")
+    p.add_argument("contract", help="the contract whose items are sampled (e.g. annotations)")
+    p.add_argument("--size", type=int, required=True, help="number of items to sample")
+    p.add_argument(
+        "--by",
+        nargs="+",
+        default=None,
+        metavar="COL",
+        help="stratify by these columns (default: the annotator, batch and label roles); "
+        "low-confidence and disagreement items are always strata",
+    )
+    p.add_argument("--seed", type=int, default=0, help="the same seed draws the same sample")
+    p.add_argument(
+        "--min-per-stratum", type=int, default=1, help="items every stratum gets at least"
+    )
+    p.add_argument(
+        "--output", "-o", type=Path, required=True, help="a .csv or .parquet file to write"
+    )
+
+
+def _audit(args: argparse.Namespace) -> int:
+    from validator.audit.sample import draw_sample, write_sample
+    from validator.contract.resolve import load_contracts
+    from validator.engines.dbt_runner import DbtProject
+    from validator.engines.warehouse import Warehouse
+
+    settings = _settings(args)
+    contracts = {c.name: c for c in load_contracts([settings.contracts_dir])}
+    if args.contract not in contracts:
+        from validator.errors import UsageError, did_you_mean
+
+        raise UsageError(
+            f"unknown contract '{args.contract}'; {did_you_mean(args.contract, list(contracts))}"
+        )
+    project = DbtProject(settings.project_dir, target=settings.target, env=settings.dbt_env())
+    relations = {name: project.relation_name(name) for name in contracts}
+    with Warehouse(settings) as wh:
+        sample = draw_sample(
+            wh,
+            contracts[args.contract],
+            contracts,
+            relations,
+            size=args.size,
+            by=args.by,
+            seed=args.seed,
+            min_per_stratum=args.min_per_stratum,
+        )
+    write_sample(sample, args.output)
+    print(
+        f"wrote {args.output}: {len(sample.items)} items ({len(sample.rows)} labels), "
+        f"{len(sample.strata)} strata, {sample.minimum_items} items for the per-stratum minimum"
+    )
+    return 0
+
+
 # --- demo -------------------------------------------------------------------------------------
 
 
@@ -896,6 +956,13 @@ COMMANDS: dict[str, tuple[str, str, Callable[[argparse.ArgumentParser], None], H
         "labelpact attest annotations -o annotations.intoto.jsonl",
         _attest_args,
         _attest,
+    ),
+    "audit": (
+        "draw a reproducible, stratified sample of items for human review (CSV or Parquet)",
+        "labelpact audit sample annotations --size 200 --by annotator_id batch_id --seed 7 "
+        "-o audit.csv",
+        _audit_args,
+        _audit,
     ),
     "demo": (
         "run the whole story on example data: generate, compile, dbt build, inject faults",

@@ -38,7 +38,13 @@ EXPECTED: dict[str, set[str]] = {
         "annotations.uncertainty.batch_low_confidence",
         "annotations.uncertainty.batch_mean_confidence",
     },
-    "low_agreement": {"annotations.agreement.krippendorff_alpha"},
+    # the randomly labelled batch is also what the audit finds wrong, and the annotators who
+    # worked in it have audited error rates above the limit
+    "low_agreement": {
+        "annotations.agreement.krippendorff_alpha",
+        "annotations.audits.annotator_error_rate",
+        "annotations.audits.batch_error_rate",
+    },
     "unadjudicated_disagreement": {"annotations.adjudication.missing"},
     "invalid_adjudication_decision": {
         "annotations.adjudication.decision",
@@ -58,6 +64,11 @@ EXPECTED: dict[str, set[str]] = {
     "label_skew": {
         "annotations.label_distribution.share",
         "annotations.label_distribution.divergence",
+    },
+    # the audit finds the careless annotator, and so does their agreement with the reference
+    "careless_annotator": {
+        "annotations.audits.annotator_error_rate",
+        "annotations.agreement.per_annotator",
     },
 }
 SCHEMA_FAULTS = {"missing_column", "extra_column", "mistyped_column"}

@@ -8,6 +8,7 @@ another.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from statistics import NormalDist
 from typing import Any
 
 from validator.compiler import kinds as K
@@ -65,8 +66,9 @@ def build_plan(contract: Contract, contracts: dict[str, Contract]) -> Plan:
     _instructions(b, contracts)
     _registry(b)
     _uncertainty(b)
-    _agreement(b)
+    _agreement(b, contracts)
     _adjudication(b, contracts)
+    _audits(b, contracts)
     _revisions(b)
     _coverage(b)
     _label_distribution(b)
@@ -322,7 +324,7 @@ def _batch_uncertainty(b: _Builder, s: Uncertainty) -> None:
         )
 
 
-def _agreement(b: _Builder) -> None:
+def _agreement(b: _Builder, contracts: dict[str, Contract]) -> None:
     s = b.s.agreement
     if s is None:
         return
@@ -348,6 +350,34 @@ def _agreement(b: _Builder) -> None:
         f"agreement.{s.metric}",
         params,
         f"{detail} {per} is at least {s.min:g}",
+        severity=s.severity,
+    )
+    if s.per_annotator is not None:
+        _per_annotator(b, contracts)
+
+
+def _per_annotator(b: _Builder, contracts: dict[str, Contract]) -> None:
+    s, adj = b.s.agreement, b.s.adjudication
+    assert s is not None and s.per_annotator is not None
+    rec = contracts[adj.contract].sections.adjudication_record if adj else None
+    pa = s.per_annotator
+    b.add(
+        "agreement.per_annotator",
+        K.AnnotatorAgreement(
+            key=b.c.key[0],
+            item=s.item,
+            rater=s.rater,
+            label=s.label,
+            records=adj.contract if adj and rec else None,
+            rec_item=rec.item if rec else None,
+            rec_decision=rec.decision if rec else None,
+            min=pa.min,
+            min_items=pa.min_items,
+            **b.current(),
+        ),
+        f"each {s.rater} agrees with the reference label (the adjudicated decision, else the "
+        f"majority of the other annotators) on at least {pa.min:.0%} of their labels (from "
+        f"{pa.min_items} labels with a reference on)",
         severity=s.severity,
     )
 
@@ -386,6 +416,35 @@ def _adjudication(b: _Builder, contracts: dict[str, Contract]) -> None:
             "adjudication.unneeded",
             K.AdjudicationUnneeded(**common),
             f"{other.name} holds no adjudication for items whose annotators all agree",
+            severity=s.severity,
+        )
+
+
+def _audits(b: _Builder, contracts: dict[str, Contract]) -> None:
+    s = b.s.audits
+    if s is None:
+        return
+    rec = contracts[s.contract].sections.audit_record
+    assert rec is not None  # resolve checked the results contract has the section
+    z = NormalDist().inv_cdf(0.5 + s.confidence / 2)
+    for role, by in (("annotator", s.annotator), ("batch", s.batch)):
+        if by is None:
+            continue
+        b.add(
+            f"audits.{role}_error_rate",
+            K.AuditErrorRate(
+                by=by,
+                key=b.c.key[0],
+                records=s.contract,
+                rec_annotation=rec.annotation,
+                rec_verdict=rec.verdict,
+                errors=s.error_verdicts,
+                max_rate=s.max_error_rate,
+                z=z,
+            ),
+            f"per {by}, the audited error rate ({rec.verdict}: "
+            f"{' or '.join(s.error_verdicts)}) is at most {s.max_error_rate:g}: fails only when "
+            f"the lower bound of its {s.confidence:.0%} Wilson interval exceeds it",
             severity=s.severity,
         )
 

@@ -79,6 +79,16 @@ def _section_links(
                         " has no `adjudication_record:` section",
                     )
                 )
+    if (au := s.audits) is not None:
+        loc = node.value["audits"].value["contract"].loc
+        if not missing(au.contract, loc, "audits.contract"):
+            if contracts[au.contract].sections.audit_record is None:
+                problems.append(
+                    Problem(
+                        loc,
+                        f"audits.contract: contract '{au.contract}' has no `audit_record:` section",
+                    )
+                )
     if (c := s.coverage) is not None and c.items is not None:
         inode = node.value["coverage"].value["items"]
         if not missing(c.items.contract, inode.value["contract"].loc, "coverage.items"):

@@ -88,6 +88,8 @@ class Contract:
             deps.add(s.instructions.registry)
         if s.adjudication is not None:
             deps.add(s.adjudication.contract)
+        if s.audits is not None:
+            deps.add(s.audits.contract)
         if s.coverage is not None and s.coverage.items is not None:
             deps.add(s.coverage.items.contract)
         deps.discard(self.name)

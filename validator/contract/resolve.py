@@ -26,6 +26,7 @@ REQUIRED_ROLES = {
     "registry": ("version", "effective_from"),
     "agreement": ("item", "rater", "label"),
     "adjudication_record": ("item", "decision", "adjudicator", "rationale"),
+    "audit_record": ("annotation", "item", "auditor", "verdict", "audited_at"),
     "coverage": ("item",),
 }
 MAX_NAME = 63  # PostgreSQL truncates longer identifiers silently

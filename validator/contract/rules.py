@@ -14,6 +14,7 @@ from validator.contract import spec as S
 from validator.contract.model import Column
 from validator.contract.sections import Agreement as AgreementSection
 from validator.contract.sections import (
+    Audits,
     Coverage,
     Instructions,
     LabelDistribution,
@@ -65,7 +66,45 @@ def check_sections(node: Node, s: Sections, columns: dict[str, Column]) -> list[
         *_check_distribution(s.label_distribution, at),
         *_check_instructions(s.instructions, columns, at),
         *_check_revisions(s.revisions, key, columns, at),
+        *_check_audits(s.audits, key, at),
+        *_check_per_annotator(s.agreement, key, at),
     ]
+
+
+def _check_per_annotator(a: AgreementSection | None, key: list[str], at: At) -> list[Problem]:
+    """Each label is compared with the others of its item: labels are told apart by the key."""
+    if a is None or a.per_annotator is None or len(key) == 1:
+        return []
+    return [
+        Problem(
+            at("agreement", "per_annotator"),
+            "agreement.per_annotator needs a single-column `key:` (each label is compared with "
+            "the other labels of its item)",
+        )
+    ]
+
+
+def _check_audits(a: Audits | None, key: list[str], at: At) -> list[Problem]:
+    """Audit results name one label each: by this contract's (single-column) key."""
+    if a is None:
+        return []
+    problems = []
+    if a.annotator is None and a.batch is None:
+        problems.append(
+            Problem(
+                at("audits"),
+                "audits needs `annotator:` or `batch:` (or both): the groups "
+                "whose audited error rate is checked",
+            )
+        )
+    if len(key) != 1:
+        problems.append(
+            Problem(
+                at("audits"),
+                "audits needs a single-column `key:`: audit results name the audited label by it",
+            )
+        )
+    return problems
 
 
 def _check_uncertainty(u: Uncertainty | None, at: At) -> list[Problem]:

@@ -75,7 +75,14 @@ class Registry:
 
 
 @dataclass(frozen=True)
+class PerAnnotator:
+    min: float
+    min_items: int = 20
+
+
+@dataclass(frozen=True)
 class Agreement:
+    NESTED: ClassVar[dict[str, type]] = {"per_annotator": PerAnnotator}
     item: str
     rater: str
     label: str
@@ -85,6 +92,7 @@ class Agreement:
     level: str = "nominal"
     weights: str = "none"
     categories: tuple[str, ...] | None = None
+    per_annotator: PerAnnotator | None = None
     severity: str = "error"
 
 
@@ -103,6 +111,27 @@ class AdjudicationRecord:
     decision: str
     adjudicator: str
     rationale: str
+
+
+@dataclass(frozen=True)
+class Audits:
+    contract: str
+    max_error_rate: float
+    annotator: str | None = None
+    batch: str | None = None
+    error_verdicts: tuple[str, ...] = ("incorrect",)
+    confidence: float = 0.95
+    severity: str = "error"
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    annotation: str
+    item: str
+    auditor: str
+    verdict: str
+    audited_at: str
+    error_type: str | None = None
 
 
 @dataclass(frozen=True)
@@ -166,6 +195,8 @@ class Sections:
     agreement: Agreement | None = None
     adjudication: Adjudication | None = None
     adjudication_record: AdjudicationRecord | None = None
+    audits: Audits | None = None
+    audit_record: AuditRecord | None = None
     revisions: Revisions | None = None
     coverage: Coverage | None = None
     label_distribution: LabelDistribution | None = None
@@ -193,6 +224,8 @@ SECTION_TYPES: dict[str, type] = {
     "agreement": Agreement,
     "adjudication": Adjudication,
     "adjudication_record": AdjudicationRecord,
+    "audits": Audits,
+    "audit_record": AuditRecord,
     "revisions": Revisions,
     "coverage": Coverage,
     "label_distribution": LabelDistribution,

@@ -397,6 +397,34 @@ CONTRACT = Obj(
                         Num("Minimum acceptable value per group.", minimum=-1, maximum=1),
                         required=True,
                     ),
+                    "per_annotator": _f(
+                        Obj(
+                            "Each annotator's agreement with the item's reference label: the "
+                            "adjudicated decision (with an `adjudication` section) where there "
+                            "is one, else the unique majority of the other annotators' current "
+                            "labels; a label without a reference (a tie, no other annotator) "
+                            "does not count.",
+                            {
+                                "min": _f(
+                                    Num(
+                                        "Minimum share of labels equal to the reference.",
+                                        minimum=0,
+                                        maximum=1,
+                                    ),
+                                    required=True,
+                                ),
+                                "min_items": _f(
+                                    Num(
+                                        "Labels with a reference an annotator needs before "
+                                        "the rule applies to them.",
+                                        integer=True,
+                                        minimum=1,
+                                    ),
+                                    default=20,
+                                ),
+                            },
+                        )
+                    ),
                     "severity": SEVERITY,
                 },
             )
@@ -425,6 +453,58 @@ CONTRACT = Obj(
                     "decision": _f(ColRef("Decided label column."), required=True),
                     "adjudicator": _f(ColRef("Adjudicator column."), required=True),
                     "rationale": _f(ColRef("Rationale column."), required=True),
+                },
+            )
+        ),
+        "audits": _f(
+            Obj(
+                "Audited error rate per annotator and per batch, from the audit results of "
+                "another contract (one row per audited label). A group fails only when the lower "
+                "bound of the Wilson confidence interval of its error rate exceeds "
+                "`max_error_rate`, so a handful of audits cannot fail a group by bad luck.",
+                {
+                    "contract": _f(
+                        ContractRef("Contract holding the audit results."), required=True
+                    ),
+                    "annotator": _f(ColRef("Annotator column: an error rate per annotator.")),
+                    "batch": _f(ColRef("Batch column: an error rate per batch.")),
+                    "error_verdicts": _f(
+                        ListOf("Verdicts that count as an error.", Str(), min_items=1, unique=True),
+                        default=["incorrect"],
+                    ),
+                    "max_error_rate": _f(
+                        Num("Highest acceptable error rate.", minimum=0, maximum=1),
+                        required=True,
+                    ),
+                    "confidence": _f(
+                        Num(
+                            "Confidence level of the Wilson interval (0.95: z = 1.96).",
+                            minimum=0.5,
+                            maximum=0.999,
+                        ),
+                        default=0.95,
+                    ),
+                    "severity": SEVERITY,
+                },
+            )
+        ),
+        "audit_record": _f(
+            Obj(
+                "This contract holds audit results: one row per audited label.",
+                {
+                    "annotation": _f(
+                        ColRef("The audited label: the key of the audited contract."),
+                        required=True,
+                    ),
+                    "item": _f(ColRef("Audited item column."), required=True),
+                    "auditor": _f(ColRef("Auditor column."), required=True),
+                    "verdict": _f(
+                        ColRef("Verdict column (e.g. correct / incorrect)."), required=True
+                    ),
+                    "error_type": _f(ColRef("Kind of error found, if any.")),
+                    "audited_at": _f(
+                        ColRef("When the audit was made.", TEMPORAL_TYPES), required=True
+                    ),
                 },
             )
         ),
@@ -525,6 +605,8 @@ SECTIONS = (
     "agreement",
     "adjudication",
     "adjudication_record",
+    "audits",
+    "audit_record",
     "revisions",
     "coverage",
     "label_distribution",

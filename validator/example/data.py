@@ -32,7 +32,8 @@ CHUNK_ITEMS = 1_000_000  # ~4M annotation rows per INSERT keeps memory flat at a
 HEAD_ITEMS = 5000  # faults pick victims among the first items: a small scan even at 100M rows
 ROWS_PER_ITEM = 4.09  # 3-5 labels per item plus ~2% corrections
 REVISED_SHARE = 0.08  # items with one corrected label; ~2% of all rows are corrections
-TABLES = ("annotations", "instruction_versions", "adjudications", "items")
+AUDITED_SHARE = 0.2  # labels an auditor reviewed
+TABLES = ("annotations", "instruction_versions", "adjudications", "items", "audit_results")
 
 COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     "annotations": (
@@ -65,6 +66,14 @@ COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("adjudicated_at", "TIMESTAMP"),
     ),
     "items": (("item_id", "VARCHAR"), ("split", "VARCHAR"), ("uri", "VARCHAR")),
+    "audit_results": (
+        ("annotation_id", "BIGINT"),
+        ("item_id", "VARCHAR"),
+        ("auditor_id", "VARCHAR"),
+        ("verdict", "VARCHAR"),
+        ("error_type", "VARCHAR"),
+        ("audited_at", "TIMESTAMP"),
+    ),
 }
 
 FAULTS: dict[str, str] = {
@@ -97,6 +106,8 @@ FAULTS: dict[str, str] = {
     "undercovered_items": "3 items keep a single label; one item in items has none",
     "overcovered_items": "an item has 7 current labels (4 extra annotators)",
     "label_skew": "batch b0001 is ~90% 'cat' (label share above 60%)",
+    "careless_annotator": "the annotator of the first label changes each of their labels to "
+    "another class (the audit finds most of their audited labels wrong)",
 }
 
 Progress = Callable[[str], None]
@@ -303,6 +314,23 @@ class Layout:
                   FROM ({self.items_sql(_range(lo, hi))}) AS it) AS a
             WHERE n_labels > 1"""
 
+    def audits_sql(self, items: str, where: str = "TRUE") -> str:
+        """Audit results of the labels of `items` (a relation of item indexes `i`) in the
+        annotations table: ~20% of labels, judged against the item's true label by one of
+        four auditors, 1-14 days after the label."""
+        u, pick = self.u, self.pick
+        return f"""
+            SELECT a.annotation_id, a.item_id,
+                   'aud_' || (1 + {pick("auditor", 4, "a.annotation_id")}) AS auditor_id,
+                   CASE WHEN a.label = it.truth THEN 'correct' ELSE 'incorrect' END AS verdict,
+                   CASE WHEN a.label = it.truth THEN NULL
+                        WHEN {u("etype", "a.annotation_id")} < 0.8 THEN 'wrong_class'
+                        ELSE 'guideline_violation' END AS error_type,
+                   a.annotated_at + to_seconds(86400 + floor({u("audt", "a.annotation_id")}
+                     * 1123200)::BIGINT) AS audited_at
+            FROM annotations AS a JOIN ({self.items_sql(items)}) AS it ON it.item_id = a.item_id
+            WHERE {u("audit", "a.annotation_id")} < {AUDITED_SHARE} AND {where}"""
+
     def items_table_sql(self, lo: int, hi: int) -> str:
         return f"""
             SELECT item_id, split, 's3://labelpact-example/items/' || item_id || '.jpg' AS uri
@@ -333,6 +361,12 @@ _AGREED = (
     "WHERE item_id <= (SELECT max(item_id) FROM lp_head))"
 )
 _VICTIMS = "item_id IN (SELECT item_id FROM lp_victims)"
+_VICTIM_INDEXES = "(SELECT DISTINCT CAST(substr(item_id, 4) AS BIGINT) AS i FROM lp_victims)"
+# Labels no correction touches, over the whole table.
+_PLAIN_ALL = (
+    "parent_annotation_id IS NULL AND annotation_id NOT IN (SELECT parent_annotation_id "
+    "FROM annotations WHERE parent_annotation_id IS NOT NULL)"
+)
 
 
 def _slot(n: int) -> str:
@@ -474,6 +508,19 @@ def _faults(layout: Layout) -> dict[str, _Fault]:
             refresh=True,
         ),
     }
+    # One annotator labels carelessly: each of their plain (never corrected) labels becomes
+    # another class; the items' adjudications and the audits of their labels follow.
+    careless = "annotator_id = (SELECT annotator_id FROM lp_head ORDER BY annotation_id LIMIT 1)"
+    labels = _list(LABELS)
+    faults["careless_annotator"] = _Fault(
+        f"UPDATE annotations SET label = {labels}[1 + (list_position({labels}, label) + "
+        f"{layout.pick('careless', 4, 'annotation_id')}) % 5] WHERE {careless} AND {_PLAIN_ALL};"
+        f"DELETE FROM audit_results WHERE annotation_id IN (SELECT annotation_id FROM "
+        f"annotations WHERE {careless});"
+        f"INSERT INTO audit_results {layout.audits_sql(_VICTIM_INDEXES, 'a.' + careless)}",
+        f"SELECT DISTINCT item_id FROM annotations WHERE {careless}",
+        refresh=True,
+    )
     # These three are built into the generated batch b0001 (see Layout.fault_batch).
     for name in ("low_confidence_batch", "low_agreement", "label_skew"):
         faults[name] = _Fault("")
@@ -659,6 +706,8 @@ def _insert_items(con: Any, layout: Layout, lo: int, hi: int, say: Progress) -> 
         con.execute(f"INSERT INTO items {layout.items_table_sql(start, end)}")
         con.execute(f"INSERT INTO annotations {layout.annotations_sql(start, end)}")
         con.execute(f"INSERT INTO adjudications {layout.adjudications_sql(start, end)}")
+        chunk = f"a.annotation_id BETWEEN {start * SLOTS} AND {end * SLOTS - 1}"
+        con.execute(f"INSERT INTO audit_results {layout.audits_sql(_range(start, end), chunk)}")
 
 
 def duckdb_tables(con: Any, schema: str) -> list[tuple[str, list[tuple[str, str]]]]:

@@ -59,6 +59,8 @@ from validator.compiler.kinds.items import (
 )
 from validator.compiler.kinds.quality import (
     Agreement,
+    AnnotatorAgreement,
+    AuditErrorRate,
     BatchLowConfidence,
     BatchMeanConfidence,
     LabelDivergence,
@@ -102,6 +104,8 @@ KINDS: dict[Kind, type[Params]] = {
         LabelShare,
         LabelDivergence,
         CustomExpression,
+        AuditErrorRate,
+        AnnotatorAgreement,
     )
 }
 if set(KINDS) != set(Kind):  # pragma: no cover - a kind without a class, or a class twice
@@ -116,6 +120,8 @@ __all__ = [
     "AdjudicationMissing",
     "AdjudicationUnneeded",
     "Agreement",
+    "AnnotatorAgreement",
+    "AuditErrorRate",
     "BatchLowConfidence",
     "BatchMeanConfidence",
     "Between",

@@ -17,6 +17,7 @@ from validator.compiler.kinds.base import (
     column,
     current_rows,
     from_current,
+    relation,
 )
 from validator.compiler.sql.rows import col, shown
 from validator.compiler.sql.templates import literal, template
@@ -239,4 +240,119 @@ class LabelDivergence(Current):
             ids={"p_label": self.label},
             values={"v_seg": segment, "v_max": self.max_divergence},
             tables={"r_t": from_current(check, rel)(check.contract), "r_ref": ref.subquery("r")},
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class AuditErrorRate(Params):
+    """Per group (`by`), the audited error rate is not above `max_rate` with confidence: the
+    lower bound of its Wilson score interval (z from the section's confidence level) must not
+    exceed `max_rate`. A group with few audits has a wide interval and fails only on a clear
+    excess, where a bare ratio would fail (or pass) it by the luck of a small sample."""
+
+    kind: ClassVar[Kind] = Kind.AUDIT_ERROR_RATE
+    # Audit results arrive after their batches were validated: always the whole table.
+    incremental: ClassVar[Incremental] = Incremental.FULL
+    by: str = column()
+    key: str = column()  # the audited contract's key, named by each audit result
+    records: str = relation()
+    rec_annotation: str = column()
+    rec_verdict: str = column()
+    errors: tuple[str, ...]
+    max_rate: float
+    z: float
+
+    def failing_rows(
+        self, check: Check, rel: RelationFor, d: Dialect, key: tuple[str, ...]
+    ) -> exp.Query:
+        # Wilson lower bound: (p + z^2/2n - z sqrt(p(1-p)/n + z^2/4n^2)) / (1 + z^2/n)
+        return template(
+            "SELECT * FROM (SELECT g.p_by, g.n_audited, g.n_errors, g.error_rate, "
+            "(g.error_rate + v_z2 / (2 * g.n_audited) - v_z * SQRT(g.error_rate * "
+            "(1 - g.error_rate) / g.n_audited + v_z2 / (4 * g.n_audited * g.n_audited))) / "
+            "(1 + v_z2 / g.n_audited) AS error_rate_lower FROM (SELECT e.p_by, "
+            "CAST(COUNT(*) AS DOUBLE PRECISION) AS n_audited, CAST(SUM(e.is_error) AS DOUBLE "
+            "PRECISION) AS n_errors, CAST(SUM(e.is_error) AS DOUBLE PRECISION) / COUNT(*) AS "
+            "error_rate FROM (SELECT t.p_by, CASE WHEN a.p_verdict IN (v_errors) THEN 1 ELSE 0 "
+            "END AS is_error FROM r_t AS t JOIN r_a AS a ON a.p_ann = t.p_key) AS e "
+            "GROUP BY e.p_by) AS g) AS w WHERE w.error_rate_lower > v_max",
+            ids={
+                "p_by": self.by,
+                "p_key": self.key,
+                "p_ann": self.rec_annotation,
+                "p_verdict": self.rec_verdict,
+            },
+            values={
+                "v_errors": list(self.errors),
+                "v_z": self.z,
+                "v_z2": self.z * self.z,
+                "v_max": self.max_rate,
+            },
+            tables={"r_t": rel(check.contract), "r_a": rel(self.records)},
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class AnnotatorAgreement(Current):
+    """Per annotator, the share of their current labels equal to the item's reference label
+    is at least `min` (annotators with fewer than `min_items` labels with a reference are not
+    judged). The reference is the adjudicated decision (`records`) where there is one, else the
+    unique majority of the other annotators' current labels of the item."""
+
+    kind: ClassVar[Kind] = Kind.ANNOTATOR_AGREEMENT
+    # An annotator's labels span batches: always the whole table.
+    incremental: ClassVar[Incremental] = Incremental.FULL
+    key: str = column()
+    item: str = column()
+    rater: str = column()
+    label: str = column()
+    records: str | None = relation(default=None)
+    rec_item: str | None = column(default=None)
+    rec_decision: str | None = column(default=None)
+    min: float
+    min_items: int
+
+    def values(self, check: Check, rel: RelationFor) -> exp.Select:
+        """Per annotator: `rater`, `n_items` (labels with a reference), `agreement`."""
+        adjudicated = self.records is not None and self.rec_item and self.rec_decision
+        ref = "COALESCE(CAST(a.p_dec AS VARCHAR), m.majority)" if adjudicated else "m.majority"
+        join = "LEFT JOIN r_a AS a ON a.p_ritem = m.item" if adjudicated else ""
+        return template(
+            "WITH cur AS (SELECT t.p_key AS k, t.p_item AS item, t.p_rater AS rater, "
+            "CAST(t.p_label AS VARCHAR) AS label FROM r_t AS t WHERE t.p_label IS NOT NULL "
+            "AND t.p_item IS NOT NULL AND t.p_rater IS NOT NULL), "
+            "counts AS (SELECT item, label, COUNT(*) AS n FROM cur GROUP BY item, label), "
+            "votes AS (SELECT c.k, c.item, c.rater, c.label, o.label AS cand, o.n - CASE WHEN "
+            "o.label = c.label THEN 1 ELSE 0 END AS v FROM cur AS c JOIN counts AS o "
+            "ON o.item = c.item), "
+            "tops AS (SELECT k, item, rater, label, cand, v, MAX(v) OVER (PARTITION BY k) AS top_v "
+            "FROM votes), "
+            "majorities AS (SELECT k, item, rater, label, CASE WHEN MAX(top_v) > 0 AND "
+            "SUM(CASE WHEN v = top_v THEN 1 ELSE 0 END) = 1 THEN MAX(CASE WHEN v = top_v THEN cand "
+            "END) END AS majority FROM tops GROUP BY k, item, rater, label), "
+            f"refs AS (SELECT m.rater, m.label, {ref} AS ref FROM majorities AS m {join}) "
+            "SELECT rater, COUNT(ref) AS n_items, CAST(SUM(CASE WHEN label = ref THEN 1 ELSE 0 "
+            "END) AS DOUBLE PRECISION) / COUNT(ref) AS agreement FROM refs "
+            "WHERE ref IS NOT NULL GROUP BY rater",
+            ids={
+                "p_key": self.key,
+                "p_item": self.item,
+                "p_rater": self.rater,
+                "p_label": self.label,
+                "p_ritem": self.rec_item or "x",
+                "p_dec": self.rec_decision or "x",
+            },
+            tables={
+                "r_t": from_current(check, rel)(check.contract),
+                **({"r_a": rel(self.records)} if adjudicated and self.records else {}),
+            },
+        )
+
+    def failing_rows(
+        self, check: Check, rel: RelationFor, d: Dialect, key: tuple[str, ...]
+    ) -> exp.Query:
+        return template(
+            "SELECT * FROM r_q AS q WHERE q.n_items >= v_n AND q.agreement < v_min",
+            values={"v_n": self.min_items, "v_min": self.min},
+            tables={"r_q": self.values(check, rel).subquery("q")},
         )

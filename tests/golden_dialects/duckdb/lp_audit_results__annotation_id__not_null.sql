@@ -1,0 +1,6 @@
+SELECT
+  "annotation_id",
+  "auditor_id"
+FROM analytics.audit_results
+WHERE
+  "annotation_id" IS NULL

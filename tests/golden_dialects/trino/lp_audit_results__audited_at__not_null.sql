@@ -1,0 +1,7 @@
+SELECT
+  "annotation_id",
+  "auditor_id",
+  "audited_at"
+FROM analytics.audit_results
+WHERE
+  "audited_at" IS NULL

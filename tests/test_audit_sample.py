@@ -1,0 +1,131 @@
+"""`labelpact audit sample`: deterministic for a seed, every stratum at its minimum, the size
+respected, the same items on DuckDB and PostgreSQL; strata recomputed here with pandas."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from helpers import ROOT
+
+from validator.audit.sample import Sample, draw_sample
+from validator.cli import main
+from validator.contract.resolve import load_contracts
+from validator.engines.warehouse import Warehouse
+from validator.errors import UsageError
+from validator.settings import Settings
+
+CONTRACTS = {c.name: c for c in load_contracts([ROOT / "contracts"])}
+RAW = {name: f"raw.{name}" for name in CONTRACTS}
+
+
+def _draw(settings: Settings, **kw) -> Sample:  # type: ignore[no-untyped-def]
+    with Warehouse(settings) as wh:
+        return draw_sample(wh, CONTRACTS["annotations"], CONTRACTS, RAW, **kw)
+
+
+@pytest.fixture(scope="module")
+def duck(duckdb_warehouses) -> Settings:  # type: ignore[no-untyped-def]
+    return Settings(project_dir=ROOT, duckdb_path=duckdb_warehouses.path(None))
+
+
+@pytest.fixture(scope="module")
+def strata(duck: Settings) -> pd.DataFrame:
+    """(dim, value, item) of every stratum, from the current rows, computed with pandas."""
+    con = duckdb.connect(str(duck.duckdb_path), read_only=True)
+    df = con.execute("SELECT * FROM raw.annotations").df()
+    con.close()
+    cur = df[~df.annotation_id.isin(df.parent_annotation_id.dropna())]
+    parts = [
+        cur[[c, "item_id"]].drop_duplicates().set_axis(["value", "item"], axis=1).assign(dim=c)
+        for c in ("annotator_id", "batch_id", "label")
+    ]
+    low = cur[cur.confidence < 0.5][["item_id"]].drop_duplicates()
+    parts.append(low.set_axis(["item"], axis=1).assign(dim="low_confidence", value="< 0.5"))
+    n_labels = cur.groupby("item_id").label.nunique()
+    dis = pd.DataFrame({"item": n_labels[n_labels > 1].index})
+    parts.append(dis.assign(dim="disagreement", value="yes"))
+    return pd.concat(parts)[["dim", "value", "item"]].astype(str)
+
+
+def test_same_seed_same_sample_other_seed_other_sample(duck: Settings) -> None:
+    a = _draw(duck, size=120, seed=3, min_per_stratum=1)
+    b = _draw(duck, size=120, seed=3, min_per_stratum=1)
+    c = _draw(duck, size=120, seed=4, min_per_stratum=1)
+    assert a.rows == b.rows and a.items == b.items
+    assert set(a.items) != set(c.items)
+    assert len(set(a.items) & set(c.items)) < 0.8 * len(a.items)
+
+
+@pytest.mark.parametrize(("size", "k"), [(150, 2), (400, 3)])
+def test_every_stratum_gets_its_minimum_and_the_size_is_exact(
+    duck: Settings, strata: pd.DataFrame, size: int, k: int
+) -> None:
+    sample = _draw(duck, size=size, seed=11, min_per_stratum=k)
+    assert len(sample.items) == len(set(sample.items)) == size
+    picked = strata[strata.item.isin(sample.items)].groupby(["dim", "value"]).size()
+    sizes = strata.groupby(["dim", "value"]).size()
+    assert set(picked.index) == set(sizes.index)  # every stratum is covered
+    assert (picked >= sizes.clip(upper=k)).all()
+    assert sample.strata == {f"{d}={v}": n for (d, v), n in picked.items()}
+    # every row is a current label of a sampled item, every label of a sampled item is a row
+    assert {r[1] for r in sample.rows} == set(sample.items)
+    cur_labels = strata[(strata.dim == "annotator_id") & strata.item.isin(sample.items)]
+    assert len(sample.rows) == len(cur_labels)
+
+
+def test_the_rest_is_drawn_in_proportion(duck: Settings, strata: pd.DataFrame) -> None:
+    """Beyond the minimum, items are a simple random sample: each batch's share of the sample
+    is close to its share of the items."""
+    sample = _draw(duck, size=400, seed=5, min_per_stratum=0)
+    batches = strata[strata.dim == "batch_id"]
+    share = batches.value.value_counts(normalize=True)
+    got = batches[batches.item.isin(sample.items)].value.value_counts(normalize=True)
+    assert ((got - share).abs() < 0.06).all(), (got, share)
+
+
+def test_a_size_below_the_minimum_is_refused(duck: Settings) -> None:
+    with pytest.raises(UsageError, match="--size 20 is too small"):
+        _draw(duck, size=20, seed=1, min_per_stratum=2)
+
+
+def test_unknown_by_column_is_named(duck: Settings) -> None:
+    with pytest.raises(UsageError, match="did you mean"):
+        _draw(duck, size=50, by=["batchid"])
+
+
+def test_postgres_draws_the_same_items(duck: Settings, postgres_warehouses) -> None:  # type: ignore[no-untyped-def]
+    postgres_warehouses.load(None)
+    pg = Settings(project_dir=ROOT, target="postgres", pg=dict(postgres_warehouses.params))
+    a = _draw(duck, size=150, seed=9, min_per_stratum=2)
+    b = _draw(pg, size=150, seed=9, min_per_stratum=2)
+    assert a.items == b.items
+    assert a.strata == b.strata
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_command_writes_the_file(duckdb_warehouses, tmp_path: Path, suffix: str) -> None:  # type: ignore[no-untyped-def]
+    assert duckdb_warehouses.build(None).success  # the dbt models the command reads
+    out = tmp_path / f"audit{suffix}"
+    db = str(duckdb_warehouses.path(None))
+    argv = ["audit", "sample", "annotations", "--size", "60", "--seed", "2"]
+    assert main([*argv, "--project-dir", str(ROOT), "--duckdb", db, "-o", str(out)]) == 0
+    df = pd.read_csv(out) if suffix == ".csv" else pq.read_table(out).to_pandas()
+    assert df["item"].nunique() == 60
+    for column in (
+        "annotator",
+        "label",
+        "confidence",
+        "batch",
+        "instruction_version",
+        "adjudicated_label",
+        "item_labels",
+        "strata",
+        "verdict",
+        "error_type",
+    ):
+        assert column in df.columns
+    assert not list(tmp_path.glob(".*.tmp"))  # written through a temporary file, renamed

@@ -1,0 +1,1 @@
+"""The audit loop: samples of items for human review (`labelpact audit sample`)."""
