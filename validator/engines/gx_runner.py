@@ -96,6 +96,22 @@ class SqlSource(Source):
 
 class PostgresSource(SqlSource):
     dialect = "postgres"
+
+    @classmethod
+    def from_credentials(cls, credentials: Any, schema: str) -> SqlSource:
+        """GX reads the warehouse of a dbt postgres profile with the profile's credentials."""
+        from sqlalchemy.engine import URL
+
+        url = URL.create(
+            "postgresql+psycopg2",
+            username=credentials.user,
+            password=credentials.password or None,
+            host=credentials.host,
+            port=credentials.port,
+            database=credentials.database,
+        )
+        return cls(url.render_as_string(hide_password=False), schema)
+
     # GX compares PostgreSQL's compiled type strings, case-insensitively (not run here yet).
     type_names = {"DOUBLE": "DOUBLE PRECISION", "TIMESTAMP": "TIMESTAMP WITHOUT TIME ZONE"}
 
@@ -105,6 +121,11 @@ class DuckDBSource(SqlSource):
     gx_regex = False  # GX: "Regex is not supported for dialect duckdb"
     connect_args = {"read_only": True}  # validation never writes
     duckdb_engine = True
+
+    @classmethod
+    def from_credentials(cls, credentials: Any, schema: str) -> SqlSource:
+        """GX reads the file of a dbt duckdb profile."""
+        return cls(f"duckdb:///{Path(credentials.path).resolve()}", schema)
 
 
 class ParquetSource(Source):
@@ -146,15 +167,28 @@ class ParquetSource(Source):
 _SQL_SOURCES: dict[str, type[SqlSource]] = {"duckdb": DuckDBSource, "postgresql": PostgresSource}
 
 
+# dbt adapter type -> the GX source that reads its warehouse with the profile's credentials.
+_PROFILE_SOURCES: dict[str, Any] = {"duckdb": DuckDBSource, "postgres": PostgresSource}
+
+
 def _source(
     duckdb_path: Path | str | None,
     sqlalchemy_url: str | None,
     parquet_dir: Path | str | None,
     schema: str,
+    warehouse: Any = None,
 ) -> Source:
-    given = [x for x in (duckdb_path, sqlalchemy_url, parquet_dir) if x is not None]
+    given = [x for x in (duckdb_path, sqlalchemy_url, parquet_dir, warehouse) if x is not None]
     if len(given) != 1:
-        raise UsageError("give exactly one of duckdb_path, sqlalchemy_url, parquet_dir")
+        raise UsageError("give exactly one of duckdb_path, sqlalchemy_url, parquet_dir, warehouse")
+    if warehouse is not None:
+        adapter = warehouse.credentials.type
+        if adapter not in _PROFILE_SOURCES:
+            raise UsageError(
+                f"GX does not run on dbt adapter '{adapter}' here (it runs on "
+                f"{', '.join(sorted(_PROFILE_SOURCES))}); give --sqlalchemy-url or --parquet-dir"
+            )
+        return _PROFILE_SOURCES[adapter].from_credentials(warehouse.credentials, schema)
     if parquet_dir is not None:
         return ParquetSource(Path(parquet_dir))
     if duckdb_path is not None:
@@ -408,16 +442,18 @@ def run_suites(
     duckdb_path: Path | str | None = None,
     sqlalchemy_url: str | None = None,
     parquet_dir: Path | str | None = None,
+    warehouse: Any = None,
     schema: str = "main",
     context: Any = None,
     workarounds: Workarounds = WORKAROUNDS,
 ) -> list[CheckResult]:
     """Validate every plan's tables with GX; results in plan order, one per check.
 
-    Give exactly one of `duckdb_path`, `sqlalchemy_url`, `parquet_dir`. `context` reuses a GX
+    Give exactly one of `duckdb_path`, `sqlalchemy_url`, `parquet_dir`, `warehouse` (a
+    `Warehouse`: the dbt profile's target, read with its credentials). `context` reuses a GX
     context (default: a new ephemeral one); what this adds to it is removed afterwards.
     """
-    source = _source(duckdb_path, sqlalchemy_url, parquet_dir, schema)
+    source = _source(duckdb_path, sqlalchemy_url, parquet_dir, schema, warehouse)
     import great_expectations as gx
 
     ctx = context if context is not None else gx.get_context(mode="ephemeral")

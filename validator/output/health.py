@@ -68,7 +68,8 @@ def gather(
     plan = build_plan(contract, contracts)
     s = contract.sections
 
-    dialect = Warehouse(settings).dialect.sqlglot
+    warehouse = Warehouse(settings)
+    dialect = warehouse.dialect.sqlglot
 
     def rel(name: str) -> exp.Table:
         return exp.to_table(relations[name], dialect=dialect)
@@ -77,7 +78,7 @@ def gather(
         return next(c for c in plan.checks if c.kind is kind)
 
     t = rel(contract.name)
-    with Warehouse(settings) as wh:
+    with warehouse as wh:
         m.rows = int(_rows(wh, exp.select("COUNT(*)").from_(t.copy()))[0][0])
         _provenance(m, wh, s.provenance or Provenance(), t)
         if s.uncertainty:
