@@ -44,21 +44,23 @@ def test_settings_follow_dbts_precedence(tmp_path: Path) -> None:
     assert s.ledger_path == project / ".labelpact" / "ledger.jsonl"
     (project / "profiles.yml").write_text("{}\n", encoding="utf-8")
     assert Settings.from_env({}, cwd=below).profiles_dir == project
-    env = {"DBT_PROJECT_DIR": "/elsewhere", "DBT_PROFILES_DIR": "/profiles",
-           "DBT_TARGET": "prod"}
+    env = {"DBT_PROJECT_DIR": "/elsewhere", "DBT_PROFILES_DIR": "/profiles", "DBT_TARGET": "prod"}
     s = Settings.from_env(env, cwd=below)
     assert (s.project_dir, s.profiles_dir, s.target) == (
-        Path("/elsewhere"), Path("/profiles"), "prod")
-    s = Settings.from_env(env, cwd=below, project_dir=project, profiles_dir=tmp_path,
-                          target="dev")
+        Path("/elsewhere"),
+        Path("/profiles"),
+        "prod",
+    )
+    s = Settings.from_env(env, cwd=below, project_dir=project, profiles_dir=tmp_path, target="dev")
     assert (s.project_dir, s.profiles_dir, s.target) == (project, tmp_path, "dev")
 
 
 def test_a_missing_duckdb_file_is_named_and_not_created(tmp_path: Path) -> None:
     missing = tmp_path / "gone" / "warehouse.duckdb"
     (tmp_path / "gone").mkdir()
-    settings = Settings(project_dir=ROOT, ledger_path=tmp_path / "l.jsonl",
-                        env={"LABELPACT_DUCKDB": str(missing)})
+    settings = Settings(
+        project_dir=ROOT, ledger_path=tmp_path / "l.jsonl", env={"LABELPACT_DUCKDB": str(missing)}
+    )
     with pytest.raises(EngineError, match=f"database file {missing} does not exist"):
         validate(settings)
     assert not missing.exists()  # dbt would have created it empty
@@ -78,8 +80,11 @@ def test_replacement_scans_are_off_on_labelpacts_duckdb_connections(warehouses, 
 def test_the_warehouse_describes_the_profiles_target(warehouses, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     settings = warehouses.settings(None, tmp_path / "l.jsonl")
     where = Warehouse(settings).describe()
-    assert (where["adapter"], where["target"], where["profile"]) == ("duckdb", "duckdb",
-                                                                     "labelpact")
+    assert (where["adapter"], where["target"], where["profile"]) == (
+        "duckdb",
+        "duckdb",
+        "labelpact",
+    )
     assert where["location"]["path"] == str(warehouses.path(None))
 
 
@@ -94,15 +99,33 @@ def test_validate_builds_and_reads_the_warehouse_the_profile_names(warehouses, t
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LABELPACT_", "DBT_"))}
     env["PYTHONPATH"] = str(ROOT)
     done = subprocess.run(
-        [sys.executable, "-m", "validator", "validate", "--select", "items", "--project-dir",
-         str(ROOT), "--profiles-dir", str(profiles), "--target", "team", "--ledger",
-         str(ledger)],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "validator",
+            "validate",
+            "--select",
+            "items",
+            "--project-dir",
+            str(ROOT),
+            "--profiles-dir",
+            str(profiles),
+            "--target",
+            "team",
+            "--ledger",
+            str(ledger),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     with duckdb.connect(str(db), read_only=True) as con:
-        built = con.sql("SELECT table_schema FROM information_schema.tables WHERE "
-                        "table_name = 'items'").fetchall()
+        built = con.sql(
+            "SELECT table_schema FROM information_schema.tables WHERE table_name = 'items'"
+        ).fetchall()
     assert sorted(built) == [("main",), ("raw",)]  # the model dbt built, beside its source
     assert not (profiles / "never.duckdb").exists()
     record = Ledger(ledger).entries()[-1].record

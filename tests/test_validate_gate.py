@@ -240,9 +240,11 @@ def test_concurrent_validate_and_gate_keep_the_ledger_intact(warehouses, tmp_pat
     assert _cli("ledger", "verify", env=env).returncode == 0
 
 
-def test_validate_with_gx_records_both_engines(warehouses, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    settings = _settings(warehouses, tmp_path, "missing_notes")
-    run = validate(settings, select=["annotations"], project=warehouses.project, gx=True)
+def test_validate_with_gx_records_both_engines(engine, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """GX reads the warehouse of the profile's target (PostgreSQL: its credentials; Spark: the
+    session dbt built in, through GX's Spark datasource)."""
+    settings = _settings(engine, tmp_path, "missing_notes")
+    run = validate(settings, select=["annotations"], project=engine.project, gx=True)
     by_id = {r.check_id: r for r in run.results}
     assert all(r.gx_status is not None for r in run.results)
     failed = by_id["annotations.uncertainty.notes_required"]

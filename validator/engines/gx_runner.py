@@ -56,6 +56,7 @@ class Source:
     dialect: ClassVar[str] = "duckdb"  # SQL dialect of unexpected-rows queries
     gx_regex: ClassVar[bool] = True  # GX renders expect_column_values_to_match_regex here
     gx_sql: ClassVar[bool] = True  # GX runs unexpected_rows_expectation here
+    dataframes: ClassVar[bool] = False  # each suite runs on a DataFrame (`batch_parameters`)
     # Committed type name (SQLAlchemy spelling) -> what GX compares on this engine.
     type_names: ClassVar[dict[str, str]] = {}
 
@@ -64,6 +65,13 @@ class Source:
 
     def add_asset(self, datasource: Any, table: str) -> Any:
         raise NotImplementedError
+
+    def add_batch(self, asset: Any, name: str) -> Any:
+        return asset.add_batch_definition(name)  # the whole table or file
+
+    def batch_parameters(self, table: str) -> dict[str, Any] | None:
+        """What GX needs at run time to read `table` (None: the asset says it all)."""
+        return None
 
     def relation(self, table: str) -> str:
         """SQL text naming `table` in unexpected-rows queries."""
@@ -182,6 +190,9 @@ def _source(
     if len(given) != 1:
         raise UsageError("give exactly one of duckdb_path, sqlalchemy_url, parquet_dir, warehouse")
     if warehouse is not None:
+        from validator.engines.gx_spark import SparkSource
+
+        _PROFILE_SOURCES.setdefault("spark", SparkSource)
         adapter = warehouse.credentials.type
         if adapter not in _PROFILE_SOURCES:
             raise UsageError(
@@ -498,6 +509,7 @@ class _Run:
         self.tables = {p.contract.name: table_name(p.contract) for p in plans}
         self.outside: list[tuple[Check, str, str]] = []  # (check, table, query) for DuckDB
         self.added: list[tuple[Any, str]] = []
+        self.table_of: dict[str, str] = {}  # validation definition name -> its table
 
     def relation(self, contract: str) -> str:
         return _fmt(self.source.relation(self.tables.get(contract, contract)))
@@ -539,7 +551,8 @@ class _Run:
         name = f"{PREFIX}_{c.name}"
         suite_json.update(name=name, expectations=kept)
         asset = self.source.add_asset(datasource, table)
-        batch = asset.add_batch_definition(name)  # the whole table or file
+        batch = self.source.add_batch(asset, name)
+        self.table_of[name] = table
         suite = self.ctx.suites.add(self.gx.ExpectationSuite(**suite_json))
         self.added.append((self.ctx.suites, suite.name))
         definition = self.ctx.validation_definitions.add(
@@ -558,10 +571,19 @@ class _Run:
         )
         self.added.append((self.ctx.checkpoints, checkpoint.name))
         try:
-            run = checkpoint.run()
+            if not self.source.dataframes:
+                suite_results = list(checkpoint.run().run_results.values())
+            else:  # one DataFrame per table: each definition runs with its own
+                suite_results = [
+                    d.run(
+                        batch_parameters=self.source.batch_parameters(self.table_of[d.name]),
+                        result_format={"result_format": "BASIC"},
+                    )
+                    for d in definitions
+                ]
         except Exception as exc:  # GX raises many types; all mean the run did not happen
             raise EngineError(f"Great Expectations run failed: {exc}") from exc
-        for suite_result in run.run_results.values():
+        for suite_result in suite_results:
             for r in suite_result.results:
                 yield _answer(r)
 
