@@ -133,3 +133,13 @@ def test_validate_builds_and_reads_the_warehouse_the_profile_names(warehouses, t
     assert record["environment"]["target"] == "team"
     assert record["environment"]["warehouse"]["path"] == str(db)
     assert record["contracts"]["items"]["fingerprint"]["relation"].startswith('"team"')
+
+
+def test_labelpacts_postgres_sessions_are_read_only(postgres_warehouses, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Reads go through the profile's credentials in a read-only session; only the ledger
+    mirror (`audit=True`) may write."""
+    settings = postgres_warehouses.settings(None, tmp_path / "l.jsonl")
+    with Warehouse(settings) as wh:
+        assert wh.describe()["adapter"] == "postgres"
+        with pytest.raises(EngineError, match="read-only transaction"):
+            wh.query("CREATE TABLE raw.lp_must_not_exist (x INTEGER)")
