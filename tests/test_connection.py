@@ -143,3 +143,13 @@ def test_labelpacts_postgres_sessions_are_read_only(postgres_warehouses, tmp_pat
         assert wh.describe()["adapter"] == "postgres"
         with pytest.raises(EngineError, match="read-only transaction"):
             wh.query("CREATE TABLE raw.lp_must_not_exist (x INTEGER)")
+
+
+def test_gx_run_reads_the_profiles_target(warehouses, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    from validator.cli import main
+
+    monkeypatch.setenv("LABELPACT_DUCKDB", str(warehouses.path("bad_pattern")))
+    monkeypatch.chdir(ROOT)
+    assert main(["gx", "run", "--select", "annotations"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL   annotations.annotator_id.pattern (5 failing)" in out

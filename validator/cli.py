@@ -881,7 +881,8 @@ COMMANDS: dict[str, tuple[str, str, Callable[[argparse.ArgumentParser], None], H
         _docs,
     ),
     "gx": (
-        "run the compiled Great Expectations suites (DuckDB, SQLAlchemy URL or Parquet)",
+        "run the compiled Great Expectations suites (the dbt profile's target, a SQLAlchemy "
+        "URL or Parquet)",
         "labelpact gx run --parquet-dir exports/",
         _gx_args,
         _gx,
