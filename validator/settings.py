@@ -90,11 +90,12 @@ class Settings:
 
 
 def find_project_dir(start: Path) -> Path:
-    """dbt's default: the nearest of `start` and its parents holding dbt_project.yml."""
+    """dbt's default: the nearest of `start` and its parents holding dbt_project.yml (`.` when
+    it is the working directory itself, so messages name files as the user sees them)."""
     for directory in (start, *start.parents):
         if (directory / "dbt_project.yml").is_file():
-            return directory
-    return start
+            return Path(".") if directory == Path.cwd() else directory
+    return Path(".") if start == Path.cwd() else start
 
 
 def _file_settings(project_dir: Path) -> dict[str, Any]:
