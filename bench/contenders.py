@@ -239,12 +239,10 @@ def _gx(contracts: Callable[[], Path]) -> Command:
                 "gx",
                 "run",
                 str(contracts()),
-                "--duckdb",
-                str(data.duckdb),
                 "--schema",
                 "raw",
             ],
-            {},
+            {"LABELPACT_DUCKDB": str(data.duckdb)},  # the profile's target reads this file
             ROOT,
         )
 

@@ -20,16 +20,12 @@ sys.path.insert(0, str(Path(__file__).parent))
 from helpers import E2E_ROWS, ROOT
 
 ENGINES = ("duckdb", "postgres", "spark")
-# Engine-parametrised test modules that cannot apply to Spark, and why (shown as skips).
+# Engine-parametrised test modules that do not run on Spark yet, and why (shown as skips).
 SPARK_UNSUPPORTED = {
-    "test_cross_engine": "GX runs its suites over a DuckDB file or a SQLAlchemy URL "
-    "(validator/engines/gx_runner.py); a local Spark session is neither",
-    "test_validate_gate": "`labelpact validate` and `gate` read the warehouse through "
-    "validator/engines/warehouse.py, which connects to DuckDB and PostgreSQL only",
-    "test_trust": "`gate` fingerprints through validator/engines/warehouse.py, which connects "
-    "to DuckDB and PostgreSQL only, and the cases edit tables with SQL Spark's parquet tables "
-    "do not take (UPDATE, DELETE, DROP/RENAME COLUMN); the Spark dialect's fingerprint and "
-    "schema SQL run on Spark in test_fingerprint_sql",
+    "test_trust": "its cases edit tables with SQL Spark's parquet tables do not take (UPDATE, "
+    "DELETE, DROP/RENAME COLUMN) and build Settings with duckdb_path (not ported to the "
+    "profile-based connection yet); the Spark dialect's fingerprint and schema SQL run on "
+    "Spark in test_fingerprint_sql",
 }
 
 
@@ -37,6 +33,7 @@ class DuckDBWarehouses:
     """Lazily generates one DuckDB warehouse per fault and caches its dbt build result."""
 
     name = "duckdb"
+    target: str | None = None  # the dbt target in the repository's profiles.yml
 
     def __init__(self, base: Path) -> None:
         from validator.engines.dbt_runner import DbtProject
@@ -56,6 +53,14 @@ class DuckDBWarehouses:
     def env(self, fault: str | None) -> dict[str, str]:
         return {"LABELPACT_DUCKDB": str(self.path(fault))}
 
+    def settings(self, fault: str | None, ledger: Path, db: Path | None = None) -> Any:
+        """Settings whose profile points at this engine with `fault` loaded (DuckDB: the
+        file `db` when given, e.g. a copy a test may change)."""
+        from validator.settings import Settings
+
+        env = self.env(fault) | ({"LABELPACT_DUCKDB": str(db)} if db else {})
+        return Settings(project_dir=ROOT, target=self.target, ledger_path=ledger, env=env)
+
     def build(self, fault: str | None) -> Any:
         if fault not in self._builds:
             self._builds[fault] = self.project.build(env=self.env(fault))
@@ -66,6 +71,7 @@ class PostgresWarehouses(DuckDBWarehouses):
     """The same faults, loaded into a real PostgreSQL server one at a time."""
 
     name = "postgres"
+    target = "postgres"
 
     def __init__(self, base: Path, duckdb: DuckDBWarehouses, params: dict[str, str]) -> None:
         from validator.engines.dbt_runner import DbtProject
@@ -96,6 +102,7 @@ class SparkWarehouses(PostgresWarehouses):
     """The same faults, loaded into a local Spark session one at a time."""
 
     name = "spark"
+    target = "spark"
 
     def __init__(self, base: Path, duckdb: DuckDBWarehouses, server: Any) -> None:
         from validator.engines.dbt_runner import DbtProject

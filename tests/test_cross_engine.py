@@ -1,8 +1,9 @@
 """dbt and Great Expectations agree: for every injected fault both fail exactly the same check
 ids, with the same failing-row counts wherever both count rows; on clean data both pass.
 
-GX validates the raw tables the dbt models select from; on DuckDB and on the PostgreSQL
-server the tests start (GX over SQLAlchemy/psycopg2).
+GX validates the raw tables the dbt models select from; on DuckDB, on the PostgreSQL server the
+tests start (GX over SQLAlchemy/psycopg2) and on the local Spark session (GX's Spark datasource,
+found through the dbt profile's target).
 """
 
 from __future__ import annotations
@@ -33,7 +34,12 @@ def gx_context() -> Any:
     return gx.get_context(mode="ephemeral")
 
 
-def _gx(engine: Any, fault: str | None, plans: Any, context: Any) -> list[Any]:
+def _gx(engine: Any, fault: str | None, plans: Any, context: Any, tmp: Any) -> list[Any]:
+    if engine.name == "spark":  # the profile's target: the session dbt built in
+        from validator.engines.warehouse import Warehouse
+
+        warehouse = Warehouse(engine.settings(fault, tmp / "ledger.jsonl"))
+        return run_suites(plans, warehouse=warehouse, schema="raw", context=context)
     if engine.name == "postgres":
         engine.load(fault)
         p = engine.params
@@ -43,9 +49,11 @@ def _gx(engine: Any, fault: str | None, plans: Any, context: Any) -> list[Any]:
 
 
 @pytest.mark.parametrize("fault", [None, *sorted(EXPECTED)])
-def test_dbt_and_gx_fail_the_same_checks(engine, plans, gx_context, fault: str | None) -> None:  # type: ignore[no-untyped-def]
+def test_dbt_and_gx_fail_the_same_checks(
+    engine, plans, gx_context, fault: str | None, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
     dbt = engine.build(fault)
-    gx_results = _gx(engine, fault, plans, gx_context)
+    gx_results = _gx(engine, fault, plans, gx_context, tmp_path)
     gx_failing = {r.check_id for r in gx_results if r.status in ("fail", "warn")}
     assert gx_failing == dbt.failing_ids == (EXPECTED[fault] if fault else set())
     errors = {r.check_id for r in gx_results if r.status == "error"}

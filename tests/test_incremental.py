@@ -28,8 +28,8 @@ Change = Callable[[Any], None]
 
 
 @pytest.fixture(scope="module")
-def project() -> DbtProject:
-    return DbtProject(ROOT)
+def project(duckdb_warehouses) -> DbtProject:  # type: ignore[no-untyped-def]
+    return duckdb_warehouses.project  # parsed once per session
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +62,11 @@ def _new_ids(db: Path) -> tuple[int, int]:
     return int(lo), int(hi)
 
 
+def _duckdb_settings(db: Path, ledger: Path) -> Settings:
+    """The repository's profile, pointed at the DuckDB file `db`."""
+    return Settings(project_dir=ROOT, ledger_path=ledger, env={"LABELPACT_DUCKDB": str(db)})
+
+
 def _outcomes(run: ValidationRun) -> dict[str, tuple[str, int | None]]:
     return {r.check_id: (r.status, r.failures) for r in run.results}
 
@@ -74,7 +79,7 @@ def _scenario(
     db.write_bytes(base.read_bytes())
     if before:
         _sql(db, *before)
-    settings = Settings(project_dir=ROOT, duckdb_path=db, ledger_path=tmp_path / "ledger.jsonl")
+    settings = _duckdb_settings(db, tmp_path / "ledger.jsonl")
     validate(settings, select=["annotations"], project=project)
     exampledata.append_batches(db, base_rows=BASE, rows=NEW, seed=7)
     if after:
@@ -177,7 +182,7 @@ def test_without_state_the_run_is_full_and_says_why(
 ) -> None:
     db = tmp_path / "labelpact.duckdb"
     db.write_bytes(base.read_bytes())
-    settings = Settings(project_dir=ROOT, duckdb_path=db, ledger_path=tmp_path / "l.jsonl")
+    settings = _duckdb_settings(db, tmp_path / "l.jsonl")
     run = validate_incremental(settings, select=["annotations"], project=project)
     assert run.mode == "full"
     assert any("no state for 'annotations'" in w for w in run.warnings)
@@ -222,20 +227,47 @@ def test_incremental_verdict_equals_full_verdict_on_postgres(
     db = tmp_path / "labelpact.duckdb"
     db.write_bytes(base.read_bytes())
     exampledata.load_into_postgres(db, params)
-    project = DbtProject(
-        ROOT, target="postgres", env={f"LABELPACT_PG_{k.upper()}": v for k, v in params.items()}
-    )
     settings = Settings(
-        project_dir=ROOT, target="postgres", pg=params, ledger_path=tmp_path / "ledger.jsonl"
+        project_dir=ROOT,
+        target="postgres",
+        ledger_path=tmp_path / "ledger.jsonl",
+        env={f"LABELPACT_PG_{k.upper()}": v for k, v in params.items()},
     )
+    _new_batches_with_faults(settings, db, lambda: _pg_sync(db, params))
+
+
+def _new_batches_with_faults(
+    settings: Settings, db: Path, sync: Callable[[], None], project: DbtProject | None = None
+) -> None:
+    """Validate `db`'s data in the warehouse of `settings`, append faulty batches to `db`,
+    `sync` them into the warehouse: the incremental verdict equals the full one."""
+    project = project or DbtProject.from_settings(settings)
     validate(settings, select=["annotations"], project=project)
     exampledata.append_batches(db, base_rows=BASE, rows=NEW, seed=7)
     lo, hi = _new_ids(db)
     _sql(db, *[s.format(lo=lo, hi=hi) for s in SCENARIOS["faults in the new batch"][1]])
-    _pg_sync(db, params)
+    sync()
     inc = validate_incremental(settings, select=["annotations"], project=project)
     full = validate(settings, select=["annotations"], project=project, record=False)
     assert inc.mode == "incremental", inc.warnings
     assert _outcomes(inc) == _outcomes(full)
     assert inc.verdicts["annotations"].fingerprint == full.verdicts["annotations"].fingerprint
     assert full.verdicts["annotations"].status == "fail"
+    assert gate("annotations", settings=settings).allowed is False
+
+
+def test_incremental_verdict_equals_full_verdict_on_spark(
+    tmp_path: Path, base: Path, spark_warehouses
+) -> None:  # type: ignore[no-untyped-def]
+    db = tmp_path / "labelpact.duckdb"
+    db.write_bytes(base.read_bytes())
+    server = spark_warehouses.server
+    server.load(db)
+    spark_warehouses.loaded = False  # the shared session's raw tables are this test's now
+    settings = Settings(
+        project_dir=ROOT,
+        target="spark",
+        ledger_path=tmp_path / "ledger.jsonl",
+        env=dict(server.env),
+    )
+    _new_batches_with_faults(settings, db, lambda: server.load(db), spark_warehouses.project)

@@ -446,20 +446,27 @@ def test_written_contracts_lint_clean_and_the_data_passes_them(tmp_path: Path) -
     from validator.settings import Settings
     from validator.verdict.validate import validate
 
-    settings = Settings(project_dir=project, duckdb_path=database, ledger_path=tmp_path / "l.jsonl")
+    settings = Settings(
+        project_dir=project,
+        ledger_path=tmp_path / "l.jsonl",
+        env={"LABELPACT_DUCKDB": str(database)},  # the copied profiles.yml reads it
+    )
     run = validate(settings)
     failing = [r.check_id for r in run.results if r.status != "pass"]
     assert failing == [] and len(run.results) > 40
 
 
-def test_init_from_profiles_an_imported_table(tmp_path: Path) -> None:
+def test_init_from_profiles_an_imported_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """`labelpact init --from` starts a contract from the imported table, as from any other."""
     database = tmp_path / "labelpact.duckdb"
     fixture = str(FIXTURES / "prodigy.jsonl")
     assert main(["import", "prodigy", fixture, "--to", str(database), "--table", "raw.p"]) == 0
     for name in ("dbt_project.yml", "profiles.yml"):
         shutil.copy(ROOT / name, tmp_path / name)
-    args = ["init", "--project-dir", str(tmp_path), "--duckdb", str(database), "--owner", "a@b.org"]
+    monkeypatch.setenv("LABELPACT_DUCKDB", str(database))  # the copied profiles.yml reads it
+    args = ["init", "--project-dir", str(tmp_path), "--owner", "a@b.org"]
     assert main([*args, "--from", "raw.p"]) == 0
     report = lint([tmp_path / "contracts"])
     assert report.problems == []

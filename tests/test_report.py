@@ -16,7 +16,6 @@ from helpers import ROOT, assert_croissant_loads_cleanly
 from validator.contract.resolve import load_contracts
 from validator.engines.dbt_runner import DbtProject
 from validator.output.health import gather, render_html
-from validator.settings import Settings
 from validator.verdict.validate import validate
 
 ARTIFACTS = ROOT / "target" / "test-artifacts"
@@ -25,11 +24,7 @@ ARTIFACTS = ROOT / "target" / "test-artifacts"
 @pytest.fixture(scope="module")
 def report(duckdb_warehouses, tmp_path_factory):  # type: ignore[no-untyped-def]
     tmp = tmp_path_factory.mktemp("report")
-    settings = Settings(
-        project_dir=ROOT,
-        duckdb_path=duckdb_warehouses.path("low_agreement"),
-        ledger_path=tmp / "ledger.jsonl",
-    )
+    settings = duckdb_warehouses.settings("low_agreement", tmp / "ledger.jsonl")
     run = validate(settings, project=duckdb_warehouses.project)
     contracts = {c.name: c for c in load_contracts([ROOT / "contracts"])}
     project: DbtProject = duckdb_warehouses.project
@@ -42,7 +37,7 @@ def report(duckdb_warehouses, tmp_path_factory):  # type: ignore[no-untyped-def]
 
 def test_metrics_equal_the_data(report) -> None:  # type: ignore[no-untyped-def]
     settings, _run, metrics, _ = report
-    con = duckdb.connect(str(settings.duckdb_path), read_only=True)
+    con = duckdb.connect(settings.env["LABELPACT_DUCKDB"], read_only=True)
     df = con.execute("SELECT * FROM raw.annotations").df()
     con.close()
     assert metrics.rows == len(df)
@@ -69,7 +64,7 @@ def test_metrics_equal_the_data(report) -> None:  # type: ignore[no-untyped-def]
     counts = current.groupby("item_id").size().value_counts().sort_index()
     assert metrics.coverage_histogram == [(int(k), int(v)) for k, v in counts.items()]
     assert metrics.adjudication_backlog == 0
-    con = duckdb.connect(str(settings.duckdb_path), read_only=True)
+    con = duckdb.connect(settings.env["LABELPACT_DUCKDB"], read_only=True)
     adjudicated = set(con.execute("SELECT item_id FROM raw.adjudications").df()["item_id"])
     con.close()
     unresolved = (current["confidence"] < 0.5) & ~current["item_id"].isin(adjudicated)
@@ -154,7 +149,7 @@ def test_croissant_from_the_report_loads_in_mlcroissant(report) -> None:  # type
     doc = croissant_metadata(metrics, contract, license="https://spdx.org/licenses/CC-BY-4.0.html")
     assert_croissant_loads_cleanly(doc)
     settings = report[0]
-    con = duckdb.connect(str(settings.duckdb_path), read_only=True)
+    con = duckdb.connect(settings.env["LABELPACT_DUCKDB"], read_only=True)
     tools = sorted(
         r[0]
         for r in con.execute(
@@ -174,3 +169,26 @@ def test_croissant_from_the_report_loads_in_mlcroissant(report) -> None:  # type
     # the low_agreement data fails its agreement check: a limitation the metadata states
     assert any("annotations.agreement.krippendorff_alpha" in s for s in doc["rai:dataLimitations"])
     assert doc["datePublished"] == metrics.validated_at[:10]
+
+
+@pytest.mark.parametrize("name", ["postgres", "spark"])
+def test_the_report_reads_every_engine_through_its_profile(report, name, request, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The same data in PostgreSQL and Spark gives the warehouse numbers it gives in DuckDB (which
+    `test_metrics_equal_the_data` holds to pandas and krippendorff)."""
+    _, _, expected, _ = report
+    engine = request.getfixturevalue(f"{name}_warehouses")
+    engine.build("low_agreement")  # the views the report reads
+    settings = engine.settings("low_agreement", tmp_path / "ledger.jsonl")
+    contracts = {c.name: c for c in load_contracts([ROOT / "contracts"])}
+    relations = {n: engine.project.relation_name(n) for n in contracts}
+    got = gather(settings, contracts["annotations"], contracts, relations)
+    assert got.rows == expected.rows
+    assert got.completeness == pytest.approx(expected.completeness)
+    assert got.confidence_histogram == expected.confidence_histogram
+    assert dict(got.low_share_by_batch) == pytest.approx(dict(expected.low_share_by_batch))
+    assert dict(got.agreement_by_batch) == pytest.approx(dict(expected.agreement_by_batch))
+    assert got.coverage_histogram == expected.coverage_histogram
+    assert got.unresolved_uncertainty_rate == pytest.approx(expected.unresolved_uncertainty_rate)
+    assert {(m, v): x for m, v, x in got.version_share_by_month} == pytest.approx(
+        {(m, v): x for m, v, x in expected.version_share_by_month}
+    )

@@ -16,7 +16,6 @@ import pytest
 from helpers import ROOT
 
 from validator.errors import EngineError, ExitCode, LabelpactError
-from validator.settings import Settings
 from validator.verdict.ledger import Ledger
 from validator.verdict.validate import validate
 
@@ -36,7 +35,7 @@ def test_unreachable_warehouse_is_an_engine_error_and_records_nothing(tmp_path: 
     ledger = tmp_path / "ledger.jsonl"
     env = dict(
         os.environ,
-        LABELPACT_TARGET="postgres",
+        DBT_TARGET="postgres",
         LABELPACT_PG_HOST="127.0.0.1",
         LABELPACT_PG_PORT="1",
         LABELPACT_LEDGER=str(ledger),
@@ -60,7 +59,7 @@ def test_missing_table_fails_the_verdict_never_passes(warehouses, tmp_path: Path
     con = duckdb.connect(str(db))
     con.execute("DROP TABLE raw.items")
     con.close()
-    settings = Settings(project_dir=ROOT, duckdb_path=db, ledger_path=tmp_path / "l.jsonl")
+    settings = warehouses.settings(None, tmp_path / "l.jsonl", db)
     try:
         run = validate(settings, project=warehouses.project)
     except EngineError as exc:  # no relation to fingerprint: nothing recorded

@@ -60,13 +60,13 @@ class Validated:
         for path in (ledger, ledger.with_name(ledger.name + ".head")):
             shutil.copy(self.pristine / path.name, path)
         if self.engine == "duckdb":
-            shutil.copy(self.pristine / "labelpact.duckdb", self.settings.duckdb_path)
+            shutil.copy(self.pristine / "labelpact.duckdb", _db(self.settings))
         else:
             exampledata.load_into_postgres(self.source, self.pg)
 
     def sql(self, *statements: str) -> None:
         if self.engine == "duckdb":
-            con = duckdb.connect(str(self.settings.duckdb_path))
+            con = duckdb.connect(str(_db(self.settings)))
             try:
                 for s in statements:
                     con.execute(s)
@@ -82,6 +82,16 @@ class Validated:
             con.commit()
         finally:
             con.close()
+
+
+def _db(settings: Settings) -> Path:
+    """The DuckDB file the repository's profile reads (`LABELPACT_DUCKDB`)."""
+    return Path(settings.env["LABELPACT_DUCKDB"])
+
+
+def _pg_env(pg: dict[str, str]) -> dict[str, str]:
+    """The repository's profile pointed at the PostgreSQL database `pg`."""
+    return {f"LABELPACT_PG_{k.upper()}": v for k, v in pg.items()}
 
 
 def _pg_database(params: dict[str, str]) -> dict[str, str]:
@@ -125,13 +135,13 @@ def validated(request, keys, duckdb_warehouses, tmp_path_factory) -> Validated: 
         db = base / "wh" / "labelpact.duckdb"
         db.parent.mkdir()
         shutil.copy(source, db)
-        settings = replace(settings, duckdb_path=db)
-        project = DbtProject(project_dir)
+        settings = replace(settings, env={"LABELPACT_DUCKDB": str(db)})
+        project = DbtProject.from_settings(settings)
     else:
         pg = _pg_database(request.getfixturevalue("pg_server").params)
         exampledata.load_into_postgres(source, pg)
-        settings = replace(settings, target="postgres", pg=pg)
-        project = DbtProject(project_dir, target="postgres", env=settings.dbt_env())
+        settings = replace(settings, target="postgres", env=_pg_env(pg))
+        project = DbtProject.from_settings(settings)
     run = validate(settings, project=project)
     assert run.exit_code == ExitCode.OK, [r.check_id for r in run.results if r.status != "pass"]
     pristine = base / "pristine"
@@ -140,7 +150,7 @@ def validated(request, keys, duckdb_warehouses, tmp_path_factory) -> Validated: 
     for path in settings.ledger_path.parent.glob("ledger.jsonl*"):
         shutil.copy(path, pristine / path.name)
     if name == "duckdb":
-        shutil.copy(settings.duckdb_path, pristine / "labelpact.duckdb")
+        shutil.copy(_db(settings), pristine / "labelpact.duckdb")
     return Validated(name, settings, project, pristine, source, pg)
 
 
@@ -279,10 +289,10 @@ def test_gate_refuses_a_verdict_from_another_warehouse(
     s = validated.settings
     if validated.engine == "duckdb":  # a copy under another name: its catalog is `copy`
         copy = tmp_path / "copy.duckdb"
-        shutil.copy(s.duckdb_path, copy)
-        other = replace(s, duckdb_path=copy)
+        shutil.copy(_db(s), copy)
+        other = replace(s, env={"LABELPACT_DUCKDB": str(copy)})
     else:
-        other = replace(s, pg=dict(s.pg, dbname="labelpact"))
+        other = replace(s, env=_pg_env(dict(validated.pg, dbname="labelpact")))
     verdict = gate("annotations", max_age="1h", settings=other)
     assert not verdict.allowed
     assert len(verdict.reasons) == 1, verdict.reasons
@@ -297,10 +307,11 @@ def test_a_relation_of_another_warehouse_is_a_clear_error_never_a_replacement_sc
     s = validated.settings
     if validated.engine == "duckdb":  # a copied file: the recorded catalog is not there
         copy = tmp_path / "copy.duckdb"
-        shutil.copy(s.duckdb_path, copy)
-        other, expected = replace(s, duckdb_path=copy), "Catalog"
+        shutil.copy(_db(s), copy)
+        other, expected = replace(s, env={"LABELPACT_DUCKDB": str(copy)}), "Catalog"
     else:
-        other, expected = replace(s, pg=dict(s.pg, dbname="labelpact")), "does not exist"
+        other = replace(s, env=_pg_env(dict(validated.pg, dbname="labelpact")))
+        expected = "does not exist"
     annotations = object()  # noqa: F841 - what DuckDB's replacement scan used to pick up
     relation = json.loads(s.ledger_path.read_text().splitlines()[-1])["record"]["contracts"][
         "annotations"
@@ -380,7 +391,7 @@ def test_ledger_show_prints_signer_and_warehouse(
     out = capsys.readouterr().out
     assert code == 0, out
     assert f"signed {load_signer(s.signing_key).keyid}" in out  # type: ignore[arg-type]
-    database = str(s.duckdb_path.resolve()) if validated.engine == "duckdb" else PG_DATABASE
+    database = str(_db(s).resolve()) if validated.engine == "duckdb" else PG_DATABASE
     line = next(x for x in out.splitlines() if x.strip().startswith("annotations:"))
     assert "raw" in line and f"on {validated.engine} " in line and database in line
     assert "chain intact, signatures verified" in out

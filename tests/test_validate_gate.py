@@ -1,4 +1,5 @@
-"""validate, gate and reports against a real DuckDB warehouse built by dbt in-process."""
+"""validate, gate and reports against real warehouses (DuckDB, PostgreSQL, Spark) built by dbt
+in-process, read through the dbt adapter of the profile's target."""
 
 from __future__ import annotations
 
@@ -22,23 +23,23 @@ from validator.verdict.validate import validate
 
 
 def _settings(engine, tmp_path: Path, fault: str | None = None) -> Settings:  # type: ignore[no-untyped-def]
+    """The profile's target for `engine` with `fault` loaded (DuckDB: a copy of the file)."""
     ledger = tmp_path / "ledger.jsonl"
-    if engine.name == "postgres":
-        engine.load(fault)
-        return Settings(
-            project_dir=ROOT, target="postgres", pg=dict(engine.params), ledger_path=ledger
-        )
+    if engine.name != "duckdb":
+        return engine.settings(fault, ledger)
     db = tmp_path / "wh" / "labelpact.duckdb"
     db.parent.mkdir(exist_ok=True)
     shutil.copy(engine.path(fault), db)
-    return Settings(project_dir=ROOT, duckdb_path=db, ledger_path=ledger)
+    return engine.settings(fault, ledger, db)
+
+
+CHANGE_ONE_ROW = (
+    "UPDATE raw.annotations SET confidence = 0.99 WHERE annotation_id = "
+    "(SELECT min(annotation_id) FROM raw.annotations)"
+)
 
 
 def _change_one_row(engine, settings: Settings) -> None:  # type: ignore[no-untyped-def]
-    sql = (
-        "UPDATE raw.annotations SET confidence = 0.99 WHERE annotation_id = "
-        "(SELECT min(annotation_id) FROM raw.annotations)"
-    )
     if engine.name == "postgres":
         import psycopg2
 
@@ -46,14 +47,20 @@ def _change_one_row(engine, settings: Settings) -> None:  # type: ignore[no-unty
         con = psycopg2.connect(
             host=p["host"], port=int(p["port"]), user=p["user"], dbname=p["dbname"]
         )
-        con.cursor().execute(sql)
+        con.cursor().execute(CHANGE_ONE_ROW)
         con.commit()
         con.close()
         engine.loaded = False  # the shared server's data is no longer the clean data
+    elif engine.name == "spark":  # plain Spark tables have no UPDATE: load a changed copy
+        changed = settings.ledger_path.parent / "changed.duckdb"
+        shutil.copy(engine.path(None), changed)
+        with duckdb.connect(str(changed)) as con:
+            con.execute(CHANGE_ONE_ROW)
+        engine.server.load(changed)
+        engine.loaded = False
     else:
-        con = duckdb.connect(str(settings.duckdb_path))
-        con.execute(sql)
-        con.close()
+        with duckdb.connect(settings.env["LABELPACT_DUCKDB"]) as con:
+            con.execute(CHANGE_ONE_ROW)
 
 
 @pytest.fixture()
@@ -128,11 +135,7 @@ def test_gate_without_any_validation(warehouses, tmp_path: Path) -> None:  # typ
 
 
 def test_warnings_need_allow_warnings(warehouses, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    settings = Settings(
-        project_dir=ROOT,
-        duckdb_path=warehouses.path("label_skew"),
-        ledger_path=tmp_path / "ledger.jsonl",
-    )
+    settings = warehouses.settings("label_skew", tmp_path / "ledger.jsonl")
     run = validate(settings, select=["annotations"], project=warehouses.project)
     assert run.exit_code == ExitCode.WARNINGS
     assert not gate("annotations", settings=settings).allowed
@@ -142,11 +145,7 @@ def test_warnings_need_allow_warnings(warehouses, tmp_path: Path) -> None:  # ty
 def test_junit_report_parses_with_a_junit_reader(warehouses, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from junitparser import Failure, JUnitXml
 
-    settings = Settings(
-        project_dir=ROOT,
-        duckdb_path=warehouses.path("missing_notes"),
-        ledger_path=tmp_path / "ledger.jsonl",
-    )
+    settings = warehouses.settings("missing_notes", tmp_path / "ledger.jsonl")
     run = validate(settings, project=warehouses.project, record=False)
     path = tmp_path / "report.xml"
     path.write_text(reports.junit(run))
@@ -205,7 +204,7 @@ def test_concurrent_validate_and_gate_keep_the_ledger_intact(warehouses, tmp_pat
     settings = _settings(warehouses, tmp_path)
     env = dict(
         os.environ,
-        LABELPACT_DUCKDB=str(settings.duckdb_path),
+        LABELPACT_DUCKDB=settings.env["LABELPACT_DUCKDB"],
         LABELPACT_LEDGER=str(settings.ledger_path),
     )
     procs = []
@@ -241,9 +240,11 @@ def test_concurrent_validate_and_gate_keep_the_ledger_intact(warehouses, tmp_pat
     assert _cli("ledger", "verify", env=env).returncode == 0
 
 
-def test_validate_with_gx_records_both_engines(warehouses, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    settings = _settings(warehouses, tmp_path, "missing_notes")
-    run = validate(settings, select=["annotations"], project=warehouses.project, gx=True)
+def test_validate_with_gx_records_both_engines(engine, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """GX reads the warehouse of the profile's target (PostgreSQL: its credentials; Spark: the
+    session dbt built in, through GX's Spark datasource)."""
+    settings = _settings(engine, tmp_path, "missing_notes")
+    run = validate(settings, select=["annotations"], project=engine.project, gx=True)
     by_id = {r.check_id: r for r in run.results}
     assert all(r.gx_status is not None for r in run.results)
     failed = by_id["annotations.uncertainty.notes_required"]
@@ -270,10 +271,3 @@ def test_ledger_is_mirrored_in_the_warehouse(validated, settings: Settings, engi
     assert compare_with_warehouse(settings, forged) == [
         "entry 1: differs between the file and the warehouse mirror"
     ]
-
-
-def test_validate_on_a_spark_target_says_what_to_run_instead() -> None:
-    from validator.errors import UsageError
-
-    with pytest.raises(UsageError, match="dbt build --target spark"):
-        _ = Settings(project_dir=ROOT, target="spark").engine

@@ -115,8 +115,9 @@ def _compile_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--project-dir",
         type=Path,
-        default=Path("."),
-        help="dbt project root to write models/, expectations/ into (default: .)",
+        default=None,
+        help="dbt project root to write models/, expectations/ into (default "
+        "$DBT_PROJECT_DIR, else the nearest directory at or above . holding dbt_project.yml)",
     )
     p.add_argument(
         "--check",
@@ -142,6 +143,9 @@ def _compile(args: argparse.Namespace) -> int:
 
     contracts = load_contracts(args.paths)
     dialects = tuple(args.dialects.split(",")) if args.dialects else None
+    from validator.settings import Settings
+
+    args.project_dir = Settings.from_env(project_dir=args.project_dir).project_dir
     artifacts = compile_contracts(contracts, dialects=dialects, root=args.project_dir)
     sources = contract_set(args.paths, args.project_dir)
     if args.check:
@@ -208,15 +212,7 @@ def _progress(message: str) -> None:
 
 
 def _settings_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--project-dir", type=Path, default=None, help="dbt project root (default .)")
-    p.add_argument("--target", default=None, help="dbt target in profiles.yml (default: duckdb)")
-    p.add_argument(
-        "--duckdb",
-        type=Path,
-        default=None,
-        dest="duckdb_path",
-        help="DuckDB file (default $LABELPACT_DUCKDB or target/labelpact.duckdb)",
-    )
+    _dbt_args(p)
     p.add_argument(
         "--ledger",
         type=Path,
@@ -243,16 +239,40 @@ def _settings_args(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _dbt_args(p: argparse.ArgumentParser) -> None:
+    """dbt's own options for finding the project and the warehouse, with dbt's precedence."""
+    p.add_argument(
+        "--project-dir",
+        type=Path,
+        default=None,
+        help="dbt project root (default $DBT_PROJECT_DIR, else the nearest directory at or "
+        "above . holding dbt_project.yml)",
+    )
+    p.add_argument(
+        "--profiles-dir",
+        type=Path,
+        default=None,
+        help="directory of profiles.yml (default $DBT_PROFILES_DIR, else the project "
+        "directory if it holds one, else ~/.dbt)",
+    )
+    p.add_argument(
+        "--target",
+        default=None,
+        help="dbt target of the profile: the warehouse every query runs on (default "
+        "$DBT_TARGET, else the profile's default target)",
+    )
+
+
 def _settings(args: argparse.Namespace) -> Settings:
     from validator.settings import Settings
 
     return Settings.from_env(
         project_dir=args.project_dir,
+        profiles_dir=args.profiles_dir,
         target=args.target,
-        duckdb_path=args.duckdb_path,
-        ledger_path=args.ledger_path,
-        signing_key=args.signing_key,
-        trusted_keys=tuple(args.trusted_keys) if args.trusted_keys else None,
+        ledger_path=getattr(args, "ledger_path", None),
+        signing_key=getattr(args, "signing_key", None),
+        trusted_keys=tuple(args.trusted_keys) if getattr(args, "trusted_keys", None) else None,
     )
 
 
@@ -572,13 +592,8 @@ def _docs(args: argparse.Namespace) -> int:
 def _gx_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("action", choices=("run",), help="run the compiled suites through GX")
     p.add_argument("paths", nargs="*", type=Path, default=[Path("contracts")])
+    _dbt_args(p)
     where = p.add_mutually_exclusive_group()
-    where.add_argument(
-        "--duckdb",
-        type=Path,
-        default=None,
-        help="DuckDB file (default $LABELPACT_DUCKDB or target/labelpact.duckdb)",
-    )
     where.add_argument(
         "--parquet-dir",
         type=Path,
@@ -586,7 +601,12 @@ def _gx_args(p: argparse.ArgumentParser) -> None:
         help="a directory of <table>.parquet files (GX pandas)",
     )
     where.add_argument("--sqlalchemy-url", default=None, help="e.g. postgresql+psycopg2://...")
-    p.add_argument("--schema", default="raw", help="schema holding the tables (default raw)")
+    p.add_argument(
+        "--schema",
+        default="raw",
+        help="schema holding the tables (default raw); without --parquet-dir or "
+        "--sqlalchemy-url, the tables of the dbt profile's target",
+    )
     p.add_argument("--select", "-s", nargs="+", default=None, metavar="CONTRACT")
 
 
@@ -594,7 +614,6 @@ def _gx(args: argparse.Namespace) -> int:
     from validator.compiler.plan import build_plans
     from validator.contract.resolve import load_contracts
     from validator.engines.gx_runner import run_suites
-    from validator.settings import Settings
 
     plans = build_plans(load_contracts(args.paths))
     if args.select:
@@ -605,7 +624,9 @@ def _gx(args: argparse.Namespace) -> int:
     elif args.sqlalchemy_url:
         source["sqlalchemy_url"] = args.sqlalchemy_url
     else:
-        source["duckdb_path"] = args.duckdb or Settings.from_env().duckdb_path
+        from validator.engines.warehouse import Warehouse
+
+        source["warehouse"] = Warehouse(_settings(args))
     results = run_suites(plans, schema=args.schema, **source)  # type: ignore[arg-type]
     bad = [r for r in results if r.status != "pass"]
     for r in bad:
@@ -654,7 +675,7 @@ def _report(args: argparse.Namespace) -> int:
         raise UsageError(
             f"unknown contract '{args.contract}'; {did_you_mean(args.contract, list(contracts))}"
         )
-    project = DbtProject(settings.project_dir, target=settings.target, env=settings.dbt_env())
+    project = DbtProject.from_settings(settings)
     relations = {name: project.relation_name(name) for name in contracts}
     metrics = gather(settings, contracts[args.contract], contracts, relations)
     write_artifacts({args.output.name: render_html(metrics)}, args.output.parent)
@@ -920,7 +941,8 @@ COMMANDS: dict[str, tuple[str, str, Callable[[argparse.ArgumentParser], None], H
         _docs,
     ),
     "gx": (
-        "run the compiled Great Expectations suites (DuckDB, SQLAlchemy URL or Parquet)",
+        "run the compiled Great Expectations suites (the dbt profile's target, a SQLAlchemy "
+        "URL or Parquet)",
         "labelpact gx run --parquet-dir exports/",
         _gx_args,
         _gx,

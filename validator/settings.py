@@ -1,90 +1,101 @@
-"""One typed settings object, passed explicitly. Precedence: flag > environment > file > default.
+"""One typed settings object, passed explicitly.
 
-The file is the project's `labelpact.yml` (read here: `signing_key`, `trusted_keys`, paths
-relative to the project)."""
+The project and warehouse are found the way dbt finds them, with dbt's precedence:
+
+- project directory: `--project-dir`, else `DBT_PROJECT_DIR`, else the nearest directory at or
+  above the working directory that holds `dbt_project.yml`, else the working directory;
+- profiles directory: `--profiles-dir`, else `DBT_PROFILES_DIR`, else the project directory
+  when it holds `profiles.yml`, else `~/.dbt`;
+- target: `--target`, else `DBT_TARGET`, else the profile's default target.
+
+labelpact has no connection settings of its own: every connection is the dbt profile's (see
+`validator.engines.warehouse`). The ledger: `--ledger`, else `LABELPACT_LEDGER`, else
+`<project>/.labelpact/ledger.jsonl`. Keys: `LABELPACT_SIGNING_KEY`, `LABELPACT_TRUSTED_KEYS`
+over the project's `labelpact.yml` (`signing_key`, `trusted_keys`, paths relative to the
+project).
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Where the project, warehouse and ledger are."""
+    """Where the project, its dbt profile and the ledger are.
+
+    `env` holds environment variables for dbt's `env_var()` on top of the process environment
+    (the repository's own profiles.yml takes its DuckDB file and PostgreSQL server from them);
+    every dbt build and warehouse connection of a run renders the profile with it.
+    """
 
     project_dir: Path = Path(".")
-    target: str | None = None  # dbt target in profiles.yml (default: the profile's default)
-    duckdb_path: Path = Path("target/labelpact.duckdb")
+    profiles_dir: Path | None = None  # None: the project directory
+    target: str | None = None  # dbt target in profiles.yml (None: the profile's default)
     ledger_path: Path = Path(".labelpact/ledger.jsonl")
-    pg: dict[str, str] = field(default_factory=dict)
-    # DuckDB spills to disk beyond this (the same default as profiles.yml gives dbt).
-    duckdb_memory: str = "1GB"
+    env: Mapping[str, str] = field(default_factory=dict)
     # Ed25519 key that signs every ledger entry (`labelpact keys generate`), and the public
     # keys (files, or directories of *.pub) whose signatures `ledger verify` and `gate` accept.
     signing_key: Path | None = None
     trusted_keys: tuple[Path, ...] = ()
 
     @property
+    def profiles(self) -> Path:
+        """The directory dbt reads profiles.yml from."""
+        return self.profiles_dir or self.project_dir
+
+    @property
     def contracts_dir(self) -> Path:
         return self.project_dir / "contracts"
 
-    @property
-    def engine(self) -> str:
-        """The warehouse labelpact reads itself (fingerprints, samples, ledger mirror)."""
-        target = self.target or ""
-        if target.startswith("spark") or target.startswith("databricks"):
-            from validator.errors import UsageError
-
-            raise UsageError(
-                f"target '{target}': labelpact validate, gate and report read "
-                "data through DuckDB or PostgreSQL; on Spark run the compiled "
-                f"project with `dbt build --target {target}`"
-            )
-        return "postgres" if target.startswith("postgres") else "duckdb"
-
-    def dbt_env(self) -> dict[str, str]:
-        """Environment for dbt's profile so it points at the same warehouse as we do."""
-        env = {"LABELPACT_DUCKDB": str(self.duckdb_path.resolve())}
-        env.update({f"LABELPACT_PG_{k.upper()}": v for k, v in self.pg.items()})
-        return env
-
     @classmethod
-    def from_env(cls, **flags: Any) -> Settings:
-        """Defaults, overridden by LABELPACT_* environment variables, overridden by flags."""
-        env = os.environ
-        s = cls(**_file_settings(Path(flags.get("project_dir") or cls.project_dir)))
-        if env.get("LABELPACT_SIGNING_KEY"):
-            s = replace(s, signing_key=Path(env["LABELPACT_SIGNING_KEY"]))
-        if env.get("LABELPACT_TRUSTED_KEYS"):
-            keys = tuple(Path(k) for k in env["LABELPACT_TRUSTED_KEYS"].split(os.pathsep) if k)
-            s = replace(s, trusted_keys=keys)
-        if env.get("LABELPACT_DUCKDB"):
-            s = replace(s, duckdb_path=Path(env["LABELPACT_DUCKDB"]))
-        if env.get("LABELPACT_LEDGER"):
-            s = replace(s, ledger_path=Path(env["LABELPACT_LEDGER"]))
-        if env.get("LABELPACT_DUCKDB_MEMORY"):
-            s = replace(s, duckdb_memory=env["LABELPACT_DUCKDB_MEMORY"])
-        if env.get("LABELPACT_TARGET"):
-            s = replace(s, target=env["LABELPACT_TARGET"])
-        pg = {
-            k[len("LABELPACT_PG_") :].lower(): v
-            for k, v in env.items()
-            if k.startswith("LABELPACT_PG_")
-        }
-        if pg:
-            s = replace(s, pg=pg)
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, cwd: Path | None = None, **flags: Any
+    ) -> Settings:
+        """Flags (None: not given) over the environment over dbt's defaults.
+
+        >>> Settings.from_env({"DBT_TARGET": "postgres"}, target="spark").target
+        'spark'
+        """
+        env = os.environ if environ is None else environ
         given = {k: v for k, v in flags.items() if v is not None}
-        s = replace(s, **given)
-        if (
-            not s.ledger_path.is_absolute()
-            and "ledger_path" not in given
-            and not env.get("LABELPACT_LEDGER")
-        ):
-            s = replace(s, ledger_path=s.project_dir / s.ledger_path)
-        return s
+        here = cwd or Path.cwd()
+        project = Path(
+            given.pop("project_dir", None) or env.get("DBT_PROJECT_DIR") or find_project_dir(here)
+        )
+        profiles = given.pop("profiles_dir", None) or env.get("DBT_PROFILES_DIR")
+        if not profiles:
+            profiles = project if (project / "profiles.yml").is_file() else (Path.home() / ".dbt")
+        target = given.pop("target", None) or env.get("DBT_TARGET") or None
+        ledger = given.pop("ledger_path", None) or env.get("LABELPACT_LEDGER")
+        ledger_path = Path(ledger) if ledger else project / ".labelpact" / "ledger.jsonl"
+        keys = _file_settings(project)
+        if env.get("LABELPACT_SIGNING_KEY"):
+            keys["signing_key"] = Path(env["LABELPACT_SIGNING_KEY"])
+        if env.get("LABELPACT_TRUSTED_KEYS"):
+            keys["trusted_keys"] = tuple(
+                Path(k) for k in env["LABELPACT_TRUSTED_KEYS"].split(os.pathsep) if k
+            )
+        return cls(
+            project_dir=project,
+            profiles_dir=Path(profiles),
+            target=target,
+            ledger_path=ledger_path,
+            **(keys | given),
+        )
+
+
+def find_project_dir(start: Path) -> Path:
+    """dbt's default: the nearest of `start` and its parents holding dbt_project.yml (`.` when
+    it is the working directory itself, so messages name files as the user sees them)."""
+    for directory in (start, *start.parents):
+        if (directory / "dbt_project.yml").is_file():
+            return Path(".") if directory == Path.cwd() else directory
+    return Path(".") if start == Path.cwd() else start
 
 
 def _file_settings(project_dir: Path) -> dict[str, Any]:

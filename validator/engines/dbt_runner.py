@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from validator.errors import EngineError
+from validator.settings import Settings
 
-_LOCK = threading.Lock()  # dbt keeps process-global state; one invocation at a time
+LOCK = threading.Lock()  # dbt keeps process-global state; one invocation at a time
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def _env(extra: Mapping[str, str]) -> Iterator[None]:
                 os.environ[k] = v
 
 
-def _release_duckdb() -> None:
+def release_duckdb() -> None:
     """Close dbt-duckdb's process-wide database handle after each invocation.
 
     dbt-duckdb caches one DuckDB instance per process (`DuckDBConnectionManager._ENV`) and
@@ -124,6 +125,11 @@ class DbtProject:
         self.env = dict(env or {})
         self._manifest: Any = None
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DbtProject:
+        """The project, profiles directory, target and profile environment of `settings`."""
+        return cls(settings.project_dir, settings.profiles, settings.target, settings.env)
+
     def _args(self, command: str, *extra: str) -> list[str]:
         args = [
             command,
@@ -142,12 +148,12 @@ class DbtProject:
         from dbt.cli.main import dbtRunner
 
         buffer = io.StringIO()
-        with _LOCK, _env(self.env | dict(env)), contextlib.redirect_stdout(buffer):
+        with LOCK, _env(self.env | dict(env)), contextlib.redirect_stdout(buffer):
             runner = dbtRunner(manifest=self._manifest) if self._manifest else dbtRunner()
             try:
                 result = runner.invoke(args)
             finally:
-                _release_duckdb()
+                release_duckdb()
         return result, buffer.getvalue()
 
     def parse(self) -> Any:

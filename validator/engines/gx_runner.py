@@ -56,6 +56,7 @@ class Source:
     dialect: ClassVar[str] = "duckdb"  # SQL dialect of unexpected-rows queries
     gx_regex: ClassVar[bool] = True  # GX renders expect_column_values_to_match_regex here
     gx_sql: ClassVar[bool] = True  # GX runs unexpected_rows_expectation here
+    dataframes: ClassVar[bool] = False  # each suite runs on a DataFrame (`batch_parameters`)
     # Committed type name (SQLAlchemy spelling) -> what GX compares on this engine.
     type_names: ClassVar[dict[str, str]] = {}
 
@@ -64,6 +65,13 @@ class Source:
 
     def add_asset(self, datasource: Any, table: str) -> Any:
         raise NotImplementedError
+
+    def add_batch(self, asset: Any, name: str) -> Any:
+        return asset.add_batch_definition(name)  # the whole table or file
+
+    def batch_parameters(self, table: str) -> dict[str, Any] | None:
+        """What GX needs at run time to read `table` (None: the asset says it all)."""
+        return None
 
     def relation(self, table: str) -> str:
         """SQL text naming `table` in unexpected-rows queries."""
@@ -96,6 +104,22 @@ class SqlSource(Source):
 
 class PostgresSource(SqlSource):
     dialect = "postgres"
+
+    @classmethod
+    def from_credentials(cls, credentials: Any, schema: str) -> SqlSource:
+        """GX reads the warehouse of a dbt postgres profile with the profile's credentials."""
+        from sqlalchemy.engine import URL
+
+        url = URL.create(
+            "postgresql+psycopg2",
+            username=credentials.user,
+            password=credentials.password or None,
+            host=credentials.host,
+            port=credentials.port,
+            database=credentials.database,
+        )
+        return cls(url.render_as_string(hide_password=False), schema)
+
     # GX compares PostgreSQL's compiled type strings, case-insensitively (not run here yet).
     type_names = {"DOUBLE": "DOUBLE PRECISION", "TIMESTAMP": "TIMESTAMP WITHOUT TIME ZONE"}
 
@@ -105,6 +129,11 @@ class DuckDBSource(SqlSource):
     gx_regex = False  # GX: "Regex is not supported for dialect duckdb"
     connect_args = {"read_only": True}  # validation never writes
     duckdb_engine = True
+
+    @classmethod
+    def from_credentials(cls, credentials: Any, schema: str) -> SqlSource:
+        """GX reads the file of a dbt duckdb profile."""
+        return cls(f"duckdb:///{Path(credentials.path).resolve()}", schema)
 
 
 class ParquetSource(Source):
@@ -146,15 +175,31 @@ class ParquetSource(Source):
 _SQL_SOURCES: dict[str, type[SqlSource]] = {"duckdb": DuckDBSource, "postgresql": PostgresSource}
 
 
+# dbt adapter type -> the GX source that reads its warehouse with the profile's credentials.
+_PROFILE_SOURCES: dict[str, Any] = {"duckdb": DuckDBSource, "postgres": PostgresSource}
+
+
 def _source(
     duckdb_path: Path | str | None,
     sqlalchemy_url: str | None,
     parquet_dir: Path | str | None,
     schema: str,
+    warehouse: Any = None,
 ) -> Source:
-    given = [x for x in (duckdb_path, sqlalchemy_url, parquet_dir) if x is not None]
+    given = [x for x in (duckdb_path, sqlalchemy_url, parquet_dir, warehouse) if x is not None]
     if len(given) != 1:
-        raise UsageError("give exactly one of duckdb_path, sqlalchemy_url, parquet_dir")
+        raise UsageError("give exactly one of duckdb_path, sqlalchemy_url, parquet_dir, warehouse")
+    if warehouse is not None:
+        from validator.engines.gx_spark import SparkSource
+
+        _PROFILE_SOURCES.setdefault("spark", SparkSource)
+        adapter = warehouse.credentials.type
+        if adapter not in _PROFILE_SOURCES:
+            raise UsageError(
+                f"GX does not run on dbt adapter '{adapter}' here (it runs on "
+                f"{', '.join(sorted(_PROFILE_SOURCES))}); give --sqlalchemy-url or --parquet-dir"
+            )
+        return _PROFILE_SOURCES[adapter].from_credentials(warehouse.credentials, schema)
     if parquet_dir is not None:
         return ParquetSource(Path(parquet_dir))
     if duckdb_path is not None:
@@ -408,16 +453,18 @@ def run_suites(
     duckdb_path: Path | str | None = None,
     sqlalchemy_url: str | None = None,
     parquet_dir: Path | str | None = None,
+    warehouse: Any = None,
     schema: str = "main",
     context: Any = None,
     workarounds: Workarounds = WORKAROUNDS,
 ) -> list[CheckResult]:
     """Validate every plan's tables with GX; results in plan order, one per check.
 
-    Give exactly one of `duckdb_path`, `sqlalchemy_url`, `parquet_dir`. `context` reuses a GX
+    Give exactly one of `duckdb_path`, `sqlalchemy_url`, `parquet_dir`, `warehouse` (a
+    `Warehouse`: the dbt profile's target, read with its credentials). `context` reuses a GX
     context (default: a new ephemeral one); what this adds to it is removed afterwards.
     """
-    source = _source(duckdb_path, sqlalchemy_url, parquet_dir, schema)
+    source = _source(duckdb_path, sqlalchemy_url, parquet_dir, schema, warehouse)
     import great_expectations as gx
 
     ctx = context if context is not None else gx.get_context(mode="ephemeral")
@@ -462,6 +509,7 @@ class _Run:
         self.tables = {p.contract.name: table_name(p.contract) for p in plans}
         self.outside: list[tuple[Check, str, str]] = []  # (check, table, query) for DuckDB
         self.added: list[tuple[Any, str]] = []
+        self.table_of: dict[str, str] = {}  # validation definition name -> its table
 
     def relation(self, contract: str) -> str:
         return _fmt(self.source.relation(self.tables.get(contract, contract)))
@@ -503,7 +551,8 @@ class _Run:
         name = f"{PREFIX}_{c.name}"
         suite_json.update(name=name, expectations=kept)
         asset = self.source.add_asset(datasource, table)
-        batch = asset.add_batch_definition(name)  # the whole table or file
+        batch = self.source.add_batch(asset, name)
+        self.table_of[name] = table
         suite = self.ctx.suites.add(self.gx.ExpectationSuite(**suite_json))
         self.added.append((self.ctx.suites, suite.name))
         definition = self.ctx.validation_definitions.add(
@@ -522,10 +571,19 @@ class _Run:
         )
         self.added.append((self.ctx.checkpoints, checkpoint.name))
         try:
-            run = checkpoint.run()
+            if not self.source.dataframes:
+                suite_results = list(checkpoint.run().run_results.values())
+            else:  # one DataFrame per table: each definition runs with its own
+                suite_results = [
+                    d.run(
+                        batch_parameters=self.source.batch_parameters(self.table_of[d.name]),
+                        result_format={"result_format": "BASIC"},
+                    )
+                    for d in definitions
+                ]
         except Exception as exc:  # GX raises many types; all mean the run did not happen
             raise EngineError(f"Great Expectations run failed: {exc}") from exc
-        for suite_result in run.run_results.values():
+        for suite_result in suite_results:
             for r in suite_result.results:
                 yield _answer(r)
 

@@ -1,113 +1,198 @@
-"""The only place labelpact itself opens a warehouse connection.
+"""Every query labelpact runs itself goes through the dbt adapter of the active target.
 
-Connections are read-only, except `audit=True`, which may only write labelpact's own audit
-schema (the ledger mirror); annotation data is never modified.
+There is no second connection configuration: the project, profile and target are found the way
+dbt finds them (`Settings`), the profile is rendered by dbt, and the adapter plugin of its
+`type` opens the connection with the profile's credentials and settings. So labelpact reads
+every warehouse dbt can build on, with dbt's connection handling.
+
+Reads are plain `SELECT`s built by labelpact; `audit=True` may also write labelpact's own audit
+schema (the ledger mirror). Annotation data is never modified.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import time
+from argparse import Namespace
+from pathlib import Path
 from typing import Any
 
 from sqlglot import exp
 
-from validator.compiler.sql.dialects import Dialect, get_dialect
+from validator.compiler.sql.dialects import Dialect, dialect_for_adapter
+from validator.engines.dbt_runner import LOCK, WarehouseBusy, release_duckdb
 from validator.errors import EngineError
 from validator.settings import Settings
 
+OPEN_RETRIES = 20  # DuckDB allows one writer per file: another process may hold it briefly
+
+
+def load_config(settings: Settings) -> Any:
+    """dbt's `RuntimeConfig` of the project with the profile and target of `settings`.
+
+    Rendered by dbt itself (env_var, var), with `settings.env` on top of the environment.
+    """
+    from dbt.config.runtime import RuntimeConfig
+    from dbt.exceptions import DbtProfileError, DbtProjectError
+    from dbt.flags import set_from_args
+    from dbt_common.context import set_invocation_context
+    from dbt_common.exceptions import DbtRuntimeError
+
+    args = Namespace(
+        project_dir=str(settings.project_dir.resolve()),
+        profiles_dir=str(settings.profiles.resolve()),
+        target=settings.target,
+        profile=None,
+        threads=None,
+        vars={},
+    )
+    if not (settings.profiles / "profiles.yml").is_file():
+        raise EngineError(
+            f"no profiles.yml in {settings.profiles} (set --profiles-dir or "
+            "DBT_PROFILES_DIR, or put it in the project or ~/.dbt)"
+        )
+    with LOCK:  # dbt's flags and invocation context are process-global
+        set_from_args(args, None)
+        set_invocation_context(dict(os.environ) | dict(settings.env))
+        try:
+            return RuntimeConfig.from_args(args)
+        except (DbtProfileError, DbtProjectError, DbtRuntimeError) as exc:
+            raise EngineError(
+                f"cannot load the dbt project and profile: {str(exc).strip()}"
+            ) from exc
+
 
 class Warehouse:
-    """A read-only connection with the dialect to render SQL for it."""
+    """A connection through the dbt adapter of the active target, with its dialect.
+
+    Constructing it loads the profile and checks it names a warehouse that exists (a DuckDB
+    file dbt would otherwise create empty); `with` opens the connection.
+
+    >>> with Warehouse(settings) as wh:                       # doctest: +SKIP
+    ...     names, rows = wh.query("SELECT count(*) FROM raw.annotations")
+    """
 
     def __init__(self, settings: Settings, audit: bool = False) -> None:
         self.settings = settings
         self.audit = audit
-        self.dialect: Dialect = get_dialect(settings.engine)
-        self._con: Any = None
+        self.config = load_config(settings)
+        self.credentials = self.config.credentials
+        self.dialect: Dialect = dialect_for_adapter(self.credentials.type)
+        self._check_exists()
+        self._adapter: Any = None
+        self._named: Any = None
+
+    @property
+    def target_name(self) -> str:
+        return str(self.config.target_name)
+
+    def describe(self) -> dict[str, Any]:
+        """Where the data is: adapter type, target and the profile's connection keys
+        (dbt's own list for the adapter, which leaves out secrets)."""
+        where = {
+            k: v
+            for k, v in self.credentials.connection_info()
+            if isinstance(v, (str, int, float)) and not isinstance(v, bool)
+        }
+        return {
+            "adapter": self.credentials.type,
+            "target": self.target_name,
+            "profile": self.config.profile_name,
+            "location": {k: str(v) for k, v in where.items()},
+        }
+
+    def _check_exists(self) -> None:
+        field = self.dialect.database_file
+        if not field:
+            return
+        path = str(getattr(self.credentials, field, "") or "")
+        if path and not path.startswith(self.dialect.not_a_file) and not Path(path).exists():
+            raise EngineError(
+                f"{self.credentials.type} database file {path} does not exist (profile "
+                f"'{self.config.profile_name}', target '{self.target_name}' in "
+                f"{self.settings.profiles / 'profiles.yml'}); dbt would create it empty. "
+                "Point the profile at the warehouse, or write example data with "
+                "`labelpact generate`"
+            )
 
     def __enter__(self) -> Warehouse:
-        self._con = self._connect()
-        return self
+        for attempt in range(OPEN_RETRIES):
+            try:
+                self._open()
+                return self
+            except EngineError as exc:
+                self.__exit__()
+                if "lock" not in str(exc).lower():
+                    raise
+                if attempt == OPEN_RETRIES - 1:
+                    raise WarehouseBusy(
+                        "the warehouse is busy: another process holds its "
+                        f"write lock; retry later ({exc})"
+                    ) from exc
+                time.sleep(0.25 * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    def _open(self) -> None:
+        from dbt.adapters.factory import FACTORY
+        from dbt.mp_context import get_mp_context
+
+        FACTORY.load_plugin(self.credentials.type)
+        adapter_class = FACTORY.get_adapter_class_by_name(self.credentials.type)
+        # A private adapter instance: dbt's registry (which builds use) is left alone.
+        self._adapter = adapter_class(self.config, get_mp_context())  # type: ignore[call-arg]
+        self._named = self._adapter.connection_named("labelpact")
+        self._named.__enter__()
+        setup = self.dialect.session_setup + (() if self.audit else self.dialect.read_only_setup)
+        for statement in setup:
+            self._cursor(statement)
 
     def __exit__(self, *exc: object) -> None:
-        if self._con is not None:
-            self._con.close()
-            self._con = None
+        if self._adapter is None:
+            return
+        with contextlib.suppress(Exception):
+            self._named.__exit__(None, None, None)
+        with contextlib.suppress(Exception):
+            self._adapter.cleanup_connections()
+        release_duckdb()  # never keep a DuckDB file open (and locked) after use
+        self._adapter = self._named = None
 
-    def _connect(self) -> Any:
-        s = self.settings
-        if s.engine == "duckdb":
-            import duckdb
-
-            if not s.duckdb_path.exists():
-                raise EngineError(
-                    f"DuckDB database {s.duckdb_path} does not exist (run "
-                    "`labelpact generate` or point LABELPACT_DUCKDB at it)"
-                )
-            # DuckDB allows one writer per file: another process building may hold it briefly.
-            for attempt in range(20):
-                try:
-                    return duckdb.connect(
-                        str(s.duckdb_path),
-                        read_only=not self.audit,
-                        # A missing table is an error, never a Python variable of the caller
-                        # that happens to share its name (DuckDB's replacement scans).
-                        config={
-                            "memory_limit": s.duckdb_memory,
-                            "python_enable_replacements": False,
-                        },
-                    )
-                except duckdb.ConnectionException as exc:
-                    raise EngineError(f"cannot open {s.duckdb_path}: {exc}") from exc
-                except duckdb.IOException as exc:
-                    if "lock" not in str(exc).lower() or attempt == 19:
-                        raise EngineError(f"cannot open {s.duckdb_path}: {exc}") from exc
-                    time.sleep(0.25 * (attempt + 1))
-        import psycopg2
-
+    def _cursor(self, sql: str, begin: bool = False) -> Any:
+        assert self._adapter is not None, "use `with Warehouse(settings) as wh:`"
         try:
-            con = psycopg2.connect(
-                host=s.pg.get("host", "localhost"),
-                port=int(s.pg.get("port", "5432")),
-                user=s.pg.get("user", "postgres"),
-                password=s.pg.get("password", ""),
-                dbname=s.pg.get("dbname", "labelpact"),
-                connect_timeout=10,
-            )
-        except psycopg2.Error as exc:
-            raise EngineError(f"cannot connect to PostgreSQL: {str(exc).strip()}") from exc
-        con.set_session(readonly=not self.audit, autocommit=True)
-        return con
+            _, cursor = self._adapter.connections.add_query(sql, auto_begin=begin)
+        except Exception as exc:  # adapters raise their own errors; all are engine errors
+            raise EngineError(f"query failed: {_first_line(exc)}") from exc
+        return cursor
 
-    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> None:
-        """A write to the audit schema (only with `audit=True`)."""
-        assert self._con is not None and self.audit, "writes need Warehouse(..., audit=True)"
+    def write(self, statements: list[exp.Expression]) -> None:
+        """Run statements that write labelpact's audit schema (only with `audit=True`)."""
+        assert self.audit, "writes need Warehouse(..., audit=True)"
+        for statement in statements:
+            self._cursor(statement.sql(dialect=self.dialect.sqlglot), begin=True)
         try:
-            cur = self._con.cursor()
-            cur.execute(sql, params)
-        except Exception as exc:  # driver errors differ per engine
-            raise EngineError(f"audit write failed: {exc}") from exc
-
-    def _run(self, sql: str) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-        """(cursor description, rows) of one statement."""
-        assert self._con is not None, "use `with Warehouse(settings) as wh:`"
-        try:
-            cur = self._con.cursor()
-            cur.execute(sql)
-            rows = cur.fetchall()
-        except Exception as exc:  # driver errors differ per engine; all are engine errors
-            raise EngineError(f"query failed: {exc}") from exc
-        return list(cur.description or []), [tuple(r) for r in rows]
+            self._adapter.connections.commit_if_has_connection()
+        except Exception as exc:
+            raise EngineError(f"audit write failed: {_first_line(exc)}") from exc
 
     def query(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
-        """Run one statement; returns column names and rows."""
-        description, rows = self._run(sql)
-        return [d[0] for d in description], rows
+        """Run one statement; returns column names and rows (driver values, not agate's
+        guesses: dbt's `execute(fetch=True)` would turn the text '007' into the number 7)."""
+        cursor = self._cursor(sql)
+        try:
+            rows = cursor.fetchall() or []
+            description = list(cursor.description or [])
+        except Exception as exc:
+            raise EngineError(f"query failed: {_first_line(exc)}") from exc
+        return [d[0] for d in description], [tuple(r) for r in rows]
 
     def columns(self, relation: str) -> list[tuple[str, str]]:
         """(name, driver type) of each column of `relation`, without reading a row."""
-        description, _ = self._run(f"SELECT * FROM {relation} WHERE 1 = 0")
-        return [(d[0], str(d[1])) for d in description]
+        query = exp.select("*").from_(exp.to_table(relation, dialect=self.dialect.sqlglot))
+        cursor = self._cursor(query.where(exp.false()).sql(dialect=self.dialect.sqlglot))
+        with contextlib.suppress(Exception):
+            cursor.fetchall()
+        return [(d[0], str(d[1])) for d in cursor.description or []]
 
     def schema(self, relation: str) -> list[tuple[str, str]]:
         """(name, TYPE) of each column of `relation` as the warehouse reports it, in order,
@@ -149,6 +234,11 @@ class Warehouse:
         if schema is not None:
             result["schema"] = [list(c) for c in schema]
         return result
+
+
+def _first_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text[:2000]
 
 
 def fingerprint_hash(hash_sum: Any, hash_xor: Any) -> str:

@@ -57,10 +57,13 @@ def run_demo(
     note = exampledata.rows_note(rows, counts)
     if note:
         say(f"   ({note})")
+    # The repository's profiles.yml takes its DuckDB file from LABELPACT_DUCKDB.
     settings = Settings(
-        project_dir=project_dir, duckdb_path=clean_db, ledger_path=workdir / "ledger.jsonl"
+        project_dir=project_dir,
+        ledger_path=workdir / "ledger.jsonl",
+        env={"LABELPACT_DUCKDB": str(clean_db.resolve())},
     )
-    project = DbtProject(project_dir)
+    project = DbtProject.from_settings(settings)
     say("4. labelpact validate: dbt build in-process, fingerprint, ledger")
     run = validate(settings, project=project)
     ok = run.exit_code == ExitCode.OK

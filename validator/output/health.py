@@ -68,7 +68,8 @@ def gather(
     plan = build_plan(contract, contracts)
     s = contract.sections
 
-    dialect = Warehouse(settings).dialect.sqlglot
+    warehouse = Warehouse(settings)
+    dialect = warehouse.dialect.sqlglot
 
     def rel(name: str) -> exp.Table:
         return exp.to_table(relations[name], dialect=dialect)
@@ -77,7 +78,7 @@ def gather(
         return next(c for c in plan.checks if c.kind is kind)
 
     t = rel(contract.name)
-    with Warehouse(settings) as wh:
+    with warehouse as wh:
         m.rows = int(_rows(wh, exp.select("COUNT(*)").from_(t.copy()))[0][0])
         _provenance(m, wh, s.provenance or Provenance(), t)
         if s.uncertainty:
@@ -164,7 +165,9 @@ def _uncertainty(m: Metrics, wh: Warehouse, unc: Uncertainty, t: exp.Table) -> N
             for b, s in _rows(
                 wh,
                 template(
-                    "SELECT p_by, AVG(CASE WHEN p_c < v_below THEN 1.0 ELSE 0.0 END) "
+                    # a double, not 1.0: Spark averages decimal(2,1) to 5 decimals only
+                    "SELECT p_by, AVG(CASE WHEN p_c < v_below THEN CAST(1 AS DOUBLE PRECISION) "
+                    "ELSE 0 END) "
                     "FROM r_t AS t WHERE p_c IS NOT NULL GROUP BY p_by ORDER BY p_by",
                     ids={"p_by": batch.by, "p_c": unc.confidence},
                     values={"v_below": batch.low_confidence_below},
@@ -188,7 +191,8 @@ def _unresolved_rate(
         wh,
         template(
             "SELECT AVG(CASE WHEN t.p_c < v_below AND NOT EXISTS (SELECT 1 FROM r_a AS a "
-            "WHERE a.p_ritem = t.p_item) THEN 1.0 ELSE 0.0 END) FROM r_t AS t",
+            "WHERE a.p_ritem = t.p_item) THEN CAST(1 AS DOUBLE PRECISION) ELSE 0 END) "
+            "FROM r_t AS t",
             ids={"p_c": unc.confidence, "p_item": adj.item, "p_ritem": record.item},
             values={"v_below": unc.batch.low_confidence_below},
             tables={"r_t": current, "r_a": rel(adj.contract)},

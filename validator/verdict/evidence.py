@@ -82,20 +82,18 @@ def recorded(settings: Settings, plans: list[Plan], contract: Contract) -> dict[
 
 
 def warehouse_identity(settings: Settings) -> dict[str, str]:
-    """Which warehouse a run reads: adapter type, dbt target, and the database file or server."""
-    if settings.engine == "duckdb":
-        database = str(settings.duckdb_path.resolve())
+    """Which warehouse a run reads: adapter type, dbt target, and the database file or server,
+    as the dbt profile of `settings` names them."""
+    from validator.engines.warehouse import Warehouse
+
+    where = Warehouse(settings).describe()
+    location = where["location"]
+    if "path" in location:  # a database file (DuckDB)
+        database = str(Path(location["path"]).resolve())
     else:
-        pg = settings.pg
-        database = (
-            f"{pg.get('host', 'localhost')}:{pg.get('port', '5432')}/"
-            f"{pg.get('dbname', 'labelpact')}"
-        )
-    return {
-        "adapter": settings.engine,
-        "target": settings.target or "default",
-        "database": database,
-    }
+        server = ":".join(str(location[k]) for k in ("host", "port") if k in location)
+        database = f"{server}/{location.get('database', '')}"
+    return {"adapter": where["adapter"], "target": where["target"], "database": database}
 
 
 def describe_warehouse(identity: dict[str, str]) -> str:

@@ -246,21 +246,47 @@ def mirror_to_warehouse(settings: Any, entry: Entry) -> None:
     """
     from validator.engines.warehouse import Warehouse
 
-    placeholder = "?" if settings.engine == "duckdb" else "%s"
     with Warehouse(settings, audit=True) as wh:
-        wh.execute(f"CREATE SCHEMA IF NOT EXISTS {AUDIT_SCHEMA}")
-        wh.execute(
-            f"CREATE TABLE IF NOT EXISTS {AUDIT_SCHEMA}.{AUDIT_TABLE} (seq BIGINT "
-            "PRIMARY KEY, prev VARCHAR, hash VARCHAR, record VARCHAR)"
+        wh.write(mirror_statements(wh.dialect, entry))
+
+
+# Constant DDL (no user input), parsed by sqlglot and rendered for the target's dialect.
+_AUDIT_DDL = (
+    f"CREATE TABLE IF NOT EXISTS {AUDIT_SCHEMA}.{AUDIT_TABLE} (seq BIGINT PRIMARY "
+    "KEY, prev VARCHAR, hash VARCHAR, record VARCHAR)"
+)
+_AUDIT_DDL_PARTITIONED = (
+    f"CREATE TABLE IF NOT EXISTS {AUDIT_SCHEMA}.{AUDIT_TABLE} (prev "
+    "STRING, hash STRING, record STRING, seq BIGINT) USING PARQUET "
+    "PARTITIONED BY (seq)"
+)
+
+
+def mirror_statements(dialect: Any, entry: Entry) -> list[Any]:
+    """The statements that create the mirror table and replace entry `seq` in it."""
+    import sqlglot
+    from sqlglot import exp
+
+    table = exp.to_table(f"{AUDIT_SCHEMA}.{AUDIT_TABLE}")
+    seq = exp.convert(entry.seq)
+    row = [
+        exp.convert(v) for v in (entry.prev, entry.hash, _canonical(entry.record).decode("utf-8"))
+    ]
+    statements: list[Any] = [
+        exp.Create(this=exp.Table(db=exp.to_identifier(AUDIT_SCHEMA)), kind="SCHEMA", exists=True)
+    ]
+    if dialect.audit_by_partition:
+        statements.append(sqlglot.parse_one(_AUDIT_DDL_PARTITIONED, read="spark"))
+        table.set(
+            "partition", exp.Partition(expressions=[exp.EQ(this=exp.column("seq"), expression=seq)])
         )
-        wh.execute(
-            f"DELETE FROM {AUDIT_SCHEMA}.{AUDIT_TABLE} WHERE seq = {placeholder}", (entry.seq,)
-        )
-        wh.execute(
-            f"INSERT INTO {AUDIT_SCHEMA}.{AUDIT_TABLE} VALUES ({placeholder}, "
-            f"{placeholder}, {placeholder}, {placeholder})",
-            (entry.seq, entry.prev, entry.hash, _canonical(entry.record).decode("utf-8")),
-        )
+        return [*statements, exp.insert(exp.values([tuple(row)]), table, overwrite=True)]
+    statements.append(sqlglot.parse_one(_AUDIT_DDL))
+    delete = exp.delete(table.copy(), where=exp.EQ(this=exp.column("seq"), expression=seq))
+    insert = exp.insert(
+        exp.values([(seq.copy(), *row)]), table, columns=["seq", "prev", "hash", "record"]
+    )
+    return [*statements, delete, insert]
 
 
 def compare_with_warehouse(settings: Any, entries: list[Entry]) -> list[str]:

@@ -122,21 +122,20 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _environment(settings: Settings) -> dict[str, Any]:
+def _environment(wh: Warehouse) -> dict[str, Any]:
     try:
         user = getpass.getuser()
     except (KeyError, OSError):
         user = "unknown"
+    where = wh.describe()
     return {
         "versions": _versions(),
         "user": user,
         "host": socket.gethostname(),
         "python": platform.python_version(),
-        "engine": settings.engine,
-        "target": settings.target or "default",
-        "warehouse": str(settings.duckdb_path)
-        if settings.engine == "duckdb"
-        else settings.pg.get("host", "localhost"),
+        "engine": where["adapter"],
+        "target": where["target"],
+        "warehouse": where["location"],
     }
 
 
@@ -186,9 +185,10 @@ def fingerprint(wh: Warehouse, source: str, contract: Contract) -> dict[str, Any
 
 
 def _run_gx(
-    settings: Settings, plans: list[Plan], results: list[CheckResult], say: Callable[[str], None]
+    wh: Warehouse, plans: list[Plan], results: list[CheckResult], say: Callable[[str], None]
 ) -> None:
-    """Run the GX suites on the same warehouse; a check fails if either engine fails it."""
+    """Run the GX suites on the same warehouse (the profile's target); a check fails if either
+    engine fails it."""
     from validator.engines.gx_runner import run_suites
 
     schema = next(
@@ -200,16 +200,7 @@ def _run_gx(
         "main",
     )
     say("Great Expectations suites")
-    if settings.engine == "postgres":
-        pg = settings.pg
-        url = (
-            f"postgresql+psycopg2://{pg.get('user', 'postgres')}:{pg.get('password', '')}@"
-            f"{pg.get('host', 'localhost')}:{pg.get('port', '5432')}/"
-            f"{pg.get('dbname', 'labelpact')}"
-        )
-        gx_results = run_suites(plans, sqlalchemy_url=url, schema=schema)
-    else:
-        gx_results = run_suites(plans, duckdb_path=settings.duckdb_path, schema=schema)
+    gx_results = run_suites(plans, schema=schema, warehouse=wh)
     by_id = {r.check_id: r for r in gx_results}
     for result in results:
         gx = by_id.get(result.check_id)
@@ -236,7 +227,9 @@ def validate(
     started = time.monotonic()
     started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     all_plans, plans = load_plans(settings, select)
-    project = project or DbtProject(settings.project_dir, target=settings.target)
+    # Loads the profile first: a warehouse that does not exist stops the run here, by name.
+    warehouse = Warehouse(settings)
+    project = project or DbtProject.from_settings(settings)
     say(f"dbt build: {', '.join(p.contract.name for p in plans)}")
     # Models of the selected contracts and of the contracts their checks read, plus every test
     # tagged with a selected contract (a check may read only another contract's relation).
@@ -244,7 +237,7 @@ def validate(
     for p in plans:
         models |= p.contract.depends_on()
     selector = " ".join(sorted(models) + [f"tag:labelpact_{p.contract.name}" for p in plans])
-    build = project.build(env=settings.dbt_env(), select=selector)
+    build = project.build(env=settings.env, select=selector)
     say(f"dbt build finished: {len(build.outcomes)} results")
     contracts = {p.contract.name: p.contract for p in all_plans}
     relations = {name: project.relation_name(name) for name in contracts}
@@ -256,7 +249,7 @@ def validate(
             results.append(_result(check, build.outcomes.get(check.id)))
     fingerprints: dict[str, dict[str, Any]] = {}
     states: dict[str, dict[str, Any]] = {}
-    with Warehouse(settings) as wh:
+    with warehouse as wh:
         for plan in plans:
             say(f"fingerprint {plan.contract.name}")
             source = sources[plan.contract.name]
@@ -272,7 +265,7 @@ def validate(
         for result, check in _failed_checks(results, plans):
             result.sample = _sample(wh, check, contracts, relations)
     if gx:  # after our own connection closed: GX's duckdb-engine opens the file its own way
-        _run_gx(settings, plans, results, say)
+        _run_gx(warehouse, plans, results, say)
     for plan in plans:
         verdicts[plan.contract.name] = _verdict(
             plan,
@@ -281,7 +274,7 @@ def validate(
             evidence.recorded(settings, all_plans, plan.contract),
         )
     run = ValidationRun(
-        started_at, time.monotonic() - started, results, verdicts, _environment(settings)
+        started_at, time.monotonic() - started, results, verdicts, _environment(warehouse)
     )
     if record:
         _record(settings, run, say)
@@ -331,6 +324,7 @@ def validate_incremental(
     started = time.monotonic()
     started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     all_plans, plans = load_plans(settings, select)
+    warehouse = Warehouse(settings)
     contracts = {p.contract.name: p.contract for p in all_plans}
     if not select:  # the contracts that declare batches; others need a full validation
         plans = [p for p in plans if p.contract.sections.incremental] or plans
@@ -343,7 +337,7 @@ def validate_incremental(
                 )
         states = {p.contract.name: incremental.read_state(settings, p.contract) for p in plans}
         results, verdicts, new_states = [], {}, {}
-        with Warehouse(settings) as wh:
+        with warehouse as wh:
             for plan in plans:
                 name = plan.contract.name
                 state = states[name]
@@ -389,7 +383,7 @@ def validate_incremental(
         time.monotonic() - started,
         results,
         verdicts,
-        _environment(settings),
+        _environment(warehouse),
         mode="incremental",
     )
     if record:

@@ -28,6 +28,17 @@ class Dialect:
     fingerprint_algorithm: ClassVar[str] = "md5-60"
     # The native hash may change with the engine's version: the version is then recorded too.
     hash_varies_with_version: ClassVar[bool] = False
+    # labelpact connects through the dbt adapter (engines/warehouse.py). The profile field
+    # naming a local database file, which must exist: dbt would create a missing one empty.
+    database_file: ClassVar[str | None] = None
+    # `database_file` values that name no file (in-memory or remote databases).
+    not_a_file: ClassVar[tuple[str, ...]] = ()
+    # Run on every connection labelpact opens, and on read-only ones (no `audit=True`).
+    session_setup: ClassVar[tuple[str, ...]] = ()
+    read_only_setup: ClassVar[tuple[str, ...]] = ()
+    # Tables without DELETE (plain Spark tables): the ledger mirror is partitioned by `seq` and
+    # an entry is replaced by overwriting its partition.
+    audit_by_partition: ClassVar[bool] = False
 
     def regex_match(self, value: exp.Expr, pattern: str) -> exp.Expr:
         """True when `pattern` is found in `value` (search semantics, like Python's re.search)."""
@@ -100,6 +111,11 @@ class Dialect:
 class DuckDB(Dialect):
     name = sqlglot = "duckdb"
     dbt_types = ("duckdb",)
+    database_file = "path"
+    not_a_file = (":memory:", "md:", "motherduck:")
+    # A table name that matches a Python variable in scope must never read that variable
+    # (DuckDB's replacement scans): labelpact queries tables only.
+    session_setup = ("SET python_enable_replacements = false",)
 
     fingerprint_algorithm = "duckdb-hash"
     hash_varies_with_version = True
@@ -121,6 +137,8 @@ class DuckDB(Dialect):
 class Postgres(Dialect):
     name = sqlglot = "postgres"
     dbt_types = ("postgres", "redshift")
+    # Later transactions of the session are read-only; COMMIT ends the one the SET opened.
+    read_only_setup = ("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY", "COMMIT")
     type_names = {"double": "double precision", "varchar": "character varying"}
 
     def hex_to_bigint(self, hex_text: exp.Expr) -> exp.Expr:
@@ -162,6 +180,7 @@ class Spark(Dialect):
     name = "spark"
     sqlglot = "spark"
     dbt_types = ("spark", "databricks")
+    audit_by_partition = True
     type_names = {"varchar": "string", "integer": "int"}
     fingerprint_algorithm = "spark-xxhash64"
 
@@ -230,6 +249,20 @@ def dbt_type_expression(logical: str) -> str:
     if not parts:
         return logical
     return "{{ " + " ".join(parts) + f" '{logical}' }}}}"
+
+
+def dialect_for_adapter(adapter_type: str) -> Dialect:
+    """The dialect of a dbt adapter type (`target.type`: duckdb, postgres, redshift, ...)."""
+    for dialect in DIALECTS.values():
+        if adapter_type in dialect.dbt_types:
+            return dialect()
+    from validator.errors import UsageError
+
+    served = sorted(t for d in DIALECTS.values() for t in d.dbt_types)
+    raise UsageError(
+        f"labelpact has no SQL dialect for dbt adapter type '{adapter_type}' "
+        f"(it reads {', '.join(served)})"
+    )
 
 
 def get_dialect(name: str) -> Dialect:
