@@ -29,13 +29,13 @@ def _draw(settings: Settings, **kw) -> Sample:  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module")
 def duck(duckdb_warehouses) -> Settings:  # type: ignore[no-untyped-def]
-    return Settings(project_dir=ROOT, duckdb_path=duckdb_warehouses.path(None))
+    return Settings(project_dir=ROOT, env={"LABELPACT_DUCKDB": str(duckdb_warehouses.path(None))})
 
 
 @pytest.fixture(scope="module")
 def strata(duck: Settings) -> pd.DataFrame:
     """(dim, value, item) of every stratum, from the current rows, computed with pandas."""
-    con = duckdb.connect(str(duck.duckdb_path), read_only=True)
+    con = duckdb.connect(duck.env["LABELPACT_DUCKDB"], read_only=True)
     df = con.execute("SELECT * FROM raw.annotations").df()
     con.close()
     cur = df[~df.annotation_id.isin(df.parent_annotation_id.dropna())]
@@ -99,7 +99,7 @@ def test_unknown_by_column_is_named(duck: Settings) -> None:
 
 def test_postgres_draws_the_same_items(duck: Settings, postgres_warehouses) -> None:  # type: ignore[no-untyped-def]
     postgres_warehouses.load(None)
-    pg = Settings(project_dir=ROOT, target="postgres", pg=dict(postgres_warehouses.params))
+    pg = Settings(project_dir=ROOT, target="postgres", env=postgres_warehouses.env(None))
     a = _draw(duck, size=150, seed=9, min_per_stratum=2)
     b = _draw(pg, size=150, seed=9, min_per_stratum=2)
     assert a.items == b.items
@@ -107,12 +107,14 @@ def test_postgres_draws_the_same_items(duck: Settings, postgres_warehouses) -> N
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
-def test_command_writes_the_file(duckdb_warehouses, tmp_path: Path, suffix: str) -> None:  # type: ignore[no-untyped-def]
+def test_command_writes_the_file(
+    duckdb_warehouses, tmp_path: Path, suffix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
     assert duckdb_warehouses.build(None).success  # the dbt models the command reads
     out = tmp_path / f"audit{suffix}"
-    db = str(duckdb_warehouses.path(None))
+    monkeypatch.setenv("LABELPACT_DUCKDB", str(duckdb_warehouses.path(None)))  # the profile's file
     argv = ["audit", "sample", "annotations", "--size", "60", "--seed", "2"]
-    assert main([*argv, "--project-dir", str(ROOT), "--duckdb", db, "-o", str(out)]) == 0
+    assert main([*argv, "--project-dir", str(ROOT), "-o", str(out)]) == 0
     df = pd.read_csv(out) if suffix == ".csv" else pq.read_table(out).to_pandas()
     assert df["item"].nunique() == 60
     for column in (

@@ -153,3 +153,16 @@ def test_gx_run_reads_the_profiles_target(warehouses, monkeypatch, capsys) -> No
     assert main(["gx", "run", "--select", "annotations"]) == 1
     out = capsys.readouterr().out
     assert "FAIL   annotations.annotator_id.pattern (5 failing)" in out
+
+
+def test_labelpact_yml_places_contracts_and_ledger(tmp_path: Path) -> None:
+    """labelpact's own settings come from the project's labelpact.yml; flag/env still win."""
+    from validator.settings import Settings
+
+    (tmp_path / "dbt_project.yml").write_text("name: p\nprofile: p\n")
+    (tmp_path / "labelpact.yml").write_text("contracts: data/contracts\nledger: audit/l.jsonl\n")
+    s = Settings.from_env({}, cwd=tmp_path, project_dir=tmp_path)
+    assert s.contracts_dir == tmp_path / "data" / "contracts"
+    assert s.ledger_path == tmp_path / "audit" / "l.jsonl"
+    env = {"LABELPACT_LEDGER": str(tmp_path / "env.jsonl")}
+    assert Settings.from_env(env, project_dir=tmp_path).ledger_path == tmp_path / "env.jsonl"

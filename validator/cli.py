@@ -839,7 +839,7 @@ def _audit(args: argparse.Namespace) -> int:
         raise UsageError(
             f"unknown contract '{args.contract}'; {did_you_mean(args.contract, list(contracts))}"
         )
-    project = DbtProject(settings.project_dir, target=settings.target, env=settings.dbt_env())
+    project = DbtProject.from_settings(settings)
     relations = {name: project.relation_name(name) for name in contracts}
     with Warehouse(settings) as wh:
         sample = draw_sample(

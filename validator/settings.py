@@ -9,7 +9,9 @@ The project and warehouse are found the way dbt finds them, with dbt's precedenc
 - target: `--target`, else `DBT_TARGET`, else the profile's default target.
 
 labelpact has no connection settings of its own: every connection is the dbt profile's (see
-`validator.engines.warehouse`). The ledger: `--ledger`, else `LABELPACT_LEDGER`, else
+`validator.engines.warehouse`). labelpact's own settings live in the project's `labelpact.yml`
+(`labelpact init` writes it): `contracts` (default `contracts`) and `ledger`. The ledger:
+`--ledger`, else `LABELPACT_LEDGER`, else `ledger` of labelpact.yml, else
 `<project>/.labelpact/ledger.jsonl`. Keys: `LABELPACT_SIGNING_KEY`, `LABELPACT_TRUSTED_KEYS`
 over the project's `labelpact.yml` (`signing_key`, `trusted_keys`, paths relative to the
 project).
@@ -50,7 +52,10 @@ class Settings:
 
     @property
     def contracts_dir(self) -> Path:
-        return self.project_dir / "contracts"
+        """`contracts` of the project's labelpact.yml (default `contracts/`)."""
+        from validator.compiler.layout import read_settings
+
+        return self.project_dir / str(read_settings(self.project_dir).get("contracts", "contracts"))
 
     @classmethod
     def from_env(
@@ -71,9 +76,11 @@ class Settings:
         if not profiles:
             profiles = project if (project / "profiles.yml").is_file() else (Path.home() / ".dbt")
         target = given.pop("target", None) or env.get("DBT_TARGET") or None
-        ledger = given.pop("ledger_path", None) or env.get("LABELPACT_LEDGER")
-        ledger_path = Path(ledger) if ledger else project / ".labelpact" / "ledger.jsonl"
         keys = _file_settings(project)
+        from_file = keys.pop("ledger_path", None)
+        ledger = given.pop("ledger_path", None) or env.get("LABELPACT_LEDGER")
+        ledger_path = Path(ledger) if ledger else from_file
+        ledger_path = ledger_path or project / ".labelpact" / "ledger.jsonl"
         if env.get("LABELPACT_SIGNING_KEY"):
             keys["signing_key"] = Path(env["LABELPACT_SIGNING_KEY"])
         if env.get("LABELPACT_TRUSTED_KEYS"):
@@ -104,6 +111,8 @@ def _file_settings(project_dir: Path) -> dict[str, Any]:
 
     block = read_settings(project_dir)
     out: dict[str, Any] = {}
+    if block.get("ledger"):
+        out["ledger_path"] = project_dir / str(block["ledger"])
     if block.get("signing_key"):
         out["signing_key"] = project_dir / str(block["signing_key"])
     keys = block.get("trusted_keys")
