@@ -8,7 +8,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from validator.contract.spec import json_schema
+from validator.contract.json_schema import json_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_FILE = ROOT / "validator" / "schema" / "contract.schema.json"

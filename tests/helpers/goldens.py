@@ -85,7 +85,7 @@ def _project_files() -> Files:
 
 
 def _schema_files() -> Files:
-    from validator.contract.spec import json_schema
+    from validator.contract.json_schema import json_schema
 
     return {SCHEMA_FILE: json.dumps(json_schema(), indent=2) + "\n"}
 

@@ -53,7 +53,7 @@ def _schema_args(p: argparse.ArgumentParser) -> None:
 
 
 def _schema(args: argparse.Namespace) -> int:
-    from validator.contract.spec import json_schema
+    from validator.contract.json_schema import json_schema
 
     text = json.dumps(json_schema(), indent=2) + "\n"
     if args.output:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from validator.contract import spec as S
+from validator.contract import structure
 from validator.contract.yamlload import load_bytes
 from validator.errors import ContractError, Location, Problem, UsageError
 
@@ -117,7 +118,7 @@ def read_contract(ref: str, cwd: Path | None = None) -> dict[str, Any]:
         raise UsageError(f"{ref}: no such file (use a path or REV:path)")
     node, problems = load_bytes(raw, shown)
     if node is not None:
-        S.validate(node, S.CONTRACT, "contract file", problems)
+        structure.validate(node, S.CONTRACT, "contract file", problems)
     if problems or node is None:
         raise ContractError(problems or [Problem(Location(shown, 1, 1), "empty contract")])
     return node.plain()

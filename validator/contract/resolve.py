@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from validator.contract import spec as S
+from validator.contract import structure
 from validator.contract.links import check_cycles, check_links
 from validator.contract.model import Column, Contract, RawContract, Source
 from validator.contract.rules import check_sections, with_categories
@@ -83,7 +84,7 @@ def resolve(raws: list[RawContract], strict: bool = False) -> tuple[list[Contrac
                 )
             )
             continue
-        S.validate(raw.node, S.CONTRACT, "contract file", found)
+        structure.validate(raw.node, S.CONTRACT, "contract file", found)
         problems.extend(found)
         if not found:
             valid.append(raw)
@@ -177,7 +178,7 @@ def _resolve_one(raw: RawContract, strict: bool) -> tuple[Contract | None, list[
 def _check_column_refs(node: Node, columns: dict[str, Column]) -> list[Problem]:
     """Column references: existence, did-you-mean, and type constraints."""
     problems: list[Problem] = []
-    for where, ref, ref_spec in S.walk_refs(node, S.CONTRACT, "contract file"):
+    for where, ref, ref_spec in structure.walk_refs(node, S.CONTRACT, "contract file"):
         if not isinstance(ref_spec, S.ColRef):
             continue
         target = ref.value

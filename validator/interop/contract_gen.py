@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from validator.contract.spec import control_char, reserved_text
+from validator.contract.structure import control_char, reserved_text
 from validator.interop.rows import COLUMNS, KEY
 from validator.interop.table import Destination, Profile
 
