@@ -18,7 +18,8 @@ import yaml
 from helpers import ROOT
 
 from validator.example import data as exampledata
-from validator.example.data import FAULTS, LABELS, generate
+from validator.example.data import FAULTS, generate
+from validator.example.layout import LABELS
 
 ROWS = 2000
 TYPES = {"bigint": "BIGINT", "varchar": "VARCHAR", "double": "DOUBLE", "timestamp": "TIMESTAMP"}

@@ -17,6 +17,7 @@ from helpers import ROOT
 
 from validator.engines.dbt_runner import DbtProject
 from validator.example import data as exampledata
+from validator.example import layout
 from validator.output.run_report import console, to_json
 from validator.settings import Settings
 from validator.verdict.gate import gate
@@ -50,7 +51,7 @@ def _sql(db: Path, *statements: str) -> None:
 
 def _new_ids(db: Path) -> tuple[int, int]:
     """Smallest and largest annotation id of the appended rows."""
-    first = exampledata.Layout.for_rows(BASE, 7).n_items * exampledata.SLOTS
+    first = layout.Layout.for_rows(BASE, 7).n_items * layout.SLOTS
     con = duckdb.connect(str(db), read_only=True)
     try:
         lo, hi = con.execute(
@@ -204,7 +205,7 @@ def _pg_sync(db: Path, params: dict[str, str]) -> None:
     )
     try:
         cur = con.cursor()
-        for table in exampledata.TABLES:
+        for table in layout.TABLES:
             cur.execute(f"DELETE FROM raw.{table}")
             cur.execute(f"INSERT INTO raw.{table} SELECT * FROM raw_next.{table}")
         cur.execute("DROP SCHEMA raw_next CASCADE")
