@@ -27,7 +27,8 @@ from validator.compiler.plan import Kind, Plan, build_plans
 from validator.compiler.sql.dialects import DEFAULT_DIALECTS
 from validator.compiler.targets import gx as gx_target
 from validator.contract.resolve import load_contracts
-from validator.engines.gx_runner import CheckResult, Workarounds, run_suites
+from validator.engines.gx_runner import CheckResult, run_suites
+from validator.engines.gx_workarounds import Workarounds
 from validator.example import data as exampledata
 
 GOLDEN = ROOT / "expectations"

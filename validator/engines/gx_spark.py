@@ -12,7 +12,8 @@ from typing import Any, ClassVar
 
 from sqlglot import exp
 
-from validator.engines.gx_runner import Source, Workarounds
+from validator.engines.gx_sources import Source
+from validator.engines.gx_workarounds import Workarounds
 from validator.errors import UsageError
 
 
