@@ -22,7 +22,7 @@ from validator.compiler.sql.checks import failing_rows
 from validator.compiler.sql.dialects import DEFAULT_DIALECTS
 from validator.contract.model import Contract
 from validator.contract.resolve import load_contracts
-from validator.engines.dbt_runner import CheckOutcome, DbtProject
+from validator.engines.dbt_runner import BuildResult, CheckOutcome, DbtProject
 from validator.engines.warehouse import Warehouse
 from validator.errors import EngineError, ExitCode, LabelpactError, UsageError
 from validator.settings import Settings
@@ -230,15 +230,7 @@ def validate(
     # Loads the profile first: a warehouse that does not exist stops the run here, by name.
     warehouse = Warehouse(settings)
     project = project or DbtProject.from_settings(settings)
-    say(f"dbt build: {', '.join(p.contract.name for p in plans)}")
-    # Models of the selected contracts and of the contracts their checks read, plus every test
-    # tagged with a selected contract (a check may read only another contract's relation).
-    models = {p.contract.name for p in plans}
-    for p in plans:
-        models |= p.contract.depends_on()
-    selector = " ".join(sorted(models) + [f"tag:labelpact_{p.contract.name}" for p in plans])
-    build = project.build(env=settings.env, select=selector)
-    say(f"dbt build finished: {len(build.outcomes)} results")
+    build = _build(project, settings, plans, say)
     contracts = {p.contract.name: p.contract for p in all_plans}
     relations = {name: project.relation_name(name) for name in contracts}
     sources = {p.contract.name: evidence.source_relation(project, p.contract.name) for p in plans}
@@ -247,21 +239,8 @@ def validate(
     for plan in plans:
         for check in plan.checks:
             results.append(_result(check, build.outcomes.get(check.id)))
-    fingerprints: dict[str, dict[str, Any]] = {}
-    states: dict[str, dict[str, Any]] = {}
     with warehouse as wh:
-        for plan in plans:
-            say(f"fingerprint {plan.contract.name}")
-            source = sources[plan.contract.name]
-            if plan.contract.sections.incremental:
-                state = incremental.measure(wh, plan, contracts, relations, source)
-                states[plan.contract.name] = state
-                fingerprints[plan.contract.name] = {
-                    **incremental.source_fingerprint(wh, state),
-                    "version": plan.contract.version,
-                }
-            else:
-                fingerprints[plan.contract.name] = fingerprint(wh, source, plan.contract)
+        fingerprints, states = _measure(wh, plans, contracts, relations, sources, say)
         for result, check in _failed_checks(results, plans):
             result.sample = _sample(wh, check, contracts, relations)
     if gx:  # after our own connection closed: GX's duckdb-engine opens the file its own way
@@ -289,6 +268,49 @@ def validate(
                 run.ledger_seq,
             )
     return run
+
+
+def _build(
+    project: DbtProject, settings: Settings, plans: list[Plan], say: Callable[[str], None]
+) -> BuildResult:
+    """`dbt build` of the models of the selected contracts and of the contracts their checks
+    read, plus every test tagged with a selected contract (a check may read only another
+    contract's relation)."""
+    say(f"dbt build: {', '.join(p.contract.name for p in plans)}")
+    models = {p.contract.name for p in plans}
+    for p in plans:
+        models |= p.contract.depends_on()
+    selector = " ".join(sorted(models) + [f"tag:labelpact_{p.contract.name}" for p in plans])
+    build = project.build(env=settings.env, select=selector)
+    say(f"dbt build finished: {len(build.outcomes)} results")
+    return build
+
+
+def _measure(
+    wh: Warehouse,
+    plans: list[Plan],
+    contracts: dict[str, Contract],
+    relations: dict[str, str],
+    sources: dict[str, str],
+    say: Callable[[str], None],
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """(fingerprint, incremental state) of each selected contract's source; the state only for
+    contracts that declare batches (their fingerprint is the sum of their batches')."""
+    fingerprints: dict[str, dict[str, Any]] = {}
+    states: dict[str, dict[str, Any]] = {}
+    for plan in plans:
+        say(f"fingerprint {plan.contract.name}")
+        source = sources[plan.contract.name]
+        if plan.contract.sections.incremental:
+            state = incremental.measure(wh, plan, contracts, relations, source)
+            states[plan.contract.name] = state
+            fingerprints[plan.contract.name] = {
+                **incremental.source_fingerprint(wh, state),
+                "version": plan.contract.version,
+            }
+        else:
+            fingerprints[plan.contract.name] = fingerprint(wh, source, plan.contract)
+    return fingerprints, states
 
 
 def _record(settings: Settings, run: ValidationRun, say: Callable[[str], None]) -> None:
@@ -336,35 +358,19 @@ def validate_incremental(
                     f"contract '{plan.contract.name}' has no `incremental` section"
                 )
         states = {p.contract.name: incremental.read_state(settings, p.contract) for p in plans}
-        results, verdicts, new_states = [], {}, {}
+        results: list[CheckResult] = []
+        verdicts, new_states = {}, {}
         with warehouse as wh:
             for plan in plans:
                 name = plan.contract.name
-                state = states[name]
-                run = incremental.ContractRun(wh, plan, contracts, state)
+                run = incremental.ContractRun(wh, plan, contracts, states[name])
                 say(f"{name}: {len(run.new)} new batch(es)")
-                mine = []
-                for check in plan.checks:
-                    outcome = run.run(check)
-                    result = _incremental_result(check, outcome)
-                    if result.status in ("fail", "warn") and outcome.mode != "schema":
-                        result.sample = _sample(
-                            wh,
-                            check,
-                            contracts,
-                            run.relations,
-                            run.sample_relation(check, outcome.mode),
-                        )
-                    mine.append(result)
-                    say(
-                        f"  {check.id}: {outcome.failures} failing ({outcome.mode}, "
-                        f"{outcome.duration:.2f} s)"
-                    )
+                mine = [_run_new_batches(wh, run, check, contracts, say) for check in plan.checks]
                 new = incremental.batch_fingerprints(
                     wh, run.restricted(run.source), plan.contract, run.source_columns
                 )
-                batches = incremental.Batches({**state["batches"], **new.rows})
-                fp = incremental.source_fingerprint(wh, {**state, "batches": batches})
+                batches = incremental.Batches({**states[name]["batches"], **new.rows})
+                fp = incremental.source_fingerprint(wh, {**states[name], "batches": batches})
                 verdicts[name] = _verdict(
                     plan,
                     mine,
@@ -372,7 +378,7 @@ def validate_incremental(
                     evidence.recorded(settings, all_plans, plan.contract),
                 )
                 results += mine
-                new_states[name] = (run, batches, state)
+                new_states[name] = (run, batches, states[name])
     except incremental.NotIncremental as exc:
         say(f"incremental validation not possible: {exc}; validating in full")
         full = validate(settings, select, progress, project, record)
@@ -404,6 +410,23 @@ def validate_incremental(
                 run_.ledger_seq,
             )
     return run_
+
+
+def _run_new_batches(
+    wh: Warehouse,
+    run: incremental.ContractRun,
+    check: Check,
+    contracts: dict[str, Contract],
+    say: Callable[[str], None],
+) -> CheckResult:
+    """One check on the new batches, with failing rows drawn from where it read them."""
+    outcome = run.run(check)
+    result = _incremental_result(check, outcome)
+    if result.status in ("fail", "warn") and outcome.mode != "schema":
+        relation = run.sample_relation(check, outcome.mode)
+        result.sample = _sample(wh, check, contracts, run.relations, relation)
+    say(f"  {check.id}: {outcome.failures} failing ({outcome.mode}, {outcome.duration:.2f} s)")
+    return result
 
 
 def _incremental_result(check: Check, outcome: incremental.Outcome) -> CheckResult:
