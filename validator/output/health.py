@@ -299,12 +299,32 @@ def _bar_chart(
 
 
 def render_html(metrics: Metrics) -> str:
+    """The report as one self-contained HTML page (no scripts, no external resources)."""
     m = metrics
     sections = [
-        f"<p>{m.rows:,} rows; latest validation: {html.escape(m.validated_at or 'none')}</p>"
+        f"<p>{m.rows:,} rows; latest validation: {html.escape(m.validated_at or 'none')}</p>",
+        *_charts(m),
+        *_tables(m),
+        _failing_checks(m),
     ]
+    style = (
+        "body{font-family:sans-serif;margin:2em;max-width:900px}table{border-collapse:"
+        "collapse}td,th{border:1px solid #ccc;padding:2px 8px}.num{text-align:right}"
+        ".note{color:#666;font-size:12px}"
+    )
+    return (
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>labelpact "
+        f"report: {html.escape(m.contract)}</title><style>{style}</style></head><body>"
+        f"<h1>Label metadata health: {html.escape(m.contract)}</h1>{''.join(sections)}"
+        "</body></html>\n"
+    )
+
+
+def _charts(m: Metrics) -> list[str]:
+    """Charts and the drift table, in the order a reader scans them."""
+    out = []
     if m.completeness:
-        sections.append(
+        out.append(
             _bar_chart(
                 "Provenance completeness (share non-null)",
                 list(m.completeness.items()),
@@ -315,7 +335,7 @@ def render_html(metrics: Metrics) -> str:
             )
         )
     if m.confidence_histogram:
-        sections.append(
+        out.append(
             _bar_chart(
                 "Confidence distribution (labels per bin)",
                 [(k, float(v)) for k, v in m.confidence_histogram],
@@ -323,7 +343,7 @@ def render_html(metrics: Metrics) -> str:
             )
         )
     if m.low_share_by_batch:
-        sections.append(
+        out.append(
             _bar_chart(
                 "Low-confidence share per batch",
                 m.low_share_by_batch,
@@ -333,7 +353,7 @@ def render_html(metrics: Metrics) -> str:
             )
         )
     if m.agreement_by_batch:
-        sections.append(
+        out.append(
             _bar_chart(
                 f"Agreement per batch ({m.agreement_metric})",
                 [(b, v if v is not None else 0.0) for b, v in m.agreement_by_batch],
@@ -350,49 +370,48 @@ def render_html(metrics: Metrics) -> str:
             f"<td class='num'>{s:.3f}</td></tr>"
             for mo, v, s in m.version_share_by_month
         )
-        sections.append(
+        out.append(
             "<h3>Instruction-version share per month (drift)</h3><table id='drift'>"
             f"<tr><th>month</th><th>version</th><th>share</th></tr>{rows}</table>"
         )
     if m.coverage_histogram:
-        sections.append(
+        out.append(
             _bar_chart(
                 "Coverage: items by number of annotations",
                 [(f"{k} annotations", float(n)) for k, n in m.coverage_histogram],
                 fmt="{:.0f}",
             )
         )
+    return out
+
+
+def _tables(m: Metrics) -> list[str]:
+    """The two backlog figures."""
+    out = []
     if m.unresolved_uncertainty_rate is not None:
-        sections.append(
+        out.append(
             "<h3>Unresolved uncertainty</h3><p id='unresolved'>"
             f"{m.unresolved_uncertainty_rate:.4f} of current labels are "
             "low-confidence on items without an adjudication</p>"
         )
     if m.adjudication_backlog is not None:
-        sections.append(
+        out.append(
             f"<h3>Adjudication backlog</h3><p id='backlog'>"
             f"{m.adjudication_backlog} disagreeing item(s) without adjudication</p>"
         )
+    return out
+
+
+def _failing_checks(m: Metrics) -> str:
     rows = "".join(
         f"<tr><td>{html.escape(c['id'])}</td><td>{html.escape(c['status'])}</td>"
         f"<td class='num'>{c['failures'] if c['failures'] is not None else ''}</td>"
         f"<td>{html.escape(c['owner'])}</td></tr>"
         for c in m.failing_checks
     )
-    sections.append(
+    if not rows:
+        return "<h3>Failing checks</h3><p id='failing'>none</p>"
+    return (
         "<h3>Failing checks</h3><table id='failing'><tr><th>check</th><th>status"
         f"</th><th>failing</th><th>owner</th></tr>{rows}</table>"
-        if rows
-        else "<h3>Failing checks</h3><p id='failing'>none</p>"
-    )
-    style = (
-        "body{font-family:sans-serif;margin:2em;max-width:900px}table{border-collapse:"
-        "collapse}td,th{border:1px solid #ccc;padding:2px 8px}.num{text-align:right}"
-        ".note{color:#666;font-size:12px}"
-    )
-    return (
-        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>labelpact "
-        f"report: {html.escape(m.contract)}</title><style>{style}</style></head><body>"
-        f"<h1>Label metadata health: {html.escape(m.contract)}</h1>{''.join(sections)}"
-        "</body></html>\n"
     )
