@@ -29,6 +29,38 @@ SPARK_UNSUPPORTED = {
 }
 
 
+# On Spark each fault costs a dbt build (~10 s) and GX's Spark datasource about one Spark job
+# per expectation (~60 s per fault). The default run covers one fault per kind of rendering
+# there (a column rule, a regex, another contract's relation, a cross-contract aggregate, a
+# recursive CTE, agreement, per-annotator rules, a warning, the schema); the other Spark
+# cases carry the `spark_full` mark: `./run tests -m spark_full` runs them.
+SPARK_FAULTS = {
+    None,
+    "bad_label",
+    "bad_pattern",
+    "orphan_item",
+    "unadjudicated_disagreement",
+    "revision_cycle",
+    "low_agreement",
+    "careless_annotator",
+    "label_skew",
+    "mistyped_column",
+}
+SPARK_GX_FAULTS = {None, "bad_pattern", "orphan_item", "low_agreement", "mistyped_column"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        params = getattr(item, "callspec", None)
+        if params is None or params.params.get("engine") != "spark":
+            continue
+        if "fault" not in params.params:
+            continue
+        cross = item.module is not None and item.module.__name__ == "test_cross_engine"
+        if params.params["fault"] not in (SPARK_GX_FAULTS if cross else SPARK_FAULTS):
+            item.add_marker(pytest.mark.spark_full)
+
+
 class DuckDBWarehouses:
     """Lazily generates one DuckDB warehouse per fault and caches its dbt build result."""
 
