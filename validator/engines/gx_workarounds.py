@@ -147,7 +147,8 @@ def _duckdb_datasource_type() -> type:
     """A GX SQL datasource whose execution engine applies the DuckDB workarounds.
 
     Built on first use (importing GX takes seconds). The leading underscore keeps GX from
-    registering it as a new datasource type.
+    registering it as a new datasource type. One function because the subclasses must be
+    defined after GX's (lazily imported) base classes, and belong together.
     """
     import sqlalchemy as sa
     from great_expectations.compatibility import pydantic

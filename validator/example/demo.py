@@ -13,7 +13,7 @@ from validator.engines.dbt_runner import CheckOutcome, DbtProject
 from validator.errors import ExitCode
 from validator.output.failures import schema_mismatches
 from validator.settings import Settings
-from validator.verdict.gate import gate
+from validator.verdict.gate import Verdict, gate
 from validator.verdict.ledger import Ledger
 from validator.verdict.validate import validate, validate_incremental
 
@@ -36,16 +36,33 @@ def run_demo(
     faults: tuple[str, ...] = DEMO_FAULTS,
 ) -> int:
     """Generate, lint, compile, build clean data, then show each injected fault caught."""
-    from validator.example import data as exampledata
-
     started = time.monotonic()
     workdir.mkdir(parents=True, exist_ok=True)
+    prepared = _prepare(rows, workdir, project_dir, say)
+    if prepared is None:
+        return int(ExitCode.INVALID)
+    settings, clean_db = prepared
+    project = DbtProject.from_settings(settings)
+    ok = _validate_and_gate(rows, settings, project, clean_db, say)
+    ok = _faults_caught(rows, workdir, project, faults, say) and ok
+    say(
+        f"done in {time.monotonic() - started:.0f}s. The project is plain dbt; rerun the build "
+        f"of step 7's warehouse (it fails: the provenance gap is still there):\n"
+        f"   LABELPACT_DUCKDB={clean_db} .venv/bin/dbt build"
+    )
+    return int(ExitCode.OK if ok else ExitCode.VIOLATIONS)
+
+
+def _prepare(rows: int, workdir: Path, project_dir: Path, say: Say) -> tuple[Settings, Path] | None:
+    """Steps 1-3: lint, compile, generate the clean warehouse (None: the contracts are bad)."""
+    from validator.example import data as exampledata
+
     contracts_dir = project_dir / "contracts"
     say(f"1. lint {contracts_dir}/")
     report = lint([contracts_dir])
     say(f"   {report.summary()}")
     if report.exit_code == ExitCode.VIOLATIONS:
-        return int(ExitCode.INVALID)
+        return None
     say("2. compile contracts -> dbt models, tests and GX suites")
     contracts = load_contracts([contracts_dir])
     changed = write_artifacts(compile_contracts(contracts, root=project_dir), project_dir)
@@ -63,16 +80,27 @@ def run_demo(
         ledger_path=workdir / "ledger.jsonl",
         env={"LABELPACT_DUCKDB": str(clean_db.resolve())},
     )
-    project = DbtProject.from_settings(settings)
+    return settings, clean_db
+
+
+def _answer(verdict: Verdict) -> str:
+    return "PASS" if verdict else "REFUSED: " + verdict.reason
+
+
+def _validate_and_gate(
+    rows: int, settings: Settings, project: DbtProject, clean_db: Path, say: Say
+) -> bool:
+    """Steps 4-8: validate, gate, a new batch validated incrementally, a provenance gap the
+    gate and validate refuse, the ledger verified. True when every step behaved."""
+    from validator.example import data as exampledata
+
     say("4. labelpact validate: dbt build in-process, fingerprint, ledger")
     run = validate(settings, project=project)
     ok = run.exit_code == ExitCode.OK
-    say(
-        f"   {sum(r.status == 'pass' for r in run.results)}/{len(run.results)} checks pass; "
-        f"ledger entry {run.ledger_seq}"
-    )
+    passed = sum(r.status == "pass" for r in run.results)
+    say(f"   {passed}/{len(run.results)} checks pass; ledger entry {run.ledger_seq}")
     verdict = gate("annotations", settings=settings)
-    say(f"5. labelpact gate annotations -> {'PASS' if verdict else 'REFUSED: ' + verdict.reason}")
+    say(f"5. labelpact gate annotations -> {_answer(verdict)}")
     ok = ok and verdict.allowed
     added = exampledata.append_batches(clean_db, base_rows=rows, rows=max(100, rows // 10))
     say(
@@ -84,7 +112,7 @@ def run_demo(
     say(
         f"   {inc.mode}: {sum(r.status == 'pass' for r in inc.results)}/{len(inc.results)} "
         f"checks pass in {inc.duration:.1f}s (the full run: {run.duration:.1f}s); gate -> "
-        f"{'PASS' if verdict else 'REFUSED: ' + verdict.reason}"
+        f"{_answer(verdict)}"
     )
     ok = ok and inc.mode == "incremental" and inc.exit_code == ExitCode.OK and verdict.allowed
     gap = exampledata.append_batches(
@@ -95,7 +123,7 @@ def run_demo(
         "without a tool (a provenance gap)"
     )
     verdict = gate("annotations", settings=settings)
-    say(f"   gate -> {'PASS' if verdict else 'REFUSED: ' + verdict.reason}")
+    say(f"   gate -> {_answer(verdict)}")
     ok = ok and not verdict.allowed
     run = validate(settings, project=project)
     failing = [r for r in run.results if r.status != "pass"]
@@ -105,13 +133,23 @@ def run_demo(
             f"owner {r.owner})"
         )
     verdict = gate("annotations", settings=settings)
-    say(f"   gate -> {'PASS' if verdict else 'REFUSED: ' + verdict.reason}")
+    say(f"   gate -> {_answer(verdict)}")
     ok = ok and not verdict.allowed and bool(failing)
     problems, entries = Ledger(settings.ledger_path).verify()
     say(
         f"8. ledger verify: {len(entries)} entries, "
         f"{'chain intact' if not problems else 'TAMPERED: ' + problems[0]}"
     )
+    return ok and not problems
+
+
+def _faults_caught(
+    rows: int, workdir: Path, project: DbtProject, faults: tuple[str, ...], say: Say
+) -> bool:
+    """Steps 9 on: each fault injected into fresh data, and what `dbt build` caught."""
+    from validator.example import data as exampledata
+
+    ok = True
     for number, fault in enumerate(faults, start=9):
         db = workdir / fault / "labelpact.duckdb"
         exampledata.generate(db, rows=rows, seed=7, fault=fault)
@@ -123,18 +161,13 @@ def run_demo(
         else:
             ok = False
             say("   MISSED: dbt build passed")
-    say(
-        f"done in {time.monotonic() - started:.0f}s. The project is plain dbt; rerun the build "
-        f"of step 7's warehouse (it fails: the provenance gap is still there):\n"
-        f"   LABELPACT_DUCKDB={clean_db} .venv/bin/dbt build"
-    )
-    return int(ExitCode.OK if ok else ExitCode.VIOLATIONS)
+    return ok
 
 
 def _caught(outcome: CheckOutcome) -> str:
     """`12 failing rows`, or for a schema check the columns that do not match."""
     if outcome.failures is not None:
-        return f"{outcome.failures:,} failing rows"
+        return f"{outcome.failures:,} failing row{'s' if outcome.failures != 1 else ''}"
     mismatches = schema_mismatches(outcome.message)
     if mismatches:
         return "; ".join(

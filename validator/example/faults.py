@@ -107,6 +107,7 @@ def _adjudicated(change: str, n: int) -> _Fault:
 
 
 def _faults(layout: Layout) -> dict[str, _Fault]:
+    # One entry per fault, each a few lines of SQL: long as a table is, and read as one.
     moved = "p.annotated_at - INTERVAL 1 HOUR"
     extra_at = "a.annotated_at + INTERVAL (x.s * 3) HOUR"
     last_item = layout.n_items - 1
