@@ -207,24 +207,29 @@ class Ledger:
                     problems.append(f"entry {seq} (line {number}): {why}")
             entries.append(Entry(seq, stored_prev, digest, record, data.get("signature")))
             prev, expected_seq = digest, seq + 1
-        if self.head_path.exists():
-            try:
-                head = json.loads(self.head_path.read_text())
-                if entries and (head["seq"], head["hash"]) != (entries[-1].seq, entries[-1].hash):
-                    if head["seq"] > entries[-1].seq:
-                        problems.append(
-                            f"entries after {entries[-1].seq} were deleted (head "
-                            f"anchor records entry {head['seq']})"
-                        )
-                    elif head["seq"] == entries[-1].seq:
-                        problems.append(f"entry {head['seq']}: differs from the head anchor")
-                elif not entries and head.get("seq"):
-                    problems.append(
-                        f"all entries were deleted (head anchor records entry {head['seq']})"
-                    )
-            except (ValueError, KeyError, TypeError):
-                problems.append("the head anchor is damaged")
+        problems += self._head_problems(entries)
         return problems, entries
+
+    def _head_problems(self, entries: list[Entry]) -> list[str]:
+        """What the head anchor (the last entry's seq and hash, kept beside the file) says was
+        cut off the end of the chain, which the chain alone cannot tell."""
+        if not self.head_path.exists():
+            return []
+        try:
+            head = json.loads(self.head_path.read_text())
+            if entries and (head["seq"], head["hash"]) != (entries[-1].seq, entries[-1].hash):
+                if head["seq"] > entries[-1].seq:
+                    return [
+                        f"entries after {entries[-1].seq} were deleted (head "
+                        f"anchor records entry {head['seq']})"
+                    ]
+                if head["seq"] == entries[-1].seq:
+                    return [f"entry {head['seq']}: differs from the head anchor"]
+            elif not entries and head.get("seq"):
+                return [f"all entries were deleted (head anchor records entry {head['seq']})"]
+        except (ValueError, KeyError, TypeError):
+            return ["the head anchor is damaged"]
+        return []
 
     def latest(self, contract: str) -> Entry | None:
         """The newest entry holding a verdict for `contract`."""
