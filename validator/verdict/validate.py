@@ -14,22 +14,20 @@ from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from typing import Any
 
-from sqlglot import exp
-
 from validator.compiler.artifacts import check_artifacts, compile_plans, contract_set
-from validator.compiler.plan import Check, Kind, Plan, build_plans
-from validator.compiler.sql.checks import failing_rows
+from validator.compiler.plan import Check, Plan, build_plans
 from validator.compiler.sql.dialects import DEFAULT_DIALECTS
 from validator.contract.model import Contract
 from validator.contract.resolve import load_contracts
 from validator.engines.dbt_runner import BuildResult, CheckOutcome, DbtProject
 from validator.engines.warehouse import Warehouse
-from validator.errors import EngineError, ExitCode, LabelpactError, UsageError
+from validator.errors import ExitCode, LabelpactError, UsageError
 from validator.settings import Settings
 from validator.verdict import evidence, incremental
 from validator.verdict.ledger import ledger_for, mirror_to_warehouse
+from validator.verdict.samples import _failed_checks, _sample
+from validator.verdict.samples import masked as masked
 
-SAMPLE_ROWS = 5
 Progress = Callable[[str], None]
 
 
@@ -502,55 +500,3 @@ def _result(check: Check, outcome: CheckOutcome | None) -> CheckResult:
         sql,
         group_by=check.params.group_column(),
     )
-
-
-def masked(names: list[str], row: tuple[Any, ...], hidden: set[str]) -> dict[str, Any]:
-    """A sample row for reports: personal-data columns hidden, but a NULL stays null (it
-    tells the reader the value is missing, and reveals nothing)."""
-    return {
-        n: (_jsonable(v) if n not in hidden or v is None else "<pii>")
-        for n, v in zip(names, row, strict=True)
-    }
-
-
-def _failed_checks(
-    results: list[CheckResult], plans: list[Plan]
-) -> list[tuple[CheckResult, Check]]:
-    checks = {c.id: c for p in plans for c in p.checks}
-    return [
-        (r, checks[r.check_id])
-        for r in results
-        if r.status in ("fail", "warn") and checks[r.check_id].kind != Kind.SCHEMA
-    ]
-
-
-def _sample(
-    wh: Warehouse,
-    check: Check,
-    contracts: dict[str, Contract],
-    relations: dict[str, str],
-    relation: Callable[[str], exp.Expr] | None = None,
-) -> list[dict[str, Any]]:
-    """A few failing rows, never showing columns the contract marks as personal data.
-    `relation` overrides the relation read for a contract (incremental runs: new batches)."""
-
-    def rel(name: str) -> exp.Expr:
-        return exp.to_table(relations[name], dialect=wh.dialect.sqlglot)
-
-    contract = contracts[check.contract]
-    query = failing_rows(check, relation or rel, wh.dialect, contract.key)
-    limited = exp.select("*").from_(query.subquery("f")).limit(SAMPLE_ROWS)
-    try:
-        names, rows = wh.query(limited.sql(dialect=wh.dialect.sqlglot))
-    except EngineError:
-        return []
-    hidden: set[str] = set()
-    for c in contracts.values():
-        hidden |= c.pii_columns
-    return [masked(names, row, hidden) for row in rows]
-
-
-def _jsonable(value: Any) -> Any:
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    return str(value)
