@@ -42,18 +42,21 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
         capture_output=True,
         text=True,
         check=False,
+        env=CLEAN_ENV,
     )
     assert build.returncode == 0, build.stdout + build.stderr
     assert "deprecat" not in (build.stdout + build.stderr).lower()
     (wheel,) = dist.glob("labelpact-*.whl")
     venv = base / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, env=CLEAN_ENV)
     python = venv / "bin" / "python"
     install = subprocess.run(
         [str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)],
         capture_output=True,
         text=True,
         check=False,
+        env=CLEAN_ENV,
+        cwd=base,
     )
     assert install.returncode == 0, install.stdout + install.stderr
     site = subprocess.run(
@@ -61,6 +64,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
         capture_output=True,
         text=True,
         check=True,
+        env=CLEAN_ENV,
     ).stdout.strip()
     # the dependencies, from this environment (see the module docstring)
     (Path(site) / "labelpact_test_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
@@ -91,17 +95,19 @@ def _profile(engine: str, base: Path, pg: Any) -> str:
 
 
 def _create_table(engine: str, base: Path, pg: Any) -> None:
+    """The team's table, in a schema of its own (the PostgreSQL server is shared with the
+    engine-parametrised tests, whose example data lives in `raw`)."""
     rows = ", ".join(
         f"({i}, 'ann_{i % 4}', '{['cat', 'dog', 'bird'][i % 3]}', {(i % 10) / 10}, "
         f"TIMESTAMP '2026-01-01 00:00:00' + INTERVAL '{i} minutes', 'item_{i // 3}')"
         for i in range(300)
     )
     ddl = [
-        "CREATE SCHEMA IF NOT EXISTS raw",
-        "DROP TABLE IF EXISTS raw.annotations",
-        "CREATE TABLE raw.annotations (annotation_id BIGINT, annotator_id VARCHAR, label VARCHAR,"
-        " confidence DOUBLE PRECISION, annotated_at TIMESTAMP, item_id VARCHAR)",
-        f"INSERT INTO raw.annotations VALUES {rows}",
+        "CREATE SCHEMA IF NOT EXISTS team_raw",
+        "DROP TABLE IF EXISTS team_raw.annotations",
+        "CREATE TABLE team_raw.annotations (annotation_id BIGINT, annotator_id VARCHAR,"
+        " label VARCHAR, confidence DOUBLE PRECISION, annotated_at TIMESTAMP, item_id VARCHAR)",
+        f"INSERT INTO team_raw.annotations VALUES {rows}",
     ]
     if engine == "duckdb":
         import duckdb
@@ -161,7 +167,7 @@ def test_a_team_project_from_init_to_gate(
     out = _run([lp, "init"], project, env)
     assert "wrote labelpact.yml" in out and "created contracts/" in out
     assert "kept labelpact.yml" in _run([lp, "init"], project, env)  # idempotent
-    out = _run([lp, "init", "--from", "raw.annotations"], project, env)
+    out = _run([lp, "init", "--from", "team_raw.annotations"], project, env)
     contract = (project / "contracts" / "annotations.yml").read_text()
     assert "annotation_id: {type: bigint, required: true, unique: true}" in contract
     assert "label: {type: varchar, required: true, accepted_values: [bird, cat, dog]}" in contract
