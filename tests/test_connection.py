@@ -166,3 +166,23 @@ def test_labelpact_yml_places_contracts_and_ledger(tmp_path: Path) -> None:
     assert s.ledger_path == tmp_path / "audit" / "l.jsonl"
     env = {"LABELPACT_LEDGER": str(tmp_path / "env.jsonl")}
     assert Settings.from_env(env, project_dir=tmp_path).ledger_path == tmp_path / "env.jsonl"
+
+
+def test_contracts_elsewhere_are_named_not_called_stale(tmp_path: Path) -> None:
+    """Regression: with no contracts under the project, validate said "compiled artifacts are
+    stale, run labelpact compile"; it now names the directory it read, or the contracts that
+    were never compiled, and the command that fixes it."""
+    from validator.errors import LabelpactError, UsageError
+    from validator.settings import Settings
+    from validator.verdict.validate import load_plans
+
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "dbt_project.yml").write_text("name: p\nprofile: p\n")
+    with pytest.raises(UsageError, match=r"no contracts directory .*contracts"):
+        load_plans(Settings(project_dir=project))
+    shutil.copytree(ROOT / "contracts", project / "contracts")
+    with pytest.raises(
+        LabelpactError, match=r"are not compiled into .* yet; run `labelpact compile"
+    ):
+        load_plans(Settings(project_dir=project))

@@ -145,7 +145,8 @@ def load_plans(
     if not where.exists():
         raise UsageError(
             f"no contracts directory {where}: labelpact reads contracts from the project's "
-            "contracts/ (or the directory given with --contracts)"
+            "contracts/ (or where `contracts:` in labelpact.yml points; `labelpact init` "
+            "writes both)"
         )
     contracts = load_contracts([where])
     plans = build_plans(contracts)
