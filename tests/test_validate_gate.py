@@ -127,6 +127,26 @@ def test_gate_refuses_failed_verdicts_and_hides_pii(engine, tmp_path: Path) -> N
     assert "failed: annotations.annotator_id.pattern" in verdict.reasons[0]
 
 
+def test_a_schema_failure_is_reported_apart_from_the_checks_it_kept_from_running(
+    warehouses, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """The console and the gate name the failed schema check, and count the checks dbt did not
+    run after it as not run (not as failed, and never as passed)."""
+    settings = _settings(warehouses, tmp_path, "mistyped_column")
+    run = validate(settings, select=["annotations"], project=warehouses.project)
+    verdict = run.verdicts["annotations"]
+    assert verdict.status == "fail"
+    assert verdict.failing == ["annotations.schema"]
+    skipped = sorted(r.check_id for r in run.results if r.status == "skipped")
+    assert skipped and sorted(verdict.not_run) == skipped
+    text = reports.console(run)
+    assert "confidence" in text and "type mismatch" in text
+    assert f"{len(skipped)} checks not run: annotations.schema failed" in text
+    answer = gate("annotations", settings=settings)
+    assert answer.reasons[0].endswith("failed: annotations.schema")
+    assert answer.reasons[1].startswith(f"{len(skipped)} checks not run")
+
+
 def test_gate_without_any_validation(warehouses, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     settings = _settings(warehouses, tmp_path)
     verdict = gate("annotations", settings=settings)

@@ -82,8 +82,14 @@ def gate(
     reasons: list[str] = []
     status = verdict["status"]
     if status == "fail" or (status == "warn" and not allow_warnings):
-        failing = ", ".join(verdict.get("failing", [])[:5])
-        reasons.append(f"latest validation (ledger entry {entry.seq}) {status}ed: {failing}")
+        failed = verdict.get("failing", [])
+        shown = ", ".join(failed[:5]) + (f" and {len(failed) - 5} more" if len(failed) > 5 else "")
+        reasons.append(f"latest validation (ledger entry {entry.seq}) {status}ed: {shown}")
+        if verdict.get("not_run"):
+            reasons.append(
+                f"{len(verdict['not_run'])} checks not run (they follow a failed check: "
+                "the model they test was not built)"
+            )
     started = dt.datetime.fromisoformat(entry.record["started_at"])
     now = now or dt.datetime.now(dt.UTC)
     if age_limit is not None and now - started > age_limit:

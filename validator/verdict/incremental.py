@@ -40,7 +40,7 @@ from validator.compiler.sql.checks import RelationFor, failing_rows
 from validator.compiler.sql.templates import literal
 from validator.contract.model import Contract
 from validator.engines.warehouse import Warehouse, fingerprint_hash
-from validator.errors import LabelpactError
+from validator.errors import EngineError, LabelpactError
 from validator.settings import Settings
 
 STATE_FORMAT = 2
@@ -114,9 +114,13 @@ def measure(
     own = relations[plan.contract.name]
     schema = [list(c) for c in wh.schema(source)]
     columns = [name for name, _ in schema]
+    try:
+        model_columns: list[list[str]] | None = [list(c) for c in wh.columns(own)]
+    except EngineError:  # the model was not built (its schema check failed): no signature,
+        model_columns = None  # so the next incremental run validates in full
     return {
         "batches": batch_fingerprints(wh, source, plan.contract, columns),
-        "columns": [list(c) for c in wh.columns(own)],
+        "columns": model_columns,
         "signatures": signatures(wh, plan, contracts, relations),
         "source": {"relation": source, "schema": schema},
     }

@@ -66,6 +66,9 @@ class ContractVerdict:
     contract_digest: str = ""
     artifacts: dict[str, str] = field(default_factory=dict)
     warehouse: dict[str, str] = field(default_factory=dict)
+    # Checks that did not run because a check they follow failed (dbt skips the tests of a
+    # model whose schema check failed): never a pass, and kept apart from `failing`.
+    not_run: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -460,9 +463,10 @@ def _verdict(
     fingerprint: dict[str, Any],
     evidence: dict[str, Any] | None = None,
 ) -> ContractVerdict:
-    failing = [r.check_id for r in results if r.status in ("fail", "error", "skipped")]
+    failing = [r.check_id for r in results if r.status in ("fail", "error")]
+    not_run = [r.check_id for r in results if r.status == "skipped"]
     warned = [r.check_id for r in results if r.status == "warn"]
-    status = "fail" if failing else "warn" if warned else "pass"
+    status = "fail" if failing or not_run else "warn" if warned else "pass"
     return ContractVerdict(
         plan.contract.name,
         plan.contract.version,
@@ -470,6 +474,7 @@ def _verdict(
         fingerprint,
         failing + warned,
         **(evidence or {}),
+        not_run=not_run,
     )
 
 
