@@ -198,14 +198,14 @@ def _import_args(p: argparse.ArgumentParser) -> None:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from validator.interop import write_files
+    from validator.compiler.artifacts import write_artifacts
 
     if args.format == "odcs":
         from validator.interop.odcs import import_document
 
         notes: list[str] = []
         files = import_document(args.export, notes)
-        write_files(files, args.dest)
+        write_artifacts(files, args.dest)
         for name in sorted(files):
             print(f"wrote {args.dest / name}")
         for note in notes:
@@ -231,7 +231,7 @@ def _import(args: argparse.Namespace) -> int:
     where = f"{dest.path} ({dest.table})" if dest.table else str(dest.path)
     print(f"imported {result.profile.rows:,} rows into {where}")
     if args.contract and result.contract:
-        write_files({args.contract.name: result.contract}, args.contract.parent)
+        write_artifacts({args.contract.name: result.contract}, args.contract.parent)
         print(f"wrote {args.contract}")
     return 0
 
@@ -255,11 +255,11 @@ def _export_args(p: argparse.ArgumentParser) -> None:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from validator.interop import write_files
+    from validator.compiler.artifacts import write_artifacts
     from validator.interop.odcs import export_contracts
 
     files = export_contracts(args.paths)
-    write_files(files, args.dest)
+    write_artifacts(files, args.dest)
     print(f"wrote {len(files)} ODCS document(s) to {args.dest}")
     return 0
 

@@ -10,8 +10,6 @@ contracts to and from the Open Data Contract Standard.
 from __future__ import annotations
 
 import importlib
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,21 +66,3 @@ def import_export(
 
         text = contract_yaml(contract_name, destination, profile, owner, fmt)
     return Imported(destination, profile, text)
-
-
-def write_files(files: dict[str, str], root: Path) -> None:
-    """Write each file atomically (a temporary file renamed into place); deletes nothing.
-
-    (`compiler.artifacts.write_artifacts` also removes stale generated files under its root,
-    which must not happen to a directory a user names for contracts or ODCS documents.)
-    """
-    for rel, text in sorted(files.items()):
-        target = root / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".labelpact-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-            os.replace(tmp, target)
-        finally:
-            Path(tmp).unlink(missing_ok=True)
