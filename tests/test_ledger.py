@@ -147,6 +147,21 @@ def test_truncation_with_a_rewritten_head_is_detected_only_under_trusted_keys(
     assert Ledger(writer.path).verify()[0] == []
 
 
+def test_ledger_verify_command_names_the_truncation_only_with_trusted_keys(
+    tmp_path: Path, key_pair: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from validator.cli import main
+
+    writer, _ = _signed(tmp_path, key_pair)
+    _cut_and_rewrite_head(writer, 4)
+    verify = ["ledger", "verify", "--ledger", str(writer.path)]
+    assert main([*verify, "--trusted-keys", str(key_pair[1])]) == 1
+    out = capsys.readouterr().out
+    assert "TAMPERED: the head anchor: unsigned (entries may have been cut off the end)" in out
+    assert main(verify) == 0
+    assert "4 entries, chain intact" in capsys.readouterr().out
+
+
 def test_a_missing_head_is_refused_under_trusted_keys(
     tmp_path: Path, key_pair: tuple[Path, Path]
 ) -> None:
