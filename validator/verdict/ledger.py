@@ -267,7 +267,7 @@ class Ledger:
                     return [*problems, f"entry {head['seq']}: differs from the head anchor"]
             elif not entries and head.get("seq"):
                 return [f"all entries were deleted (head anchor records entry {head['seq']})"]
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, AttributeError):
             return ["the head anchor is damaged"]
         return problems
 
