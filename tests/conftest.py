@@ -21,12 +21,7 @@ from helpers import E2E_ROWS, ROOT
 
 ENGINES = ("duckdb", "postgres", "spark")
 # Engine-parametrised test modules that do not run on Spark yet, and why (shown as skips).
-SPARK_UNSUPPORTED = {
-    "test_trust": "its cases edit tables with SQL Spark's parquet tables do not take (UPDATE, "
-    "DELETE, DROP/RENAME COLUMN) and build Settings with duckdb_path (not ported to the "
-    "profile-based connection yet); the Spark dialect's fingerprint and schema SQL run on "
-    "Spark in test_fingerprint_sql",
-}
+SPARK_UNSUPPORTED: dict[str, str] = {}
 
 
 # On Spark each fault costs a dbt build (~10 s) and GX's Spark datasource about one Spark job

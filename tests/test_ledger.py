@@ -83,6 +83,123 @@ def test_truncated_tail_is_detected_by_the_head_anchor(tmp_path: Path) -> None:
     assert problems == ["entries after 3 were deleted (head anchor records entry 5)"]
 
 
+@pytest.fixture(scope="module")
+def key_pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    from validator.verdict.signing import generate_keys
+
+    return generate_keys(tmp_path_factory.mktemp("keys"), "ci")
+
+
+def _signed(
+    tmp_path: Path, key_pair: tuple[Path, Path], n: int = 5, run: str = "a"
+) -> tuple[Ledger, Ledger]:
+    """A ledger of `n` signed entries, as written (signing) and as read by a gate (trusting)."""
+    from validator.verdict.signing import TrustedKeys, load_signer
+
+    path = tmp_path / "ledger.jsonl"
+    writer = Ledger(path, signer=load_signer(key_pair[0]))
+    for i in range(n):
+        writer.append({"run": run, "contracts": {"annotations": {"status": "pass", "i": i}}})
+    return writer, Ledger(path, trusted=TrustedKeys((key_pair[1],)))
+
+
+def _cut_and_rewrite_head(ledger: Ledger, keep: int, keep_signature: bool = False) -> None:
+    """What someone who can write the files does to hide the newest entries: cut them off and
+    write a head naming the new last entry (the old signature kept, or none)."""
+    lines = _lines(ledger)[:keep]
+    _write(ledger, lines)
+    last = json.loads(lines[-1])
+    head = json.loads(ledger.head_path.read_text())
+    head.update(seq=last["seq"], hash=last["hash"])
+    if not keep_signature:
+        head.pop("signature")
+    ledger.head_path.write_text(json.dumps(head))
+
+
+def test_signed_head_verifies_under_trusted_keys(
+    tmp_path: Path, key_pair: tuple[Path, Path]
+) -> None:
+    writer, reader = _signed(tmp_path, key_pair)
+    head = json.loads(writer.head_path.read_text())
+    assert (head["seq"], head["ledger"]) == (5, json.loads(_lines(writer)[0])["hash"])
+    assert head["signature"]["keyid"] == writer.signer.keyid  # type: ignore[union-attr]
+    assert reader.verify()[0] == []
+
+
+@pytest.mark.parametrize(
+    ("keep_signature", "problem"),
+    [
+        (False, "the head anchor: unsigned (entries may have been cut off the end)"),
+        (True, "the head anchor: signature does not match (key "),
+    ],
+)
+def test_truncation_with_a_rewritten_head_is_detected_only_under_trusted_keys(
+    tmp_path: Path, key_pair: tuple[Path, Path], keep_signature: bool, problem: str
+) -> None:
+    writer, reader = _signed(tmp_path, key_pair)
+    _cut_and_rewrite_head(writer, 3, keep_signature)
+    problems, entries = reader.verify()
+    assert len(problems) == 1 and problems[0].startswith(problem), problems
+    assert len(entries) == 3
+    with pytest.raises(LedgerError, match="head anchor"):
+        reader.latest("annotations")  # what `gate` reads
+    # without keys anyone may write a head: the chain alone cannot tell (README threat model)
+    assert Ledger(writer.path).verify()[0] == []
+
+
+def test_ledger_verify_command_names_the_truncation_only_with_trusted_keys(
+    tmp_path: Path, key_pair: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from validator.cli import main
+
+    writer, _ = _signed(tmp_path, key_pair)
+    _cut_and_rewrite_head(writer, 4)
+    verify = ["ledger", "verify", "--ledger", str(writer.path)]
+    assert main([*verify, "--trusted-keys", str(key_pair[1])]) == 1
+    out = capsys.readouterr().out
+    assert "TAMPERED: the head anchor: unsigned (entries may have been cut off the end)" in out
+    assert main(verify) == 0
+    assert "4 entries, chain intact" in capsys.readouterr().out
+
+
+def test_a_missing_head_is_refused_under_trusted_keys(
+    tmp_path: Path, key_pair: tuple[Path, Path]
+) -> None:
+    writer, reader = _signed(tmp_path, key_pair)
+    _write(writer, _lines(writer)[:3])
+    writer.head_path.unlink()
+    assert reader.verify()[0] == [
+        "the head anchor is missing (with trusted keys it must be there, signed: entries may "
+        "have been cut off the end)"
+    ]
+    assert Ledger(writer.path).verify()[0] == []
+
+
+def test_a_head_from_another_ledger_is_refused(tmp_path: Path, key_pair: tuple[Path, Path]) -> None:
+    writer, reader = _signed(tmp_path / "a", key_pair)
+    other, _ = _signed(tmp_path / "b", key_pair, n=2, run="b")
+    _write(writer, _lines(writer)[:2])
+    writer.head_path.write_text(other.head_path.read_text())  # validly signed, for ledger b
+    assert reader.verify()[0] == [
+        "the head anchor belongs to another ledger (its first entry differs)",
+        "entry 2: differs from the head anchor",
+    ]
+
+
+def test_an_older_genuine_head_with_the_ledger_cut_back_to_it_is_not_detected(
+    tmp_path: Path, key_pair: tuple[Path, Path]
+) -> None:
+    """A rollback to an earlier state of both files verifies: the files alone cannot know
+    they once were longer. The warehouse mirror (`ledger verify --warehouse`) can: see
+    test_trust's rollback test."""
+    writer, reader = _signed(tmp_path, key_pair, n=3)
+    saved = (writer.path.read_bytes(), writer.head_path.read_bytes())
+    writer.append({"contracts": {"annotations": {"status": "fail"}}})
+    writer.path.write_bytes(saved[0])
+    writer.head_path.write_bytes(saved[1])
+    assert reader.verify()[0] == []
+
+
 def test_torn_write_is_reported_and_blocks_appends(tmp_path: Path) -> None:
     ledger = _filled(tmp_path, 2)
     with ledger.path.open("a") as handle:

@@ -4,20 +4,24 @@ checks, the ledger or the warehouse can differ from a signed verdict, and `gate`
 One validation per engine (a copy of the project in a temporary directory, a signing key and
 the trusted public key configured); each case restores that validated state, changes one thing
 and asks the gate. The in-toto envelope is verified with securesystemslib, not our own code.
+
+On Spark the cases share the test session's Spark (`spark_warehouses`): plain Spark tables take
+no UPDATE, DELETE or DROP COLUMN, so a case rewrites `raw.annotations` from a pristine copy with
+one SELECT (`CREATE TABLE ... AS`), and the next case's restore rewrites it back.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
-from conftest import ENGINES, ROOT, SPARK_UNSUPPORTED
+from conftest import ENGINES, ROOT
 
 from validator.engines.dbt_runner import DbtProject
 from validator.engines.warehouse import Warehouse
@@ -25,7 +29,7 @@ from validator.errors import EngineError, ExitCode
 from validator.example import data as exampledata
 from validator.settings import Settings
 from validator.verdict.gate import gate
-from validator.verdict.ledger import entry_hash
+from validator.verdict.ledger import compare_with_warehouse, entry_hash, ledger_for
 from validator.verdict.signing import generate_keys, load_signer
 from validator.verdict.validate import validate
 
@@ -39,6 +43,8 @@ PROJECT_FILES = (
     "expectations",
 )
 PG_DATABASE = "labelpact_trust"
+SPARK_SCHEMA = "labelpact_trust"  # the views of this module's dbt build, apart from others'
+PRISTINE = "trust_pristine.annotations"  # Spark: the validated table, to rewrite from
 
 
 @dataclass
@@ -51,6 +57,8 @@ class Validated:
     pristine: Path  # a copy of the project, the ledger (and the DuckDB file) as validated
     source: Path  # the DuckDB file the data came from (PostgreSQL reloads it)
     pg: dict[str, str]
+    spark: Any = None  # the test session's SparkSession
+    dirty: bool = False  # the warehouse was changed since the last restore
 
     def restore(self) -> None:
         for name in ("contracts", "checks", "models", "expectations"):
@@ -59,12 +67,22 @@ class Validated:
         ledger = self.settings.ledger_path
         for path in (ledger, ledger.with_name(ledger.name + ".head")):
             shutil.copy(self.pristine / path.name, path)
+        if not self.dirty:
+            return
         if self.engine == "duckdb":
             shutil.copy(self.pristine / "labelpact.duckdb", _db(self.settings))
+        elif self.engine == "spark":
+            self.rewrite("*")
         else:
             exampledata.load_into_postgres(self.source, self.pg)
+        self.dirty = False
 
     def sql(self, *statements: str) -> None:
+        self.dirty = True
+        if self.engine == "spark":
+            for s in statements:
+                self.spark.sql(s)
+            return
         if self.engine == "duckdb":
             con = duckdb.connect(str(_db(self.settings)))
             try:
@@ -82,6 +100,24 @@ class Validated:
             con.commit()
         finally:
             con.close()
+
+    def rewrite(self, select: str, rest: str = "") -> None:
+        """Spark: `raw.annotations` becomes `SELECT <select> FROM <pristine copy> <rest>`."""
+        self.sql(
+            "DROP TABLE raw.annotations",
+            f"CREATE TABLE raw.annotations USING parquet AS SELECT {select} FROM {PRISTINE} {rest}",
+        )
+
+    def columns(self, **changed: str) -> str:
+        """Spark: the pristine table's columns in order, some replaced by an expression (or
+        left out: empty text)."""
+        names = self.spark.table(PRISTINE).columns
+        return ", ".join(changed.get(c, f"`{c}`") for c in names if changed.get(c, c))
+
+
+def _bare(relation: str) -> str:
+    """A relation's name without the dialect's identifier quotes."""
+    return relation.replace('"', "").replace("`", "")
 
 
 def _db(settings: Settings) -> Path:
@@ -112,10 +148,8 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 @pytest.fixture(scope="module", params=ENGINES)
-def validated(request, keys, duckdb_warehouses, tmp_path_factory) -> Validated:  # type: ignore[no-untyped-def]
+def validated(request, keys, duckdb_warehouses, tmp_path_factory) -> Iterator[Validated]:  # type: ignore[no-untyped-def]
     name = request.param
-    if name == "spark" and request.module.__name__ in SPARK_UNSUPPORTED:
-        pytest.skip(f"not on Spark: {SPARK_UNSUPPORTED[request.module.__name__]}")
     base = tmp_path_factory.mktemp(f"trust-{name}")
     project_dir = base / "project"
     project_dir.mkdir()
@@ -131,17 +165,25 @@ def validated(request, keys, duckdb_warehouses, tmp_path_factory) -> Validated: 
         trusted_keys=(public,),
     )
     pg: dict[str, str] = {}
+    spark = None
     if name == "duckdb":
         db = base / "wh" / "labelpact.duckdb"
         db.parent.mkdir()
         shutil.copy(source, db)
         settings = replace(settings, env={"LABELPACT_DUCKDB": str(db)})
-        project = DbtProject.from_settings(settings)
-    else:
+    elif name == "postgres":
         pg = _pg_database(request.getfixturevalue("pg_server").params)
         exampledata.load_into_postgres(source, pg)
         settings = replace(settings, target="postgres", env=_pg_env(pg))
-        project = DbtProject.from_settings(settings)
+    else:
+        warehouses = request.getfixturevalue("spark_warehouses")
+        settings = replace(
+            settings,
+            target="spark",
+            env=warehouses.env(None) | {"LABELPACT_SPARK_SCHEMA": SPARK_SCHEMA},
+        )
+        spark = warehouses.server.session
+    project = DbtProject.from_settings(settings)
     run = validate(settings, project=project)
     assert run.exit_code == ExitCode.OK, [r.check_id for r in run.results if r.status != "pass"]
     pristine = base / "pristine"
@@ -151,7 +193,17 @@ def validated(request, keys, duckdb_warehouses, tmp_path_factory) -> Validated: 
         shutil.copy(path, pristine / path.name)
     if name == "duckdb":
         shutil.copy(_db(settings), pristine / "labelpact.duckdb")
-    return Validated(name, settings, project, pristine, source, pg)
+    elif name == "spark":
+        spark.sql(f"CREATE DATABASE IF NOT EXISTS {PRISTINE.split('.')[0]}")
+        spark.sql(f"DROP TABLE IF EXISTS {PRISTINE}")
+        spark.sql(f"CREATE TABLE {PRISTINE} USING parquet AS SELECT * FROM raw.annotations")
+    validated = Validated(name, settings, project, pristine, source, pg, spark)
+    yield validated
+    if name == "spark":  # leave the shared session's `raw` as the other tests expect it
+        validated.restore()
+        spark.sql(f"DROP TABLE IF EXISTS {PRISTINE}")
+        warehouses.server.forget("raw", "annotations")
+        warehouses.loaded = False
 
 
 # --- the cases: each changes one thing; the gate must refuse and name it ---------------------
@@ -190,8 +242,51 @@ def _forge(v: Validated, how: str) -> None:
     head.write_text(json.dumps({"seq": entry["seq"], "hash": entry["hash"]}))
 
 
+def _truncate(v: Validated) -> None:
+    """A genuine, signed failing verdict is appended; someone without the key cuts it off and
+    rewrites the head to name the older, passing entry (the gate would read that one)."""
+    ledger = ledger_for(v.settings)
+    first = ledger.path.read_text()
+    record = json.loads(first.splitlines()[-1])["record"]
+    record["contracts"]["annotations"] |= {"status": "fail", "failing": ["annotations.x"]}
+    ledger.append(record)
+    ledger.path.write_text(first)
+    last = json.loads(first.splitlines()[-1])
+    head = {"seq": last["seq"], "hash": last["hash"], "ledger": ledger.ledger_id()}
+    ledger.head_path.write_text(json.dumps(head))
+
+
+FIRST = "(SELECT min(annotation_id) FROM raw.annotations)"
+FIRST_PRISTINE = f"(SELECT min(annotation_id) FROM {PRISTINE})"
+
+
+def _add_column(v: Validated) -> None:
+    if v.engine == "spark":
+        v.sql("ALTER TABLE raw.annotations ADD COLUMNS (annotator_email STRING)")
+    else:
+        v.sql("ALTER TABLE raw.annotations ADD COLUMN annotator_email VARCHAR")
+
+
+def _drop_column(v: Validated) -> None:
+    if v.engine == "spark":
+        v.rewrite(v.columns(notes=""))
+    elif v.engine == "postgres":  # PostgreSQL keeps views on the column: CASCADE drops them
+        v.sql("ALTER TABLE raw.annotations DROP COLUMN notes CASCADE")
+    else:
+        v.sql("ALTER TABLE raw.annotations DROP COLUMN notes")
+
+
+def _rename_column(v: Validated) -> None:
+    if v.engine == "spark":
+        v.rewrite(v.columns(notes="`notes` AS `note_text`"))
+    else:
+        v.sql("ALTER TABLE raw.annotations RENAME COLUMN notes TO note_text")
+
+
 def _retype(v: Validated) -> None:
-    if v.engine == "postgres":  # PostgreSQL keeps views on the column: drop them first
+    if v.engine == "spark":
+        v.rewrite(v.columns(annotation_id="CAST(annotation_id AS DECIMAL(20, 0)) AS annotation_id"))
+    elif v.engine == "postgres":  # PostgreSQL keeps views on the column: drop them first
         v.sql(
             "DROP SCHEMA IF EXISTS labelpact CASCADE",
             "ALTER TABLE raw.annotations ALTER COLUMN annotation_id TYPE numeric(20, 0)",
@@ -200,42 +295,39 @@ def _retype(v: Validated) -> None:
         v.sql("ALTER TABLE raw.annotations ALTER COLUMN annotation_id TYPE HUGEINT")
 
 
-FIRST = "(SELECT min(annotation_id) FROM raw.annotations)"
-CASES: dict[str, tuple[Callable[[Validated], Any], str]] = {
-    "column added": (
-        lambda v: v.sql("ALTER TABLE raw.annotations ADD COLUMN annotator_email VARCHAR"),
-        "column added: annotator_email ",
-    ),
-    "column dropped": (
-        lambda v: v.sql(
-            "ALTER TABLE raw.annotations DROP COLUMN notes CASCADE"
-            if v.engine == "postgres"
-            else "ALTER TABLE raw.annotations DROP COLUMN notes"
-        ),
-        "column dropped: notes ",
-    ),
-    "column renamed": (
-        lambda v: v.sql("ALTER TABLE raw.annotations RENAME COLUMN notes TO note_text"),
-        "column added: note_text ",
-    ),
-    "column retyped, same text": (_retype, "column type changed: annotation_id BIGINT -> "),
-    "one row edited": (
-        lambda v: v.sql(
-            f"UPDATE raw.annotations SET tool = 'cvat-2' WHERE annotation_id = {FIRST}"
-        ),
-        "data changed since validation: same row count",
-    ),
-    "one row added": (
-        lambda v: v.sql(
+def _edit_row(v: Validated) -> None:
+    if v.engine == "spark":
+        edited = f"CASE WHEN annotation_id = {FIRST_PRISTINE} THEN 'cvat-2' ELSE tool END AS tool"
+        v.rewrite(v.columns(tool=edited))
+    else:
+        v.sql(f"UPDATE raw.annotations SET tool = 'cvat-2' WHERE annotation_id = {FIRST}")
+
+
+def _add_row(v: Validated) -> None:
+    if v.engine == "spark":
+        v.rewrite("*", f"UNION ALL SELECT * FROM {PRISTINE} WHERE annotation_id = {FIRST_PRISTINE}")
+    else:
+        v.sql(
             f"INSERT INTO raw.annotations SELECT * FROM raw.annotations "
             f"WHERE annotation_id = {FIRST}"
-        ),
-        "rows changed (",
-    ),
-    "one row deleted": (
-        lambda v: v.sql(f"DELETE FROM raw.annotations WHERE annotation_id = {FIRST}"),
-        "rows changed (",
-    ),
+        )
+
+
+def _delete_row(v: Validated) -> None:
+    if v.engine == "spark":
+        v.rewrite("*", f"WHERE annotation_id <> {FIRST_PRISTINE}")
+    else:
+        v.sql(f"DELETE FROM raw.annotations WHERE annotation_id = {FIRST}")
+
+
+CASES: dict[str, tuple[Callable[[Validated], Any], str]] = {
+    "column added": (_add_column, "column added: annotator_email "),
+    "column dropped": (_drop_column, "column dropped: notes "),
+    "column renamed": (_rename_column, "column added: note_text "),
+    "column retyped, same text": (_retype, "column type changed: annotation_id BIGINT -> "),
+    "one row edited": (_edit_row, "data changed since validation: same row count"),
+    "one row added": (_add_row, "rows changed ("),
+    "one row deleted": (_delete_row, "rows changed ("),
     "contract version bumped": (
         lambda v: _contract(v, "version: 1.2.0", "version: 1.3.0"),
         "contract version changed since validation (1.2.0 -> 1.3.0)",
@@ -258,6 +350,7 @@ CASES: dict[str, tuple[Callable[[Validated], Any], str]] = {
         lambda v: _forge(v, "other key"),
         "signed by an unknown key",
     ),
+    "newest entry cut off, head rewritten": (_truncate, "the head anchor: unsigned"),
 }
 
 
@@ -278,7 +371,7 @@ def test_gate_passes_when_nothing_changed(validated: Validated) -> None:
     entry = json.loads(validated.settings.ledger_path.read_text().splitlines()[-1])
     assert entry["signature"]["keyid"] == load_signer(validated.settings.signing_key).keyid
     fp = entry["record"]["contracts"]["annotations"]["fingerprint"]
-    assert fp["relation"].replace('"', "").endswith("raw.annotations")  # the source, not a view
+    assert _bare(fp["relation"]).endswith("raw.annotations")  # the source, not a view
     assert [c[0] for c in fp["schema"]][:2] == ["annotation_id", "item_id"]
 
 
@@ -291,6 +384,8 @@ def test_gate_refuses_a_verdict_from_another_warehouse(
         copy = tmp_path / "copy.duckdb"
         shutil.copy(_db(s), copy)
         other = replace(s, env={"LABELPACT_DUCKDB": str(copy)})
+    elif validated.engine == "spark":  # a session whose warehouse directory is elsewhere
+        other = replace(s, env=s.env | {"LABELPACT_SPARK_WAREHOUSE": str(tmp_path)})
     else:
         other = replace(s, env=_pg_env(dict(validated.pg, dbname="labelpact")))
     verdict = gate("annotations", max_age="1h", settings=other)
@@ -309,6 +404,8 @@ def test_a_relation_of_another_warehouse_is_a_clear_error_never_a_replacement_sc
         copy = tmp_path / "copy.duckdb"
         shutil.copy(_db(s), copy)
         other, expected = replace(s, env={"LABELPACT_DUCKDB": str(copy)}), "Catalog"
+    elif validated.engine == "spark":  # one session per process: a database it does not have
+        other, expected = s, "TABLE_OR_VIEW_NOT_FOUND"
     else:
         other = replace(s, env=_pg_env(dict(validated.pg, dbname="labelpact")))
         expected = "does not exist"
@@ -316,6 +413,8 @@ def test_a_relation_of_another_warehouse_is_a_clear_error_never_a_replacement_sc
     relation = json.loads(s.ledger_path.read_text().splitlines()[-1])["record"]["contracts"][
         "annotations"
     ]["fingerprint"]["relation"]
+    if validated.engine == "spark":
+        relation = "`trust_elsewhere`.`annotations`"
     with Warehouse(other) as wh, pytest.raises(EngineError, match=expected) as info:
         wh.fingerprint(relation)
     assert "replacement" not in str(info.value)
@@ -324,13 +423,34 @@ def test_a_relation_of_another_warehouse_is_a_clear_error_never_a_replacement_sc
 def test_ledger_verify_refuses_a_forged_chain_only_with_trusted_keys(
     validated: Validated,
 ) -> None:
-    from validator.verdict.ledger import Ledger, ledger_for
+    from validator.verdict.ledger import Ledger
 
     validated.restore()
     _forge(validated, "kept")
     problems, _ = ledger_for(validated.settings).verify()
-    assert len(problems) == 1 and "signature does not match" in problems[0]
+    assert len(problems) == 2, problems
+    assert "signature does not match" in problems[0]
+    assert problems[1].startswith("the head anchor: unsigned")  # the forger rewrote it too
     assert Ledger(validated.settings.ledger_path).verify()[0] == []  # the chain alone: intact
+
+
+def test_a_rolled_back_ledger_is_caught_by_the_warehouse_mirror(validated: Validated) -> None:
+    """Both files put back as they were one entry earlier verify (the signed head of that
+    time is genuine); the warehouse mirror still holds the later entry."""
+    from validator.verdict.ledger import mirror_to_warehouse
+
+    validated.restore()
+    ledger = ledger_for(validated.settings)
+    earlier = (ledger.path.read_bytes(), ledger.head_path.read_bytes())
+    assert compare_with_warehouse(validated.settings, ledger.entries()) == []
+    mirror_to_warehouse(validated.settings, ledger.append(ledger.entries()[-1].record))
+    ledger.path.write_bytes(earlier[0])
+    ledger.head_path.write_bytes(earlier[1])
+    problems, entries = ledger.verify()
+    assert problems == []
+    assert compare_with_warehouse(validated.settings, entries) == [
+        "entry 2: in the warehouse mirror but not in the file"
+    ]
 
 
 def test_attestation_verifies_with_securesystemslib(validated: Validated) -> None:
@@ -355,7 +475,7 @@ def test_attestation_verifies_with_securesystemslib(validated: Validated) -> Non
     assert list(accepted) == [keyid]
     statement = json.loads(parsed(envelope).payload)
     assert statement["_type"] == "https://in-toto.io/Statement/v1"
-    assert statement["subject"][0]["name"].replace('"', "").endswith("raw.annotations")
+    assert _bare(statement["subject"][0]["name"]).endswith("raw.annotations")
     assert len(statement["subject"][0]["digest"]["sha256"]) == 64
     predicate = statement["predicate"]
     assert (predicate["contract"], predicate["version"], predicate["status"]) == (
@@ -391,7 +511,11 @@ def test_ledger_show_prints_signer_and_warehouse(
     out = capsys.readouterr().out
     assert code == 0, out
     assert f"signed {load_signer(s.signing_key).keyid}" in out  # type: ignore[arg-type]
-    database = str(_db(s).resolve()) if validated.engine == "duckdb" else PG_DATABASE
+    database = {
+        "duckdb": str(_db(s).resolve()) if validated.engine == "duckdb" else "",
+        "postgres": PG_DATABASE,
+        "spark": s.env.get("LABELPACT_SPARK_WAREHOUSE", "?"),
+    }[validated.engine]
     line = next(x for x in out.splitlines() if x.strip().startswith("annotations:"))
     assert "raw" in line and f"on {validated.engine} " in line and database in line
     assert "chain intact, signatures verified" in out

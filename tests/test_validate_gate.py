@@ -279,28 +279,30 @@ def test_validate_with_gx_records_both_engines(engine, tmp_path: Path) -> None: 
     assert {c["id"]: c["gx_status"] for c in entry.record["checks"]}[failed.check_id] == "fail"
 
 
-@pytest.fixture()
-def empty_mirror(settings: Settings) -> None:
-    """The warehouse's mirror holds one ledger: on the shared PostgreSQL and Spark warehouses
-    earlier tests' ledgers left theirs there (their entry 2 would look deleted from this file)."""
-    import sqlglot
-
-    from validator.engines.warehouse import Warehouse
-    from validator.verdict.ledger import AUDIT_SCHEMA, AUDIT_TABLE
-
-    with Warehouse(settings, audit=True) as wh:
-        drop = sqlglot.parse_one(f"DROP TABLE IF EXISTS {AUDIT_SCHEMA}.{AUDIT_TABLE}")
-        wh.write([drop])
-
-
 def test_ledger_is_mirrored_in_the_warehouse(
-    empty_mirror, validated, settings: Settings, engine
+    validated, settings: Settings, engine, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    from validator.verdict.ledger import compare_with_warehouse
+    """The mirror keys rows by ledger: on the shared PostgreSQL and Spark warehouses earlier
+    tests' ledgers mirrored there too, and a second ledger with more entries than this one
+    (its entry 2 once looked deleted from this file) mirrors beside it without clashing."""
+    from dataclasses import replace
+
+    from validator.verdict.ledger import compare_with_warehouse, mirror_to_warehouse
 
     assert validated.warnings == []
     entries = Ledger(settings.ledger_path).entries()
     assert compare_with_warehouse(settings, entries) == []
+    other = replace(settings, ledger_path=tmp_path / "other" / "ledger.jsonl")
+    other_ledger = Ledger(other.ledger_path)
+    for when in ("2001-01-01T00:00:00+00:00", "2001-01-02T00:00:00+00:00"):
+        mirror_to_warehouse(other, other_ledger.append(entries[0].record | {"started_at": when}))
+    other_entries = other_ledger.entries()
+    assert other_entries[0].hash != entries[0].hash
+    assert compare_with_warehouse(other, other_entries) == []
+    assert compare_with_warehouse(settings, entries) == []
+    assert compare_with_warehouse(other, other_entries[:1]) == [
+        "entry 2: in the warehouse mirror but not in the file"
+    ]
     # an entry edited in the file no longer matches the warehouse copy
     edited = entries[0].record | {"started_at": "1999-01-01T00:00:00+00:00"}
     forged = [type(entries[0])(entries[0].seq, entries[0].prev, entries[0].hash, edited)]

@@ -103,6 +103,10 @@ class SparkServer:
             del self._loaded[stale]
         return counts
 
+    def forget(self, schema: str, table: str) -> None:
+        """A test changed `schema.table` itself: the next `load` writes it again."""
+        self._loaded.pop((schema, table), None)
+
     def stop(self) -> None:
         try:
             if self.session is not None:

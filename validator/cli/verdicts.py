@@ -136,7 +136,7 @@ def _ledger_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--warehouse",
         action="store_true",
-        help="also compare with the warehouse mirror (labelpact_audit.ledger)",
+        help="also compare with the warehouse mirror (labelpact_audit.ledger_entries)",
     )
 
 

@@ -95,6 +95,8 @@ class Warehouse:
             for k, v in self.credentials.connection_info()
             if isinstance(v, (str, int, float)) and not isinstance(v, bool)
         }
+        parameters = getattr(self.credentials, "server_side_parameters", None) or {}
+        where |= {k: parameters[k] for k in self.dialect.location_parameters if k in parameters}
         return {
             "adapter": self.credentials.type,
             "target": self.target_name,

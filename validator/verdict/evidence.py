@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from validator.compiler.artifacts import compile_plans, origin, shown_path
 from validator.compiler.plan import Plan
-from validator.compiler.sql.dialects import DEFAULT_DIALECTS
+from validator.compiler.sql.dialects import DEFAULT_DIALECTS, dialect_for_adapter
 from validator.contract.model import Contract
 from validator.errors import EngineError
 from validator.settings import Settings
@@ -93,6 +93,9 @@ def warehouse_identity(settings: Settings) -> dict[str, str]:
     else:
         server = ":".join(str(location[k]) for k in ("host", "port") if k in location)
         database = f"{server}/{location.get('database', '')}"
+        for key in dialect_for_adapter(where["adapter"]).location_parameters:
+            if key in location:  # a Spark session: where its warehouse directory is
+                database += f" {key}={location[key]}"
     return {"adapter": where["adapter"], "target": where["target"], "database": database}
 
 

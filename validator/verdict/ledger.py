@@ -9,7 +9,12 @@ the tail is detected too. Appends hold an exclusive `flock`, so concurrent valid
 The chain cannot stop someone who rewrites the file and recomputes every hash. With a signing
 key, each entry also carries `signature`: an Ed25519 signature of its hash (see `signing`);
 with trusted keys, `verify` reports every entry that is unsigned, signed by an unknown key, or
-whose signature does not match, even when the chain is intact.
+whose signature does not match, even when the chain is intact. The head is signed too (its
+ledger, sequence and hash): with trusted keys a head that is missing, unsigned or not signed by
+a trusted key is refused, so cutting entries off the end and rewriting the head is detected.
+
+A ledger's identity is the hash of its first entry (`ledger_id`): the warehouse mirror keys its
+rows by it, so any number of ledgers mirror into one warehouse.
 """
 
 from __future__ import annotations
@@ -24,6 +29,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import sqlglot
+from sqlglot import exp
 
 from validator.errors import LabelpactError
 from validator.verdict.signing import Signer, TrustedKeys, load_signer
@@ -54,6 +62,12 @@ def _canonical(data: Any) -> bytes:
 
 def entry_hash(seq: int, prev: str, record: dict[str, Any]) -> str:
     return hashlib.sha256(_canonical({"seq": seq, "prev": prev, "record": record})).hexdigest()
+
+
+def head_message(ledger: str | None, seq: int, digest: str) -> bytes:
+    """What a head signature signs: the ledger's identity, the newest entry's sequence and hash
+    (canonical JSON under a "head" key, never the bare hex hash an entry signature signs)."""
+    return _canonical({"head": {"ledger": ledger, "seq": seq, "hash": digest}})
 
 
 class Ledger:
@@ -119,7 +133,7 @@ class Ledger:
                     ) from exc
             finally:
                 os.close(fd)
-            self._write_head(seq, digest)
+            self._write_head(seq, digest, digest if seq == 1 else self.ledger_id())
             return Entry(seq, prev, digest, record, signature)
 
     def _last_line(self) -> str | None:
@@ -143,10 +157,28 @@ class Ledger:
             )
         return body.rsplit(b"\n", 1)[-1].decode("utf-8")
 
-    def _write_head(self, seq: int, digest: str) -> None:
+    def ledger_id(self) -> str | None:
+        """The hash of the first entry, as written (None: no entries): the ledger's identity,
+        the same wherever the file is copied or moved."""
+        if not self.path.exists():
+            return None
+        with open(self.path, "rb") as handle:
+            first = handle.readline()
+        try:
+            return str(json.loads(first)["hash"])
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    def _write_head(self, seq: int, digest: str, ledger: str | None) -> None:
+        head: dict[str, Any] = {"seq": seq, "hash": digest, "ledger": ledger}
+        if self.signer is not None:
+            head["signature"] = {
+                "keyid": self.signer.keyid,
+                "sig": self.signer.sign(head_message(ledger, seq, digest)),
+            }
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".head-")
         with os.fdopen(fd, "w") as handle:
-            json.dump({"seq": seq, "hash": digest}, handle)
+            json.dump(head, handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, self.head_path)
@@ -212,23 +244,44 @@ class Ledger:
 
     def _head_problems(self, entries: list[Entry]) -> list[str]:
         """What the head anchor (the last entry's seq and hash, kept beside the file) says was
-        cut off the end of the chain, which the chain alone cannot tell."""
+        cut off the end of the chain, which the chain alone cannot tell. With trusted keys the
+        head must be signed by one of them, or anyone could rewrite it after cutting."""
         if not self.head_path.exists():
+            if self.trusted and entries:
+                return [
+                    "the head anchor is missing (with trusted keys it must be there, signed: "
+                    "entries may have been cut off the end)"
+                ]
             return []
         try:
             head = json.loads(self.head_path.read_text())
+            problems = self._head_signature_problems(head, entries)
             if entries and (head["seq"], head["hash"]) != (entries[-1].seq, entries[-1].hash):
                 if head["seq"] > entries[-1].seq:
                     return [
+                        *problems,
                         f"entries after {entries[-1].seq} were deleted (head "
-                        f"anchor records entry {head['seq']})"
+                        f"anchor records entry {head['seq']})",
                     ]
                 if head["seq"] == entries[-1].seq:
-                    return [f"entry {head['seq']}: differs from the head anchor"]
+                    return [*problems, f"entry {head['seq']}: differs from the head anchor"]
             elif not entries and head.get("seq"):
                 return [f"all entries were deleted (head anchor records entry {head['seq']})"]
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, AttributeError):
             return ["the head anchor is damaged"]
+        return problems
+
+    def _head_signature_problems(self, head: dict[str, Any], entries: list[Entry]) -> list[str]:
+        """With trusted keys: the head must carry a trusted signature of its ledger, sequence
+        and hash, and name this ledger (a head written before signing was on is refused too)."""
+        if not self.trusted or not entries:
+            return []
+        message = head_message(head.get("ledger"), int(head["seq"]), str(head["hash"]))
+        why = self.trusted.problem(head.get("signature"), message)
+        if why:
+            return [f"the head anchor: {why} (entries may have been cut off the end)"]
+        if head.get("ledger") != entries[0].hash:
+            return ["the head anchor belongs to another ledger (its first entry differs)"]
         return []
 
     def latest(self, contract: str) -> Entry | None:
@@ -240,40 +293,55 @@ class Ledger:
 
 
 AUDIT_SCHEMA = "labelpact_audit"
-AUDIT_TABLE = "ledger"
+# Keyed by (ledger, seq): `ledger` is the ledger's identity (the hash of its first entry), so
+# every ledger that validates against a warehouse mirrors there without clashing. (labelpact
+# before this table wrote `labelpact_audit.ledger`, keyed by `seq` alone: one ledger per
+# warehouse. It is no longer read or written.)
+AUDIT_TABLE = "ledger_entries"
 
 
-def mirror_to_warehouse(settings: Any, entry: Entry) -> None:
-    """Copy one ledger entry into the warehouse table labelpact_audit.ledger (idempotent).
+def mirror_to_warehouse(settings: Any, entry: Entry, ledger_id: str | None = None) -> None:
+    """Copy one ledger entry into the warehouse table labelpact_audit.ledger_entries, under
+    its ledger's identity (idempotent).
 
     The JSONL file is the primary; the table lets auditors query verdicts where the data
     lives, and `labelpact ledger verify --warehouse` checks the two agree.
     """
     from validator.engines.warehouse import Warehouse
 
+    if ledger_id is None:
+        ledger_id = entry.hash if entry.seq == 1 else Ledger(settings.ledger_path).ledger_id()
+    if ledger_id is None:
+        raise LedgerError(f"{settings.ledger_path}: no first entry to name the ledger by")
     with Warehouse(settings, audit=True) as wh:
-        wh.write(mirror_statements(wh.dialect, entry))
+        wh.write(mirror_statements(wh.dialect, entry, ledger_id))
 
 
 # Constant DDL (no user input), parsed by sqlglot and rendered for the target's dialect.
 _AUDIT_DDL = (
-    f"CREATE TABLE IF NOT EXISTS {AUDIT_SCHEMA}.{AUDIT_TABLE} (seq BIGINT PRIMARY "
-    "KEY, prev VARCHAR, hash VARCHAR, record VARCHAR)"
+    f"CREATE TABLE IF NOT EXISTS {AUDIT_SCHEMA}.{AUDIT_TABLE} (ledger VARCHAR, seq BIGINT, "
+    "prev VARCHAR, hash VARCHAR, record VARCHAR, PRIMARY KEY (ledger, seq))"
 )
 _AUDIT_DDL_PARTITIONED = (
     f"CREATE TABLE IF NOT EXISTS {AUDIT_SCHEMA}.{AUDIT_TABLE} (prev "
-    "STRING, hash STRING, record STRING, seq BIGINT) USING PARQUET "
-    "PARTITIONED BY (seq)"
+    "STRING, hash STRING, record STRING, ledger STRING, seq BIGINT) USING PARQUET "
+    "PARTITIONED BY (ledger, seq)"
 )
 
 
-def mirror_statements(dialect: Any, entry: Entry) -> list[Any]:
-    """The statements that create the mirror table and replace entry `seq` in it."""
-    import sqlglot
-    from sqlglot import exp
+def _mirror_key(ledger_id: str, seq: int | None = None) -> exp.Expr:
+    """`ledger = '<id>' [AND seq = <seq>]`: the rows of one ledger (or of one entry)."""
+    key = exp.EQ(this=exp.column("ledger"), expression=exp.convert(ledger_id))
+    if seq is None:
+        return key
+    return exp.and_(key, exp.EQ(this=exp.column("seq"), expression=exp.convert(seq)))
 
+
+def mirror_statements(dialect: Any, entry: Entry, ledger_id: str) -> list[Any]:
+    """The statements that create the mirror table and replace entry `seq` of ledger
+    `ledger_id` in it."""
     table = exp.to_table(f"{AUDIT_SCHEMA}.{AUDIT_TABLE}")
-    seq = exp.convert(entry.seq)
+    key = [exp.convert(ledger_id), exp.convert(entry.seq)]
     row = [
         exp.convert(v) for v in (entry.prev, entry.hash, _canonical(entry.record).decode("utf-8"))
     ]
@@ -282,30 +350,47 @@ def mirror_statements(dialect: Any, entry: Entry) -> list[Any]:
     ]
     if dialect.audit_by_partition:
         statements.append(sqlglot.parse_one(_AUDIT_DDL_PARTITIONED, read="spark"))
-        table.set(
-            "partition", exp.Partition(expressions=[exp.EQ(this=exp.column("seq"), expression=seq)])
-        )
+        spec = [
+            exp.EQ(this=exp.column(name), expression=value)
+            for name, value in zip(("ledger", "seq"), key, strict=True)
+        ]
+        table.set("partition", exp.Partition(expressions=spec))
         return [*statements, exp.insert(exp.values([tuple(row)]), table, overwrite=True)]
     statements.append(sqlglot.parse_one(_AUDIT_DDL))
-    delete = exp.delete(table.copy(), where=exp.EQ(this=exp.column("seq"), expression=seq))
+    delete = exp.delete(table.copy(), where=_mirror_key(ledger_id, entry.seq))
     insert = exp.insert(
-        exp.values([(seq.copy(), *row)]), table, columns=["seq", "prev", "hash", "record"]
+        exp.values([(*key, *row)]),
+        table,
+        columns=["ledger", "seq", "prev", "hash", "record"],
     )
     return [*statements, delete, insert]
 
 
 def compare_with_warehouse(settings: Any, entries: list[Entry]) -> list[str]:
-    """Differences between the JSONL ledger and its warehouse mirror."""
+    """Differences between the JSONL ledger and its rows in the warehouse mirror (the rows
+    of other ledgers mirrored into the same warehouse are not compared)."""
     from validator.engines.warehouse import Warehouse
     from validator.errors import EngineError
 
+    if not entries:
+        return []
+    ledger_id = entries[0].hash
     try:
         with Warehouse(settings) as wh:
-            _, rows = wh.query(
-                f"SELECT seq, prev, hash, record FROM {AUDIT_SCHEMA}.{AUDIT_TABLE} ORDER BY seq"
+            query = (
+                exp.select("seq", "prev", "hash", "record")
+                .from_(exp.to_table(f"{AUDIT_SCHEMA}.{AUDIT_TABLE}"))
+                .where(_mirror_key(ledger_id))
+                .order_by("seq")
             )
+            _, rows = wh.query(query.sql(dialect=wh.dialect.sqlglot))
     except EngineError as exc:
         return [f"warehouse mirror unreadable: {exc}"]
+    if not rows:
+        return [
+            f"ledger {ledger_id[:12]}: no entries in the warehouse mirror (never mirrored "
+            "there, or its first entry was rewritten)"
+        ]
     mirrored = {int(r[0]): r for r in rows}
     problems = []
     for e in entries:

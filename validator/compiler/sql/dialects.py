@@ -39,6 +39,9 @@ class Dialect:
     # Tables without DELETE (plain Spark tables): the ledger mirror is partitioned by `seq` and
     # an entry is replaced by overwriting its partition.
     audit_by_partition: ClassVar[bool] = False
+    # Profile settings (`server_side_parameters`) that say where the tables are when host and
+    # database do not (a Spark session's warehouse directory): part of a verdict's warehouse.
+    location_parameters: ClassVar[tuple[str, ...]] = ()
 
     def regex_match(self, value: exp.Expr, pattern: str) -> exp.Expr:
         """True when `pattern` is found in `value` (search semantics, like Python's re.search)."""
@@ -181,6 +184,7 @@ class Spark(Dialect):
     sqlglot = "spark"
     dbt_types = ("spark", "databricks")
     audit_by_partition = True
+    location_parameters = ("spark.sql.warehouse.dir",)  # a `session` profile's host is "NA"
     type_names = {"varchar": "string", "integer": "int"}
     fingerprint_algorithm = "spark-xxhash64"
 
