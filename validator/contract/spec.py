@@ -122,6 +122,15 @@ SEVERITY = _f(
     default="error",
 )
 
+# A row filter of a section's rules (see `contract/filters.py`).
+WHERE = _f(
+    Str(
+        "Only rows satisfying this read-only boolean SQL expression over the contract's columns "
+        "count for this section's rules, e.g. `NOT is_cancelled AND NOT is_gold` (rows where it "
+        "is NULL do not count)."
+    )
+)
+
 COLUMN = Obj(
     "A contracted column.",
     {
@@ -283,6 +292,7 @@ CONTRACT = Obj(
                             },
                         )
                     ),
+                    "where": WHERE,
                     "severity": SEVERITY,
                 },
             )
@@ -425,6 +435,7 @@ CONTRACT = Obj(
                             },
                         )
                     ),
+                    "where": WHERE,
                     "severity": SEVERITY,
                 },
             )
@@ -441,6 +452,7 @@ CONTRACT = Obj(
                     "flag_unneeded": _f(
                         Bool("Flag adjudications of items without disagreement."), default=True
                     ),
+                    "where": WHERE,
                     "severity": SEVERITY,
                 },
             )
@@ -550,6 +562,7 @@ CONTRACT = Obj(
                             },
                         )
                     ),
+                    "where": WHERE,
                     "severity": SEVERITY,
                 },
             )
@@ -590,6 +603,7 @@ CONTRACT = Obj(
                             maximum=1,
                         )
                     ),
+                    "where": WHERE,
                     "severity": SEVERITY,
                 },
             )
