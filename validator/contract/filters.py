@@ -21,5 +21,6 @@ def check_filters(node: Node, columns: dict[str, Column]) -> list[Problem]:
         try:
             parse_filter(where.value, list(columns), types)
         except UnsafePredicate as exc:
-            problems.append(Problem(where.loc, f"{section}.where: {exc}"))
+            message = str(exc).replace("in a check expression", "in a filter")
+            problems.append(Problem(where.loc, f"{section}.where: {message}"))
     return problems
