@@ -26,7 +26,7 @@ from validator.example import export
 
 CONTRACT = ROOT / "examples" / "export" / "contracts" / "export_annotations.yml"
 FILTER = "NOT is_cancelled AND NOT is_gold"
-SECTIONS = ("agreement", "coverage", "label_distribution", "uncertainty")
+SECTIONS = ("adjudication", "agreement", "coverage", "label_distribution", "uncertainty")
 
 
 def _contract_text(section: str, where: str) -> str:
@@ -44,6 +44,15 @@ def _where_position(text: str, section: str) -> tuple[int, int]:
         if lines[i].startswith("  where:"):
             return i + 1, len("  where: ") + 1
     raise AssertionError(f"no where in {section}")
+
+
+def _write(directory: Path, text: str) -> Path:
+    """The contract `text` beside the example's adjudication records; returns its path."""
+    records = CONTRACT.parent / "export_adjudications.yml"
+    (directory / records.name).write_text(records.read_text(encoding="utf-8"), encoding="utf-8")
+    path = directory / CONTRACT.name
+    path.write_text(text, encoding="utf-8")
+    return path
 
 
 @pytest.mark.parametrize(
@@ -75,9 +84,8 @@ def test_bad_filters_are_located_lint_errors(
     section: str, where: str, message: str, tmp_path: Path
 ) -> None:
     text = _contract_text(section, where)
-    path = tmp_path / "export_annotations.yml"
-    path.write_text(text, encoding="utf-8")
-    problems = lint([path]).problems
+    path = _write(tmp_path, text)
+    problems = lint([tmp_path]).problems
     assert len(problems) == 1, [p.render(False) for p in problems]
     problem = problems[0]
     assert problem.message.startswith(message), problem.message
@@ -88,9 +96,8 @@ def test_bad_filters_are_located_lint_errors(
 
 @pytest.mark.parametrize("where", ["is_gold", "(NOT is_gold)", "score >= 0.5 OR label IS NULL"])
 def test_good_filters_lint_clean(where: str, tmp_path: Path) -> None:
-    path = tmp_path / "export_annotations.yml"
-    path.write_text(_contract_text("coverage", where), encoding="utf-8")
-    assert lint([path], strict=True).problems == []
+    _write(tmp_path, _contract_text("coverage", where))
+    assert lint([tmp_path], strict=True).problems == []
 
 
 def _failures(plans: list[Plan], db: Path) -> dict[str, int]:
@@ -115,8 +122,15 @@ def _failures(plans: list[Plan], db: Path) -> dict[str, int]:
     return out
 
 
+def _annotations_plan() -> Plan:
+    plans = build_plans(load_contracts([CONTRACT.parent]))
+    return next(p for p in plans if p.contract.name == "export_annotations")
+
+
 def _unfiltered(contract: Contract) -> Contract:
     s = contract.sections
+    if s.agreement is None:
+        return contract
     changes = {name: dataclasses.replace(getattr(s, name), where=None) for name in SECTIONS}
     return dataclasses.replace(contract, sections=dataclasses.replace(s, **changes))
 
@@ -130,14 +144,17 @@ def export_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_the_filter_changes_what_the_rules_count(export_db: Path) -> None:
     contracts = load_contracts([CONTRACT.parent])
-    assert all(getattr(contracts[0].sections, name).where == FILTER for name in SECTIONS)
+    annotations = next(c for c in contracts if c.name == "export_annotations")
+    assert all(getattr(annotations.sections, name).where == FILTER for name in SECTIONS)
     with_filter = _failures(build_plans(contracts), export_db)
     without = _failures(build_plans([_unfiltered(c) for c in contracts]), export_db)
     # non-cancelled, non-gold annotations: three per item, agreeing; two items lost one
     assert with_filter == {"export_annotations.coverage.min_annotations": 2}
     # every annotation: cancelled drafts (label `other`, low score) break agreement in b2 and
-    # b3 and the uncertainty bound there; gold answers and drafts over-cover 25 items
+    # b3 and the uncertainty bound there, and dispute ten items nobody adjudicated; gold
+    # answers and drafts over-cover 25 items
     assert without == {
+        "export_annotations.adjudication.missing": 10,
         "export_annotations.agreement.krippendorff_alpha": 2,
         "export_annotations.uncertainty.batch_low_confidence": 2,
         "export_annotations.coverage.max_annotations": 25,
@@ -149,8 +166,7 @@ def test_the_filtered_agreement_matches_an_independent_computation(export_db: Pa
     import krippendorff
     import numpy as np
 
-    contracts = load_contracts([CONTRACT.parent])
-    plan = build_plans(contracts)[0]
+    plan = _annotations_plan()
     check = next(c for c in plan.checks if c.kind == "agreement")
     d = get_dialect("duckdb")
     values = check.params.values(check, lambda n: exp.to_table(f"{export.SCHEMA}.{n}"))  # type: ignore[attr-defined]
@@ -192,7 +208,7 @@ def test_diff_sees_a_changed_filter() -> None:
 @pytest.mark.parametrize("dialect", sorted(DIALECTS))
 def test_every_dialect_renders_the_filter(dialect: str) -> None:
     engine = get_dialect(dialect)
-    plan = build_plans(load_contracts([CONTRACT.parent]))[0]
+    plan = _annotations_plan()
     filtered = [c for c in plan.checks if getattr(c.params, "where", None)]
     assert {c.id.split(".")[1] for c in filtered} == set(SECTIONS)
     for check in filtered:

@@ -84,3 +84,52 @@ def test_dbt_and_gx_count_only_the_filtered_rows(
     for r in gx:
         if r.kind not in COUNT_UNITS_DIFFER and r.check_id in dbt.outcomes:
             assert r.failures == dbt.outcomes[r.check_id].failures, r.check_id
+
+
+def test_incremental_validation_honours_the_filter(export_project: Path, tmp_path: Path) -> None:
+    """Batch b3 (cancelled drafts that would break its agreement, two items short of counted
+    labels) arrives after b1 and b2 were validated: the incremental run reads b3 alone,
+    through the filters, and gives the full run's verdict."""
+    import duckdb
+
+    from validator.settings import Settings
+    from validator.verdict.validate import validate, validate_incremental
+
+    db = tmp_path / "export.duckdb"
+    db.write_bytes((export_project / "export.duckdb").read_bytes())
+    table = f'"{export.SCHEMA}"."{export.TABLE}"'
+    con = duckdb.connect(str(db))
+    records = f'"{export.SCHEMA}"."{export.ADJUDICATIONS}"'
+    con.execute(f"DELETE FROM {table} WHERE batch = 'b3'")
+    con.execute(f"DELETE FROM {records} WHERE item_id LIKE 'b3%'")
+    con.close()
+    settings = Settings(
+        project_dir=export_project,
+        ledger_path=tmp_path / "ledger.jsonl",
+        env={"LABELPACT_DUCKDB": str(db)},
+    )
+    project = DbtProject(export_project, env=settings.env)
+    first = validate(settings, select=["export_annotations"], project=project)
+    assert {r.check_id for r in first.results if r.status == "fail"} == set()
+    con = duckdb.connect(str(db))
+    marks = ", ".join("?" for _ in export.COLUMNS)
+    con.executemany(
+        f"INSERT INTO {table} VALUES ({marks})", [r for r in export.rows() if r[5] == "b3"]
+    )
+    con.executemany(
+        f"INSERT INTO {records} VALUES (?, ?, ?, ?)",
+        [r for r in export.adjudications() if r[0].startswith("b3")],
+    )
+    con.close()
+    inc = validate_incremental(settings, select=["export_annotations"], project=project)
+    full = validate(settings, select=["export_annotations"], project=project, record=False)
+    assert inc.mode == "incremental", inc.warnings
+    outcomes = {r.check_id: (r.status, r.failures) for r in inc.results}
+    assert outcomes == {r.check_id: (r.status, r.failures) for r in full.results}
+    by_id = {r.check_id: r for r in inc.results}
+    alpha = by_id["export_annotations.agreement.krippendorff_alpha"]
+    assert alpha.status == "pass" and "new batches" in alpha.message
+    assert '"is_cancelled"' in alpha.sql and "'b3'" in alpha.sql and "'b1'" not in alpha.sql
+    coverage = by_id["export_annotations.coverage.min_annotations"]
+    assert (coverage.status, coverage.failures) == ("fail", 2)
+    assert "new items" in coverage.message

@@ -7,6 +7,8 @@ Per batch of ten items, three annotators label each item; the third deviates on 
 item. Gold answers (the item's true label, by `reviewer`) exist for batches b1 and b2. In b2
 and b3 every other item also has a cancelled draft by `ann_4` (label `other`, low score), and
 in b3 two items lost a label to a cancellation: they have two counted annotations, not three.
+`export_adjudications` decides the items whose counted labels disagree (the third annotator's
+deviations); the cancelled drafts make more items look disputed to a rule that counts them.
 
     python -m validator.example.export target/export.duckdb
 """
@@ -28,6 +30,13 @@ COLUMNS = (
     ("batch", "VARCHAR"),
     ("is_cancelled", "BOOLEAN"),
     ("is_gold", "BOOLEAN"),
+)
+ADJUDICATIONS = "export_adjudications"
+ADJUDICATION_COLUMNS = (
+    ("item_id", "VARCHAR"),
+    ("decision", "VARCHAR"),
+    ("adjudicator", "VARCHAR"),
+    ("rationale", "VARCHAR"),
 )
 LABELS = ("cat", "dog", "bird")
 SHORT_ITEMS = {"b3_i03", "b3_i07"}  # a cancellation took the third label
@@ -69,18 +78,32 @@ def rows() -> list[tuple[Any, ...]]:
     return out
 
 
+def adjudications() -> list[tuple[Any, ...]]:
+    """A decision for every item whose non-cancelled, non-gold labels disagree."""
+    return [
+        (f"b{b}_i{i:02d}", LABELS[(i + b) % len(LABELS)], "lead", "majority of the annotators")
+        for b in (1, 2, 3)
+        for i in (0, 5)
+    ]
+
+
 def write_duckdb(path: Path, schema: str = SCHEMA) -> int:
-    """Write the export to `<schema>.export_annotations` in a DuckDB file; returns its rows."""
+    """Write the export and its adjudications to `<schema>` in a DuckDB file; returns the
+    export's rows."""
     import duckdb
 
     data = rows()
     con = duckdb.connect(str(path))
     try:
         con.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
-        columns = ", ".join(f'"{name}" {sql_type}' for name, sql_type in COLUMNS)
-        con.execute(f'CREATE OR REPLACE TABLE "{schema}"."{TABLE}" ({columns})')
-        marks = ", ".join("?" for _ in COLUMNS)
-        con.executemany(f'INSERT INTO "{schema}"."{TABLE}" VALUES ({marks})', data)
+        for table, columns, values in (
+            (TABLE, COLUMNS, data),
+            (ADJUDICATIONS, ADJUDICATION_COLUMNS, adjudications()),
+        ):
+            ddl = ", ".join(f'"{name}" {sql_type}' for name, sql_type in columns)
+            con.execute(f'CREATE OR REPLACE TABLE "{schema}"."{table}" ({ddl})')
+            marks = ", ".join("?" for _ in columns)
+            con.executemany(f'INSERT INTO "{schema}"."{table}" VALUES ({marks})', values)
         con.execute("CHECKPOINT")
     finally:
         con.close()
