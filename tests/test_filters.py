@@ -219,3 +219,19 @@ def test_every_dialect_renders_the_filter(dialect: str) -> None:
             'NOT "f"."is_cancelled" AND NOT "f"."is_gold"', read="postgres"
         )
         assert expected.sql(dialect=engine.sqlglot) in conditions, (check.id, sql)
+
+
+def test_filters_travel_through_odcs(tmp_path: Path) -> None:
+    """ODCS export then import gives the same contracts, filters included."""
+    from validator.interop.odcs import export_contracts, import_document
+
+    back = tmp_path / "back"
+    back.mkdir()
+    for name, text in export_contracts([CONTRACT.parent]).items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        for contract_name, contract_text in import_document(tmp_path / name).items():
+            (back / contract_name).write_text(contract_text, encoding="utf-8")
+    before = {c.name: c.sections for c in load_contracts([CONTRACT.parent])}
+    after = {c.name: c.sections for c in load_contracts([back])}
+    assert after == before
+    assert after["export_annotations"].agreement.where == FILTER  # type: ignore[union-attr]
