@@ -76,6 +76,8 @@ def _write(directory: Path, text: str) -> Path:
             "(batch)",
             "uncertainty.where: must be a boolean expression: column 'batch' is varchar",
         ),
+        ("uncertainty", "NOT score", "uncertainty.where: NOT needs a boolean: column 'score'"),
+        ("coverage", "is_gold AND (label)", "coverage.where: AND needs a boolean: column 'label'"),
         ("agreement", "is_gold; DROP TABLE x", "agreement.where: must be one expression"),
         ("agreement", "pg_sleep(10) IS NULL", "agreement.where: function pg_sleep()"),
     ],

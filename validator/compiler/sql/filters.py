@@ -45,7 +45,26 @@ def parse_filter(
                 f"not boolean (compare it, e.g. {column} = ...)"
             )
         return exp.column(column, quoted=True)
-    return parse_predicate(text, list(columns))
+    tree = parse_predicate(text, list(columns))
+    if types is not None:
+        _check_logical_operands(tree, types)
+    return tree
+
+
+def _check_logical_operands(tree: exp.Expr, types: Mapping[str, str]) -> None:
+    """NOT, AND and OR take booleans: a bare column of another type there is an error (it
+    would fail at run time on a strict engine, or be cast silently on a lax one)."""
+    for node in tree.walk():
+        if not isinstance(node, exp.Not | exp.Connector):
+            continue
+        for operand in (node.this, node.args.get("expression")):
+            while isinstance(operand, exp.Paren):
+                operand = operand.this
+            if isinstance(operand, exp.Column) and types.get(operand.name, "boolean") != "boolean":
+                raise UnsafePredicate(
+                    f"{node.key.upper()} needs a boolean: column '{operand.name}' is "
+                    f"{types[operand.name]} (compare it, e.g. {operand.name} = ...)"
+                )
 
 
 def _bare_column(text: str) -> str | None:
