@@ -133,3 +133,54 @@ def test_incremental_validation_honours_the_filter(export_project: Path, tmp_pat
     coverage = by_id["export_annotations.coverage.min_annotations"]
     assert (coverage.status, coverage.failures) == ("fail", 2)
     assert "new items" in coverage.message
+
+
+def test_every_filtered_kind_runs_and_dbt_and_gx_agree(tmp_path: Path) -> None:
+    """The golden case `filters` (every filtered kind, with revisions: current rows, then the
+    filter) built by dbt and validated by GX on DuckDB, over data where most rules fail."""
+    import duckdb
+
+    for name in ("dbt_project.yml", "profiles.yml"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    shutil.copytree(ROOT / "macros", tmp_path / "macros")
+    shutil.copytree(ROOT / "tests" / "golden" / "filters" / "contracts", tmp_path / "contracts")
+    assert main(["compile", str(tmp_path / "contracts"), "--project-dir", str(tmp_path)]) == 0
+    db = tmp_path / "wh.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute("CREATE SCHEMA raw")
+    con.execute(
+        "CREATE TABLE raw.filtered AS SELECT i::BIGINT AS annotation_id, 'i' || (i % 7) AS "
+        "item_id, 'ann_' || (i % 3) AS annotator, CASE WHEN i % 4 = 0 THEN 'dog' ELSE 'cat' "
+        "END AS label, (i % 10) / 10.0 AS score, CASE WHEN i % 5 = 0 THEN 'why' END AS notes, "
+        "'b' || (i % 3) AS batch, i % 6 = 0 AS is_cancelled, i % 11 = 0 AS is_gold, "
+        "CASE WHEN i % 13 = 0 THEN i - 1 END::BIGINT AS parent_id FROM range(1, 60) AS r(i)"
+    )
+    con.execute(
+        "CREATE TABLE raw.filtered_adjudications AS SELECT 'i' || i AS item_id, 'cat' AS "
+        "decision, 'lead' AS adjudicator, 'r' AS rationale FROM range(0, 3) AS r(i)"
+    )
+    con.execute(
+        "CREATE TABLE raw.filtered_items AS SELECT 'i' || i AS item_id FROM range(0, 9) r(i)"
+    )
+    con.close()
+    env = {"LABELPACT_DUCKDB": str(db)}
+    dbt = DbtProject(tmp_path, env=env).build(env=env)
+    assert not [cid for cid, o in dbt.outcomes.items() if o.status == "error"]
+    plans = build_plans(load_contracts([tmp_path / "contracts"]))
+    filtered = {
+        c.id for p in plans for c in p.checks if getattr(c.params, "where", None) is not None
+    }
+    assert len(filtered) == 12  # all but adjudication.decision and the revisions rules
+    gx = run_suites(plans, schema="raw", duckdb_path=db)
+    assert {r.check_id for r in gx if r.status == "error"} == set()
+    gx_failing = {r.check_id: r.failures for r in gx if r.status in ("fail", "warn")}
+    dbt_failing = {cid: o.failures for cid, o in dbt.outcomes.items() if o.failed}
+    assert gx_failing == dbt_failing
+    assert dbt_failing == {
+        "filtered.uncertainty.notes_required": 10,
+        "filtered.uncertainty.batch_low_confidence": 3,
+        "filtered.uncertainty.batch_mean_confidence": 3,
+        "filtered.adjudication.missing": 4,
+        "filtered.coverage.max_annotations": 7,
+        "filtered.coverage.unannotated_items": 2,
+    }
