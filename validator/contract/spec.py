@@ -127,7 +127,8 @@ WHERE = _f(
     Str(
         "Only rows satisfying this read-only boolean SQL expression over the contract's columns "
         "count for this section's rules, e.g. `NOT is_cancelled AND NOT is_gold` (rows where it "
-        "is NULL do not count)."
+        "is NULL do not count). Not applied to `uncertainty.range` (a rule on every value) nor "
+        "to the adjudication records' decisions."
     )
 )
 
