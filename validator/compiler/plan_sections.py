@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from validator.compiler import kinds as K
 from validator.compiler.kinds import Params
+from validator.compiler.plan_filters import filtered, scope
 from validator.contract.model import Column, Contract
 from validator.contract.sections import Instructions, Registry, Uncertainty
 
@@ -195,8 +196,8 @@ def plan_uncertainty(b: _Builder) -> None:
         assert s.notes is not None  # resolve requires notes with notes_required_below
         b.add(
             "uncertainty.notes_required",
-            K.NotesRequired(confidence=conf, notes=s.notes, below=t),
-            f"{s.notes} is present whenever {conf} < {t:g}",
+            K.NotesRequired(confidence=conf, notes=s.notes, below=t, **filtered(b, s)),
+            f"{s.notes} is present whenever {conf} < {t:g}{scope(s)}",
             severity=s.severity,
         )
     _batch_uncertainty(b, s)
@@ -214,17 +215,18 @@ def _batch_uncertainty(b: _Builder, s: Uncertainty) -> None:
                 by=batch.by,
                 below=batch.low_confidence_below,
                 max_share=batch.max_low_share,
+                **filtered(b, s),
             ),
             f"per {batch.by}, at most {batch.max_low_share:.0%} of labels have "
-            f"{conf} < {batch.low_confidence_below:g}",
+            f"{conf} < {batch.low_confidence_below:g}{scope(s)}",
             severity=s.severity,
         )
     if batch.mean_between:
         mlo, mhi = batch.mean_between
         b.add(
             "uncertainty.batch_mean_confidence",
-            K.BatchMeanConfidence(confidence=conf, by=batch.by, min=mlo, max=mhi),
-            f"per {batch.by}, mean {conf} lies in [{mlo:g}, {mhi:g}]",
+            K.BatchMeanConfidence(confidence=conf, by=batch.by, min=mlo, max=mhi, **filtered(b, s)),
+            f"per {batch.by}, mean {conf} lies in [{mlo:g}, {mhi:g}]{scope(s)}",
             severity=s.severity,
         )
 
@@ -250,11 +252,12 @@ def plan_agreement(b: _Builder, contracts: dict[str, Contract]) -> None:
         categories=s.categories,
         min=s.min,
         **b.current(),
+        **filtered(b, s),
     )
     b.add(
         f"agreement.{s.metric}",
         params,
-        f"{detail} {per} is at least {s.min:g}",
+        f"{detail} {per} is at least {s.min:g}{scope(s)}",
         severity=s.severity,
     )
     if s.per_annotator is not None:
@@ -279,10 +282,11 @@ def _per_annotator(b: _Builder, contracts: dict[str, Contract]) -> None:
             min=pa.min,
             min_items=pa.min_items,
             **b.current(),
+            **filtered(b, s),
         ),
         f"each {s.rater} agrees with the reference label (the adjudicated decision, else the "
         f"majority of the other annotators) on at least {pa.min:.0%} of their labels (from "
-        f"{pa.min_items} labels with a reference on)",
+        f"{pa.min_items} labels with a reference on){scope(s)}",
         severity=s.severity,
     )
 
@@ -304,8 +308,8 @@ def plan_adjudication(b: _Builder, contracts: dict[str, Contract]) -> None:
     )
     b.add(
         "adjudication.missing",
-        K.AdjudicationMissing(**common),
-        f"every {s.item} whose annotators disagree has an adjudication in {other.name}",
+        K.AdjudicationMissing(**common, **filtered(b, s)),
+        f"every {s.item} whose annotators disagree has an adjudication in {other.name}{scope(s)}",
         severity=s.severity,
     )
     accepted = b.c.columns[s.label].accepted_values
@@ -319,8 +323,8 @@ def plan_adjudication(b: _Builder, contracts: dict[str, Contract]) -> None:
     if s.flag_unneeded:
         b.add(
             "adjudication.unneeded",
-            K.AdjudicationUnneeded(**common),
-            f"{other.name} holds no adjudication for items whose annotators all agree",
+            K.AdjudicationUnneeded(**common, **filtered(b, s)),
+            f"{other.name} holds no adjudication for items whose annotators all agree{scope(s)}",
             severity=s.severity,
         )
 
@@ -393,22 +397,24 @@ def plan_coverage(b: _Builder) -> None:
         return
     b.add(
         "coverage.min_annotations",
-        K.CoverageMin(item=s.item, min=s.min_annotations, **b.current()),
-        f"every {s.item} has at least {s.min_annotations} current annotations",
+        K.CoverageMin(item=s.item, min=s.min_annotations, **b.current(), **filtered(b, s)),
+        f"every {s.item} has at least {s.min_annotations} current annotations{scope(s)}",
         severity=s.severity,
     )
     if s.max_annotations is not None:
         b.add(
             "coverage.max_annotations",
-            K.CoverageMax(item=s.item, max=s.max_annotations, **b.current()),
-            f"every {s.item} has at most {s.max_annotations} current annotations",
+            K.CoverageMax(item=s.item, max=s.max_annotations, **b.current(), **filtered(b, s)),
+            f"every {s.item} has at most {s.max_annotations} current annotations{scope(s)}",
             severity=s.severity,
         )
     if s.items is not None:
         b.add(
             "coverage.unannotated_items",
-            K.CoverageMissing(item=s.item, items=s.items.contract, items_item=s.items.item),
-            f"every item in {s.items.contract} has at least one annotation",
+            K.CoverageMissing(
+                item=s.item, items=s.items.contract, items_item=s.items.item, **filtered(b, s)
+            ),
+            f"every item in {s.items.contract} has at least one annotation{scope(s)}",
             severity=s.severity,
         )
 
@@ -428,9 +434,10 @@ def plan_label_distribution(b: _Builder) -> None:
                 reference=dict(s.reference),
                 max_divergence=s.max_divergence,
                 **b.current(),
+                **filtered(b, s),
             ),
             f"{per}, the {s.label} shares are within total-variation distance "
-            f"{s.max_divergence:g} of the reference",
+            f"{s.max_divergence:g} of the reference{scope(s)}",
             severity=s.severity,
         )
     if s.min_share is None and s.max_share is None:
@@ -443,9 +450,14 @@ def plan_label_distribution(b: _Builder) -> None:
     b.add(
         "label_distribution.share",
         K.LabelShare(
-            label=s.label, by=s.by, min_share=s.min_share, max_share=s.max_share, **b.current()
+            label=s.label,
+            by=s.by,
+            min_share=s.min_share,
+            max_share=s.max_share,
+            **b.current(),
+            **filtered(b, s),
         ),
-        f"{per}, each {s.label}'s share is {' and '.join(bounds)}",
+        f"{per}, each {s.label}'s share is {' and '.join(bounds)}{scope(s)}",
         severity=s.severity,
     )
 

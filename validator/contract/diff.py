@@ -351,7 +351,18 @@ def _section(name: str, old: Any, new: Any, add: Any) -> None:
                     f"severity_{'raised' if raised else 'lowered'}", where, raised, f"{o} -> {n}"
                 )
             )
+        elif key == "where":
+            _filter(where, o, n, add)
         elif isinstance(o, dict) or isinstance(n, dict):
             _section(where, o, n, add)
         else:
             add(Change("rule_changed", where, True, f"{o!r} -> {n!r}"))
+
+
+def _filter(where: str, old: str | None, new: str | None, add: Any) -> None:
+    """A row filter (`where:`) decides which rows a section's rules count: any change can fail
+    data that passed (a filter added or widened lets rows in as well as out)."""
+    change = (
+        "filter_added" if old is None else "filter_removed" if new is None else "filter_changed"
+    )
+    add(Change(change, where, True, f"{old!r} -> {new!r}"))

@@ -144,6 +144,7 @@ def _resolve_one(raw: RawContract, strict: bool) -> tuple[Contract | None, list[
     columns = _with_required_roles(columns, sections, node.plain().get("key", []))
     problems.extend(check_sections(node, sections, columns))
     problems.extend(_check_expressions(node, columns))
+    problems.extend(_check_filters(node, columns))
     if problems:
         return None, problems
     values = node.plain()
@@ -352,6 +353,12 @@ def _with_defaults(node: Node, spec: S.Spec) -> Any:
                 out[key] = fld.default
         return out
     return node.plain()
+
+
+def _check_filters(node: Node, columns: dict[str, Column]) -> list[Problem]:
+    from validator.contract.filters import check_filters  # imports the SQL layer: when needed
+
+    return check_filters(node, columns)
 
 
 def _check_expressions(node: Node, columns: dict[str, Column]) -> list[Problem]:

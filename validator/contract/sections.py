@@ -40,6 +40,7 @@ class Uncertainty:
     notes: str | None = None
     notes_required_below: float | None = None
     batch: UncertaintyBatch | None = None
+    where: str | None = None  # a row filter (contract/filters.py)
     severity: str = "error"
 
 
@@ -93,6 +94,7 @@ class Agreement:
     weights: str = "none"
     categories: tuple[str, ...] | None = None
     per_annotator: PerAnnotator | None = None
+    where: str | None = None  # a row filter (contract/filters.py)
     severity: str = "error"
 
 
@@ -102,6 +104,7 @@ class Adjudication:
     item: str
     label: str
     flag_unneeded: bool = True
+    where: str | None = None  # a row filter (contract/filters.py)
     severity: str = "error"
 
 
@@ -155,6 +158,7 @@ class Coverage:
     min_annotations: int
     max_annotations: int | None = None
     items: CoverageItems | None = None
+    where: str | None = None  # a row filter (contract/filters.py)
     severity: str = "error"
 
 
@@ -171,6 +175,7 @@ class LabelDistribution:
     max_share: float | None = None
     reference: Mapping[str, float] | None = None
     max_divergence: float | None = None
+    where: str | None = None  # a row filter (contract/filters.py)
     severity: str = "error"
 
 

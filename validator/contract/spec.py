@@ -122,6 +122,16 @@ SEVERITY = _f(
     default="error",
 )
 
+# A row filter of a section's rules (see `contract/filters.py`).
+WHERE = _f(
+    Str(
+        "Only rows satisfying this read-only boolean SQL expression over the contract's columns "
+        "count for this section's rules, e.g. `NOT is_cancelled AND NOT is_gold` (rows where it "
+        "is NULL do not count). Not applied to `uncertainty.range` (a rule on every value) nor "
+        "to the adjudication records' decisions."
+    )
+)
+
 COLUMN = Obj(
     "A contracted column.",
     {
@@ -283,6 +293,7 @@ CONTRACT = Obj(
                             },
                         )
                     ),
+                    "where": WHERE,
                     "severity": SEVERITY,
                 },
             )
@@ -425,6 +436,7 @@ CONTRACT = Obj(
                             },
                         )
                     ),
+                    "where": WHERE,
                     "severity": SEVERITY,
                 },
             )
@@ -441,6 +453,7 @@ CONTRACT = Obj(
                     "flag_unneeded": _f(
                         Bool("Flag adjudications of items without disagreement."), default=True
                     ),
+                    "where": WHERE,
                     "severity": SEVERITY,
                 },
             )
@@ -550,6 +563,7 @@ CONTRACT = Obj(
                             },
                         )
                     ),
+                    "where": WHERE,
                     "severity": SEVERITY,
                 },
             )
@@ -590,6 +604,7 @@ CONTRACT = Obj(
                             maximum=1,
                         )
                     ),
+                    "where": WHERE,
                     "severity": SEVERITY,
                 },
             )

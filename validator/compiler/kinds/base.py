@@ -170,7 +170,28 @@ class Params:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Current(Params):
+class Filtered(Params):
+    """Parameters of kinds whose section takes a row filter (`where:`): only rows satisfying
+    `where` (over the contract's `where_columns`) count. Rendered inside `failing_rows`, so
+    every target and incremental runs read the same rows."""
+
+    where: str | None = None
+    where_columns: tuple[str, ...] = ()  # the contract's columns: all the filter may use
+
+
+def filtered_rows(check: Check, rel: RelationFor, relation: exp.Expr | None = None) -> exp.Expr:
+    """`relation` (default: the check's own contract's) restricted by the check's filter."""
+    from validator.compiler.sql.filters import filter_rows
+
+    base = rel(check.contract) if relation is None else relation
+    p = check.params
+    if not isinstance(p, Filtered) or p.where is None:
+        return base
+    return filter_rows(base, p.where, p.where_columns, alias="cur")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Current(Filtered):
     """Parameters of kinds that count current rows only: those no other row corrects (set when
     the contract has `revisions`)."""
 
@@ -179,17 +200,19 @@ class Current(Params):
 
 
 def current_rows(check: Check, rel: RelationFor) -> exp.Expr:
-    """The contract's relation restricted to current (not superseded) rows, when revised."""
+    """The contract's relation restricted to current (not superseded) rows, when revised, and
+    to the rows the check's filter keeps, when it has one (a row's currency is decided over
+    all rows: a filtered-out correction still supersedes what it corrects)."""
     p = check.params
     if not isinstance(p, Current) or not p.current_key or not p.current_parent:
-        return rel(check.contract)
+        return filtered_rows(check, rel)
     sub = template(
         "SELECT * FROM r_t AS t WHERE NOT EXISTS (SELECT 1 FROM r_t AS c WHERE c.p_parent = "
         "t.p_key)",
         ids={"p_parent": p.current_parent, "p_key": p.current_key},
         tables={"r_t": rel(check.contract)},
     )
-    return sub.subquery("cur")
+    return filtered_rows(check, rel, sub.subquery("cur"))
 
 
 def from_current(check: Check, rel: RelationFor) -> RelationFor:

@@ -16,11 +16,13 @@ from sqlglot import exp
 
 from validator.compiler.kinds.base import (
     Current,
+    Filtered,
     Incremental,
     Kind,
     Params,
     RelationFor,
     column,
+    filtered_rows,
     from_current,
     relation,
 )
@@ -188,7 +190,7 @@ class CoverageMax(_Coverage):
 
 
 @dataclass(frozen=True, kw_only=True)
-class CoverageMissing(Params):
+class CoverageMissing(Filtered):
     """Every item of the items contract has at least one annotation."""
 
     kind: ClassVar[Kind] = Kind.COVERAGE_MISSING
@@ -203,16 +205,19 @@ class CoverageMissing(Params):
             "SELECT i.p_iitem FROM r_i AS i WHERE NOT EXISTS (SELECT 1 FROM r_t AS t "
             "WHERE t.p_item = i.p_iitem)",
             ids={"p_item": self.item, "p_iitem": self.items_item},
-            tables={"r_t": rel(check.contract), "r_i": rel(self.items)},
+            tables={"r_t": filtered_rows(check, rel), "r_i": rel(self.items)},
         )
 
 
-def item_stats_key(check: Check) -> tuple[str, str, str | None, str | None] | None:
-    """Checks with the same key can share one per-item aggregate (None: not such a check)."""
+def item_stats_key(
+    check: Check,
+) -> tuple[str, str, str | None, str | None, str | None] | None:
+    """Checks with the same key can share one per-item aggregate (None: not such a check);
+    checks with different row filters count different rows."""
     p = check.params
     if not isinstance(p, _PerItem) or not p.shares_item_stats:
         return None
-    return check.contract, p.item, p.current_key, p.current_parent
+    return check.contract, p.item, p.current_key, p.current_parent, p.where
 
 
 def item_stats(checks: list[Check], rel: RelationFor) -> exp.Select:

@@ -10,12 +10,14 @@ from sqlglot import exp
 
 from validator.compiler.kinds.base import (
     Current,
+    Filtered,
     Incremental,
     Kind,
     Params,
     RelationFor,
     column,
     current_rows,
+    filtered_rows,
     from_current,
     relation,
 )
@@ -28,7 +30,7 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True, kw_only=True)
-class NotesRequired(Params):
+class NotesRequired(Filtered):
     """Notes are present whenever confidence is below a threshold."""
 
     kind: ClassVar[Kind] = Kind.NOTES_REQUIRED
@@ -48,13 +50,13 @@ class NotesRequired(Params):
         cols = shown(key, self.confidence)
         return (
             exp.select(*[col(c) for c in cols])
-            .from_(rel(check.contract))
+            .from_(filtered_rows(check, rel))
             .where(cond.args["where"].this)
         )
 
 
 @dataclass(frozen=True, kw_only=True)
-class BatchLowConfidence(Params):
+class BatchLowConfidence(Filtered):
     """Per group, at most `max_share` of the labels have confidence below `below`."""
 
     kind: ClassVar[Kind] = Kind.BATCH_LOW_CONFIDENCE
@@ -77,12 +79,12 @@ class BatchLowConfidence(Params):
             "AS g WHERE low_share > v_max",
             ids={"p_by": self.by, "p_c": self.confidence},
             values={"v_below": self.below, "v_max": self.max_share},
-            tables={"r_t": rel(check.contract)},
+            tables={"r_t": filtered_rows(check, rel)},
         )
 
 
 @dataclass(frozen=True, kw_only=True)
-class BatchMeanConfidence(Params):
+class BatchMeanConfidence(Filtered):
     """Per group, the mean confidence lies in [min, max]."""
 
     kind: ClassVar[Kind] = Kind.BATCH_MEAN_CONFIDENCE
@@ -105,7 +107,7 @@ class BatchMeanConfidence(Params):
             "WHERE mean_confidence < v_min OR mean_confidence > v_max",
             ids={"p_by": self.by, "p_c": self.confidence},
             values={"v_min": self.min, "v_max": self.max},
-            tables={"r_t": rel(check.contract)},
+            tables={"r_t": filtered_rows(check, rel)},
         )
 
 

@@ -1,0 +1,6 @@
+SELECT
+  `annotation_id`,
+  `batch`
+FROM analytics.export_annotations
+WHERE
+  `batch` IS NULL

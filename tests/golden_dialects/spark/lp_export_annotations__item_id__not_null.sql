@@ -1,0 +1,6 @@
+SELECT
+  `annotation_id`,
+  `item_id`
+FROM analytics.export_annotations
+WHERE
+  `item_id` IS NULL

@@ -1,0 +1,6 @@
+SELECT
+  `annotation_id`,
+  `score`
+FROM analytics.export_annotations
+WHERE
+  `score` < 0 OR `score` > 1
