@@ -20,7 +20,7 @@ STYLE = (
     ".verdict.pass{background:#1e8449}.verdict.none{background:#555}"
     "figure{margin:1em 0}figcaption{font-weight:bold;margin-bottom:.3em}"
     "section{margin-top:1.5em;border-top:1px solid #ddd}nav li{display:inline;margin-right:1em}"
-    "caption{text-align:left;font-weight:bold}.heatmap td{min-width:3em}"
+    "caption{text-align:left;font-weight:bold;white-space:nowrap}.heatmap td{min-width:3em}"
     ".sample{font-size:12px}"
 )
 
