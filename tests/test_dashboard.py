@@ -26,6 +26,7 @@ from statsmodels.stats.proportion import proportion_confint
 
 from validator.contract.resolve import load_contracts
 from validator.output.dashboard import history
+from validator.output.dashboard.charts import line_chart
 from validator.output.health import Metrics, gather, render_html
 from validator.verdict.ledger import Ledger, ledger_for
 from validator.verdict.run_metrics import (
@@ -254,7 +255,11 @@ def test_entries_without_metrics_still_verify_and_are_gaps(three_runs, tmp_path)
     assert problems == []
     pts = history.points(entries, "annotations")
     assert [p.metrics is None for p in pts] == [True, False]
-    assert history.low_share(pts)["low-confidence share"][0] is None
+    series = history.low_share(pts)
+    assert series["low-confidence share"][0] is None
+    chart = line_chart("low", ["#1", "#2"], series, "low")
+    assert chart.count("<circle") == 1 and "<polyline" not in chart  # a gap, not a zero
+    assert "<td>#1</td><td>-</td>" in chart  # the table alternative says so too
 
 
 def test_compact_metrics_are_bounded_worst_groups_first() -> None:
