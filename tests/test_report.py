@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
-import shutil
-import subprocess
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import krippendorff
 import numpy as np
 import pytest
-from helpers import ROOT, assert_croissant_loads_cleanly
+from helpers import ROOT, assert_croissant_loads_cleanly, browser
 
 from validator.contract.resolve import load_contracts
 from validator.engines.dbt_runner import DbtProject
@@ -77,57 +77,23 @@ def test_metrics_equal_the_data(report) -> None:  # type: ignore[no-untyped-def]
         assert shares[(first, version)] == pytest.approx(share)
 
 
-def _chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert found, "Debian package `chromium` is required (.ci/run installs it)"
-    return found
-
-
-CHROME_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--enable-logging=stderr",
-    "--v=0",
-]
-
-
 def test_page_renders_in_chromium_with_the_same_numbers(report, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     _, _, metrics, page = report
-    chrome = _chromium()
-    common = [chrome, *CHROME_FLAGS, f"--user-data-dir={tmp_path / 'profile'}"]
-    dom = subprocess.run(
-        [*common, "--dump-dom", page.as_uri()],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    console = [line for line in dom.stderr.splitlines() if "CONSOLE" in line]
-    assert console == []
-    chart = re.search(r'aria-label="Agreement per batch[^"]*"(.*?)</svg>', dom.stdout, re.S)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = ARTIFACTS / "report.png"
+    # one launch: the DOM after load and the screenshot
+    dom, stderr = browser.render(page, tmp_path / "profile", shot, (1000, 2400))
+    assert browser.console_messages(stderr) == []
+    chart = re.search(r'aria-label="Agreement per batch[^"]*"(.*?)</svg>', dom, re.S)
     assert chart is not None
     shown = {
         label: float(value)
         for label, value in re.findall(r"<title>([^<]+): ([-0-9.]+)</title>", chart.group(1))
     }
     assert shown == pytest.approx({b: v or 0.0 for b, v in metrics.agreement_by_batch}, abs=5e-4)
-    assert "annotations.agreement.krippendorff_alpha" in dom.stdout
-    assert f"{metrics.adjudication_backlog} disagreeing item(s)" in dom.stdout
-    assert f"{metrics.unresolved_uncertainty_rate:.4f} of current labels" in dom.stdout
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    shot = ARTIFACTS / "report.png"
-    subprocess.run(
-        [*common, f"--screenshot={shot}", "--window-size=1000,2400", page.as_uri()],
-        capture_output=True,
-        timeout=120,
-        check=True,
-    )
+    assert "annotations.agreement.krippendorff_alpha" in dom
+    assert f"{metrics.adjudication_backlog} disagreeing item(s)" in dom
+    assert f"{metrics.unresolved_uncertainty_rate:.4f} of current labels" in dom
     assert shot.stat().st_size > 10_000
     assert np.frombuffer(shot.read_bytes()[:8], dtype=np.uint8).tolist() == [
         137,
@@ -194,3 +160,21 @@ def test_the_report_reads_every_engine_through_its_profile(report, name, request
     assert {(m, v): x for m, v, x in got.version_share_by_month} == pytest.approx(
         {(m, v): x for m, v, x in expected.version_share_by_month}
     )
+    # the dashboard's figures (test_dashboard holds DuckDB's to pandas)
+    assert sorted(got.annotator_labels) == sorted(expected.annotator_labels)
+    assert sorted(got.label_vs_decision) == sorted(expected.label_vs_decision)
+    assert {(b, lab): s for b, lab, s in got.label_mix_by_batch} == pytest.approx(
+        {(b, lab): s for b, lab, s in expected.label_mix_by_batch}
+    )
+    assert got.key.label_shares == pytest.approx(expected.key.label_shares)
+    assert got.key.low_share == pytest.approx(expected.key.low_share)
+    assert got.key.audits == expected.key.audits
+
+    def flat(key: Any) -> dict[str, float]:
+        return {
+            f"{a}.{name}": -1.0 if value is None else float(value)
+            for a, f in key.annotators.items()
+            for name, value in dataclasses.asdict(f).items()
+        }
+
+    assert flat(got.key) == pytest.approx(flat(expected.key))

@@ -164,7 +164,8 @@ COMMANDS: dict[str, tuple[str, str, Callable[[argparse.ArgumentParser], None], H
         _gx,
     ),
     "report": (
-        "write a self-contained HTML health report of the label metadata",
+        "write the dashboard: one self-contained HTML page (verdict, agreement, annotators, "
+        "audits, trends across validations, drift)",
         "labelpact report --contract annotations -o report.html",
         _report_args,
         _report,

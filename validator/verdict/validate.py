@@ -23,7 +23,7 @@ from validator.engines.dbt_runner import BuildResult, CheckOutcome, DbtProject
 from validator.engines.warehouse import Warehouse
 from validator.errors import ExitCode, LabelpactError, UsageError
 from validator.settings import Settings
-from validator.verdict import evidence, incremental
+from validator.verdict import evidence, incremental, run_metrics
 from validator.verdict.ledger import ledger_for, mirror_to_warehouse
 from validator.verdict.samples import _failed_checks, _sample
 from validator.verdict.samples import masked as masked
@@ -83,6 +83,8 @@ class ValidationRun:
     ledger_seq: int | None = None
     warnings: list[str] = field(default_factory=list)
     mode: str = "full"  # or "incremental" (`validate --incremental`)
+    # Key metrics per contract (`run_metrics`), kept in the ledger for trends; full runs only.
+    metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> ExitCode:
@@ -112,6 +114,7 @@ class ValidationRun:
             ],
             "environment": self.environment,
             **({"mode": self.mode} if self.mode != "full" else {}),
+            **({"metrics": self.metrics} if self.metrics else {}),
         }
 
 
@@ -245,6 +248,7 @@ def validate(
         fingerprints, states = _measure(wh, plans, contracts, relations, sources, say)
         for result, check in _failed_checks(results, plans):
             result.sample = _sample(wh, check, contracts, relations)
+        metrics, metric_warnings = run_metrics.for_plans(wh, plans, contracts, relations)
     if gx:  # after our own connection closed: GX's duckdb-engine opens the file its own way
         _run_gx(warehouse, plans, results, say)
     for plan in plans:
@@ -257,6 +261,7 @@ def validate(
     run = ValidationRun(
         started_at, time.monotonic() - started, results, verdicts, _environment(warehouse)
     )
+    run.metrics, run.warnings = metrics, metric_warnings
     if record:
         _record(settings, run, say)
         failures = _state_failures(results)

@@ -1,0 +1,1 @@
+"""The dashboard `labelpact report` writes: queries, trends, charts, the page."""

@@ -1,0 +1,322 @@
+"""The key metrics of one validation, kept with its verdict in the ledger for trends.
+
+`measure` reads them from the warehouse (SQL rendered by sqlglot from the contract's roles):
+agreement per group, the low-confidence share, label shares, per-annotator figures and audit
+error counts. `compact` turns them into the JSON the ledger entry carries under
+`record["metrics"][contract]`: inside the hashed (and, with a key, signed) entry, so a trend
+cannot be edited without breaking the chain. `from_record` reads it back; entries written
+before metrics existed simply have none.
+
+The entry stays small however many batches and annotators there are: each mapping keeps at
+most `MAX_GROUPS` groups, the worst first (lowest agreement, highest error rate, largest
+share), and says how many it left out under `omitted`; values are rounded to 6 decimals.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlglot import exp
+
+from validator.compiler.kinds import Agreement as AgreementParams
+from validator.compiler.kinds import AnnotatorAgreement, Kind
+from validator.compiler.plan import Plan
+from validator.compiler.sql.checks import RelationFor
+from validator.compiler.sql.templates import template
+from validator.contract.model import Contract
+from validator.engines.warehouse import Warehouse
+
+METRICS_VERSION = 1
+MAX_GROUPS = 30
+DIGITS = 6
+
+
+@dataclass
+class AnnotatorFigures:
+    """One annotator: labels given, share of them below the low-confidence threshold, and
+    agreement with the reference label (see `AnnotatorAgreement`) over `agreement_items`."""
+
+    labels: int = 0
+    low_share: float | None = None
+    agreement: float | None = None
+    agreement_items: int = 0
+
+
+@dataclass
+class KeyMetrics:
+    """The figures of one contract at one validation (uncapped; `compact` caps them)."""
+
+    rows: int = 0
+    agreement_metric: str | None = None
+    agreement: dict[str, float | None] = field(default_factory=dict)
+    low_share: float | None = None
+    label_shares: dict[str, float] = field(default_factory=dict)
+    annotators: dict[str, AnnotatorFigures] = field(default_factory=dict)
+    # "annotator" / "batch" -> group -> (labels audited, audited as errors)
+    audits: dict[str, dict[str, tuple[int, int]]] = field(default_factory=dict)
+    omitted: dict[str, int] = field(default_factory=dict)
+
+
+def has_metrics(contract: Contract) -> bool:
+    """Contracts of annotations (with one of the sections the metrics read) get metrics."""
+    s = contract.sections
+    return any((s.agreement, s.uncertainty, s.label_distribution, s.audits))
+
+
+def rows_of(wh: Warehouse, query: exp.Expr) -> list[tuple[Any, ...]]:
+    return wh.query(query.sql(dialect=wh.dialect.sqlglot))[1]
+
+
+def current_relation(contract: Contract, rel: RelationFor) -> exp.Expr:
+    """The contract's rows no other row corrects (all rows without a `revisions` section)."""
+    rev = contract.sections.revisions
+    if rev is None or len(contract.key) != 1:
+        return rel(contract.name)
+    return template(
+        "SELECT * FROM r_t AS t WHERE NOT EXISTS (SELECT 1 FROM r_t AS c WHERE c.p_parent = "
+        "t.p_key)",
+        ids={"p_parent": rev.parent, "p_key": contract.key[0]},
+        tables={"r_t": rel(contract.name)},
+    ).subquery("cur")
+
+
+def measure(
+    wh: Warehouse, plan: Plan, contracts: dict[str, Contract], rel: RelationFor
+) -> KeyMetrics:
+    """Every key metric of `plan`'s contract, read from the warehouse."""
+    contract = plan.contract
+    s = contract.sections
+    table = rel(contract.name)
+    m = KeyMetrics(rows=int(rows_of(wh, exp.select("COUNT(*)").from_(table.copy()))[0][0]))
+    for check in plan.checks:
+        if check.kind is Kind.AGREEMENT and isinstance(check.params, AgreementParams):
+            m.agreement_metric = check.params.metric
+            m.agreement = {
+                str(r[0]): None if r[3] is None else float(r[3])
+                for r in rows_of(wh, check.params.values(check, rel))
+            }
+    label = s.label_distribution.label if s.label_distribution else None
+    label = label or (s.agreement.label if s.agreement else None)
+    if label:
+        m.label_shares = label_shares(wh, label, current_relation(contract, rel))
+    rater = s.provenance.annotator if s.provenance else None
+    rater = rater or (s.agreement.rater if s.agreement else None)
+    if rater:
+        m.annotators = _annotator_figures(wh, plan, rater, rel)
+    if s.uncertainty and s.uncertainty.batch:
+        ((low,),) = rows_of(
+            wh,
+            template(
+                "SELECT AVG(CASE WHEN p_c < v_below THEN CAST(1 AS DOUBLE PRECISION) ELSE 0 END)"
+                " FROM r_t AS t WHERE p_c IS NOT NULL",
+                ids={"p_c": s.uncertainty.confidence},
+                values={"v_below": s.uncertainty.batch.low_confidence_below},
+                tables={"r_t": table},
+            ),
+        )
+        m.low_share = None if low is None else float(low)
+    if s.audits:
+        m.audits = audit_counts(wh, contract, contracts, rel)
+    return m
+
+
+def label_shares(wh: Warehouse, label: str, current: exp.Expr) -> dict[str, float]:
+    counts = {
+        str(k): int(n)
+        for k, n in rows_of(
+            wh,
+            template(
+                "SELECT p_l, COUNT(*) FROM r_t AS t WHERE p_l IS NOT NULL GROUP BY p_l",
+                ids={"p_l": label},
+                tables={"r_t": current},
+            ),
+        )
+    }
+    total = sum(counts.values())
+    return {k: n / total for k, n in sorted(counts.items())} if total else {}
+
+
+def _annotator_figures(
+    wh: Warehouse, plan: Plan, rater: str, rel: RelationFor
+) -> dict[str, AnnotatorFigures]:
+    """Labels and low-confidence share per annotator over all their labels; agreement per
+    annotator over current labels, as the per-annotator agreement rule computes it."""
+    unc = plan.contract.sections.uncertainty
+    below = unc.batch.low_confidence_below if unc and unc.batch else 0.5
+    conf = unc.confidence if unc else None
+    low = "SUM(CASE WHEN p_c < v_below THEN 1 ELSE 0 END), COUNT(p_c)" if conf else "0, 0"
+    out: dict[str, AnnotatorFigures] = {}
+    for who, n, n_low, n_conf in rows_of(
+        wh,
+        template(
+            f"SELECT p_r, COUNT(*), {low} FROM r_t AS t WHERE p_r IS NOT NULL GROUP BY p_r",
+            ids={"p_r": rater, "p_c": conf or rater},
+            values={"v_below": below},
+            tables={"r_t": rel(plan.contract.name)},
+        ),
+    ):
+        share = int(n_low) / int(n_conf) if conf and n_conf else None
+        out[str(who)] = AnnotatorFigures(labels=int(n), low_share=share)
+    for check in plan.checks:
+        if isinstance(check.params, AnnotatorAgreement):
+            for who, n_items, value in rows_of(wh, check.params.values(check, rel)):
+                fig = out.setdefault(str(who), AnnotatorFigures())
+                fig.agreement = None if value is None else float(value)
+                fig.agreement_items = int(n_items)
+    return out
+
+
+def audit_counts(
+    wh: Warehouse, contract: Contract, contracts: dict[str, Contract], rel: RelationFor
+) -> dict[str, dict[str, tuple[int, int]]]:
+    """Per annotator and per batch (the audits section's columns): labels audited and how
+    many of those audits found an error."""
+    audits = contract.sections.audits
+    assert audits is not None
+    record = contracts[audits.contract].sections.audit_record
+    if record is None or len(contract.key) != 1:
+        return {}
+    out: dict[str, dict[str, tuple[int, int]]] = {}
+    for role, column in (("annotator", audits.annotator), ("batch", audits.batch)):
+        if not column:
+            continue
+        out[role] = {
+            str(g): (int(n), int(e or 0))
+            for g, n, e in rows_of(
+                wh,
+                template(
+                    "SELECT t.p_by, COUNT(*), SUM(CASE WHEN a.p_verdict IN (v_errors) THEN 1 "
+                    "ELSE 0 END) FROM r_t AS t JOIN r_a AS a ON a.p_ann = t.p_key "
+                    "GROUP BY t.p_by",
+                    ids={
+                        "p_by": column,
+                        "p_key": contract.key[0],
+                        "p_ann": record.annotation,
+                        "p_verdict": record.verdict,
+                    },
+                    values={"v_errors": list(audits.error_verdicts)},
+                    tables={"r_t": rel(contract.name), "r_a": rel(audits.contract)},
+                ),
+            )
+        }
+    return out
+
+
+def wilson(errors: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """The Wilson score interval of `errors / n` at `confidence` (as the audit rule uses)."""
+    from statistics import NormalDist
+
+    if n == 0:
+        return (0.0, 1.0)
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    p = errors / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+# --- the ledger form ------------------------------------------------------------------------
+
+
+def _r(value: float | None) -> float | None:
+    return None if value is None else round(value, DIGITS)
+
+
+def _capped(
+    name: str, items: dict[str, Any], worst_first: Any, omitted: dict[str, int]
+) -> dict[str, Any]:
+    if len(items) <= MAX_GROUPS:
+        return items
+    keep = sorted(items, key=lambda k: (worst_first(items[k]), k))[:MAX_GROUPS]
+    omitted[name] = len(items) - MAX_GROUPS
+    return {k: items[k] for k in sorted(keep)}
+
+
+def compact(m: KeyMetrics) -> dict[str, Any]:
+    """The JSON kept in the ledger entry: bounded, rounded, worst groups first when capped."""
+    omitted: dict[str, int] = {}
+    agreement = _capped(
+        "agreement",
+        {k: _r(v) for k, v in m.agreement.items()},
+        lambda v: math.inf if v is None else v,
+        omitted,
+    )
+    annotators = _capped(
+        "annotators",
+        {
+            k: [f.labels, _r(f.low_share), _r(f.agreement), f.agreement_items]
+            for k, f in m.annotators.items()
+        },
+        lambda v: (math.inf if v[2] is None else v[2], -(v[1] or 0.0)),
+        omitted,
+    )
+    labels = _capped("labels", {k: _r(v) for k, v in m.label_shares.items()}, lambda v: -v, omitted)
+    audits = {
+        role: _capped(
+            f"audits.{role}",
+            {k: [n, e] for k, (n, e) in groups.items()},
+            lambda v: -(v[1] / v[0] if v[0] else 0.0),
+            omitted,
+        )
+        for role, groups in m.audits.items()
+    }
+    out: dict[str, Any] = {"v": METRICS_VERSION, "rows": m.rows}
+    if m.agreement_metric:
+        out["agreement"] = {"metric": m.agreement_metric, "groups": agreement}
+    if m.low_share is not None:
+        out["low_share"] = _r(m.low_share)
+    if labels:
+        out["label_shares"] = labels
+    if annotators:
+        out["annotators"] = annotators
+    if audits:
+        out["audits"] = audits
+    if omitted:
+        out["omitted"] = omitted
+    return out
+
+
+def from_record(data: dict[str, Any]) -> KeyMetrics:
+    """A ledger entry's metrics back as `KeyMetrics` (the inverse of `compact`)."""
+    agreement = data.get("agreement") or {}
+    return KeyMetrics(
+        rows=int(data.get("rows", 0)),
+        agreement_metric=agreement.get("metric"),
+        agreement=dict(agreement.get("groups", {})),
+        low_share=data.get("low_share"),
+        label_shares=dict(data.get("label_shares", {})),
+        annotators={
+            k: AnnotatorFigures(labels=v[0], low_share=v[1], agreement=v[2], agreement_items=v[3])
+            for k, v in data.get("annotators", {}).items()
+        },
+        audits={
+            role: {k: (int(v[0]), int(v[1])) for k, v in groups.items()}
+            for role, groups in data.get("audits", {}).items()
+        },
+        omitted=dict(data.get("omitted", {})),
+    )
+
+
+def for_plans(
+    wh: Warehouse, plans: list[Plan], contracts: dict[str, Contract], relations: dict[str, str]
+) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """The ledger form of each selected annotation contract's metrics, and a warning for each
+    contract whose metrics could not be read (its model failed to build, say): the verdict
+    is recorded either way, that run is a gap in the trend."""
+    from validator.errors import EngineError
+
+    def rel(name: str) -> exp.Expr:
+        return exp.to_table(relations[name], dialect=wh.dialect.sqlglot)
+
+    out: dict[str, dict[str, Any]] = {}
+    warnings: list[str] = []
+    for plan in plans:
+        if not has_metrics(plan.contract):
+            continue
+        try:
+            out[plan.contract.name] = compact(measure(wh, plan, contracts, rel))
+        except EngineError as exc:
+            warnings.append(f"metrics of {plan.contract.name} not recorded: {exc}")
+    return out, warnings
