@@ -58,7 +58,26 @@ def _write(directory: Path, text: str) -> Path:
 @pytest.mark.parametrize(
     ("section", "where", "message"),
     [
-        ("agreement", "NOT is_cancelled AND (", "agreement.where: not valid SQL"),
+        (
+            "agreement",
+            "NOT is_cancelled AND (",
+            "agreement.where: not valid SQL: incomplete expression: nothing valid follows '('",
+        ),
+        (
+            "agreement",
+            "NOT is_cancelled is_gold",
+            "agreement.where: two expressions side by side ('NOT is_cancelled' then 'is_gold')",
+        ),
+        (
+            "agreement",
+            "NOT is_cancelled)",
+            "agreement.where: not valid SQL: unexpected ')' after 'NOT is_cancelled'",
+        ),
+        (
+            "agreement",
+            "label IN ('a', 'b'",
+            "agreement.where: not valid SQL: missing ')' after",
+        ),
         ("coverage", "DELETE FROM export_annotations", "coverage.where: must be a boolean"),
         (
             "coverage",

@@ -8,6 +8,8 @@ every column quoted, so what runs is what was checked.
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, SqlglotError
@@ -99,19 +101,40 @@ class UnsafePredicate(ValueError):
     """The expression is not a single read-only boolean expression over known columns."""
 
 
+def _syntax_error(error: dict[str, Any]) -> str:
+    """sqlglot's parse error in a user's words: what is wrong, where (character position)."""
+    description, token = error.get("description", ""), error.get("highlight", "")
+    before = (error.get("start_context") or "").strip()
+    where = f" (character {error['col']})" if error.get("col") else ""
+    if description.startswith("Required keyword"):
+        return f"incomplete expression: nothing valid follows '{token}'{where}"
+    if description.startswith("Expecting )"):
+        return f"missing ')' after '{before}{token}'{where}"
+    if description.startswith("Invalid expression / Unexpected token"):
+        return f"unexpected '{token}'" + (f" after '{before}'" if before else "") + where
+    return description + where
+
+
 def parse_predicate(text: str, columns: list[str]) -> exp.Expr:
     """The checked expression tree, with every column quoted; raises `UnsafePredicate`."""
     try:
         trees = sqlglot.parse(text, read=READ_DIALECT)
     except ParseError as exc:
-        detail = exc.errors[0]["description"] if exc.errors else str(exc)
+        detail = _syntax_error(exc.errors[0]) if exc.errors else str(exc)
         raise UnsafePredicate(f"not valid SQL: {detail}") from exc
     except SqlglotError as exc:  # tokenizer errors: unterminated strings and the like
-        raise UnsafePredicate(f"not valid SQL: {str(exc).splitlines()[0]}") from exc
+        first = str(exc).splitlines()[0]
+        hint = " (an unterminated quote?)" if first.startswith("Error tokenizing") else ""
+        raise UnsafePredicate(f"not valid SQL{hint}: {first}") from exc
     trees = [t for t in trees if t is not None]
     if len(trees) != 1:
         raise UnsafePredicate(f"must be one expression, found {len(trees)} statements")
     tree = trees[0]
+    if isinstance(tree, exp.Alias):  # `a b` reads as `a AS b`
+        raise UnsafePredicate(
+            f"two expressions side by side ('{tree.this.sql()}' then '{tree.alias}'): "
+            "a missing AND/OR or operator?"
+        )
     if not isinstance(tree, BOOLEAN_ROOTS):
         raise UnsafePredicate(
             f"must be a boolean expression (a comparison, AND/OR, IN, "
