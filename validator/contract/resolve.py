@@ -289,27 +289,7 @@ def _column(name: str, cnode: Node, loc: Location, problems: list[Problem]) -> C
         )
     between = v.get("between")
     if between is not None:
-        if ctype not in S.NUMERIC_TYPES:
-            problems.append(
-                Problem(
-                    cnode.value["between"].loc,
-                    f"columns.{name}.between applies to numeric columns; '{name}' is {ctype}",
-                )
-            )
-        lo, hi = between
-        if lo is None and hi is None:
-            problems.append(
-                Problem(
-                    cnode.value["between"].loc, f"columns.{name}.between needs at least one bound"
-                )
-            )
-        elif lo is not None and hi is not None and lo > hi:
-            problems.append(
-                Problem(
-                    cnode.value["between"].loc,
-                    f"columns.{name}.between is an impossible range: {lo} > {hi}",
-                )
-            )
+        problems.extend(_between_fits(name, ctype, between, cnode.value["between"].loc))
     accepted = v.get("accepted_values")
     if accepted is not None:
         for item, anode in zip(accepted, cnode.value["accepted_values"].value, strict=True):
@@ -330,6 +310,21 @@ def _column(name: str, cnode: Node, loc: Location, problems: list[Problem]) -> C
         references=(refs["contract"], refs["column"]) if refs else None,
         severity=v.get("severity", "error"),
     )
+
+
+def _between_fits(name: str, ctype: str, between: list[Any], loc: Location) -> list[Problem]:
+    """A `between` range on a numeric column with at least one bound, low <= high."""
+    problems = []
+    if ctype not in S.NUMERIC_TYPES:
+        problems.append(
+            Problem(loc, f"columns.{name}.between applies to numeric columns; '{name}' is {ctype}")
+        )
+    lo, hi = between
+    if lo is None and hi is None:
+        problems.append(Problem(loc, f"columns.{name}.between needs at least one bound"))
+    elif lo is not None and hi is not None and lo > hi:
+        problems.append(Problem(loc, f"columns.{name}.between is an impossible range: {lo} > {hi}"))
+    return problems
 
 
 def _value_fits(column: str, ctype: str, value: Any, loc: Location) -> list[Problem]:
