@@ -1,16 +1,10 @@
 SELECT
   t.`item_id`,
-  COUNT(*) AS n_annotations
-FROM (
-  SELECT
-    *
-  FROM analytics.export_annotations AS f
-  WHERE
-    NOT `f`.`is_cancelled` AND NOT `f`.`is_gold`
-) AS t
+  COUNT(CASE WHEN NOT `t`.`is_cancelled` AND NOT `t`.`is_gold` THEN 1 END) AS n_annotations
+FROM analytics.export_annotations AS t
 WHERE
   t.`item_id` IS NOT NULL
 GROUP BY
   t.`item_id`
 HAVING
-  COUNT(*) > 3
+  COUNT(CASE WHEN NOT `t`.`is_cancelled` AND NOT `t`.`is_gold` THEN 1 END) > 3

@@ -199,19 +199,32 @@ class Current(Filtered):
     current_parent: str | None = column(default=None)
 
 
-def current_rows(check: Check, rel: RelationFor) -> exp.Expr:
+def filter_condition(check: Check, table: str) -> exp.Expr | None:
+    """The check's row filter as a condition on the columns of `table` (None: no filter), for
+    rules that must see the rows it drops (a per-item count that may fall to zero)."""
+    from validator.compiler.sql.filters import filter_condition as condition
+
+    p = check.params
+    if not isinstance(p, Filtered) or p.where is None:
+        return None
+    return condition(p.where, p.where_columns, table)
+
+
+def current_rows(check: Check, rel: RelationFor, filtered: bool = True) -> exp.Expr:
     """The contract's relation restricted to current (not superseded) rows, when revised, and
-    to the rows the check's filter keeps, when it has one (a row's currency is decided over
-    all rows: a filtered-out correction still supersedes what it corrects)."""
+    (`filtered`) to the rows the check's filter keeps, when it has one (a row's currency is
+    decided over all rows: a filtered-out correction still supersedes what it corrects)."""
     p = check.params
     if not isinstance(p, Current) or not p.current_key or not p.current_parent:
-        return filtered_rows(check, rel)
+        return filtered_rows(check, rel) if filtered else rel(check.contract)
     sub = template(
         "SELECT * FROM r_t AS t WHERE NOT EXISTS (SELECT 1 FROM r_t AS c WHERE c.p_parent = "
         "t.p_key)",
         ids={"p_parent": p.current_parent, "p_key": p.current_key},
         tables={"r_t": rel(check.contract)},
     )
+    if not filtered:
+        return sub.subquery("cur")
     return filtered_rows(check, rel, sub.subquery("cur"))
 
 

@@ -22,6 +22,8 @@ from validator.compiler.kinds.base import (
     Params,
     RelationFor,
     column,
+    current_rows,
+    filter_condition,
     filtered_rows,
     from_current,
     relation,
@@ -152,13 +154,14 @@ class _Coverage(_PerItem):
     def failing_rows(
         self, check: Check, rel: RelationFor, d: Dialect, key: tuple[str, ...]
     ) -> exp.Query:
-        return template(
+        query = template(
             f"SELECT t.p_item, COUNT(*) AS n_annotations FROM r_t AS t WHERE t.p_item IS NOT "
             f"NULL GROUP BY t.p_item HAVING COUNT(*) {self.op} v_bound",
             ids={"p_item": self.item},
             values={"v_bound": self.bound()},
-            tables={"r_t": from_current(check, rel)(check.contract)},
+            tables={"r_t": current_rows(check, rel, filtered=False)},
         )
+        return count_kept(query, check, "t")
 
     def from_item_stats(self, check: Check, stats: exp.Expr, rel: RelationFor) -> exp.Select:
         return template(
@@ -229,12 +232,37 @@ def item_stats(checks: list[Check], rel: RelationFor) -> exp.Select:
     labels = {label for p in params if (label := p.stats_label())}
     assert len(labels) <= 1, "one adjudication section per contract: one label column"
     n_labels = "COUNT(DISTINCT t.p_label)" if labels else "0"
-    return template(
+    query = template(
         f"SELECT t.p_item AS item, COUNT(*) AS n_current, {n_labels} AS n_labels FROM r_t AS t "
         "WHERE t.p_item IS NOT NULL GROUP BY t.p_item",
         ids={"p_item": params[0].item, **({"p_label": labels.pop()} if labels else {})},
-        tables={"r_t": from_current(first, rel)(first.contract)},
+        tables={"r_t": current_rows(first, rel, filtered=False)},
     )
+    return count_kept(query, first, "t")
+
+
+def count_kept(query: exp.Select, check: Check, table: str) -> exp.Select:
+    """`query`'s per-item counts over the rows the check's filter keeps, while every item of
+    the unfiltered rows stays in the result: an item whose rows are all filtered out counts 0
+    (and fails a minimum) instead of vanishing from the groups."""
+    keep = filter_condition(check, table)
+    if keep is None:
+        return query
+
+    def kept(node: exp.Expr) -> exp.Expr:
+        if not isinstance(node, exp.Count):
+            return node
+        inner = node.this
+        if isinstance(inner, exp.Star):
+            return exp.Count(
+                this=exp.Case(ifs=[exp.If(this=keep.copy(), true=exp.Literal.number(1))])
+            )
+        if isinstance(inner, exp.Distinct):
+            value = exp.Case(ifs=[exp.If(this=keep.copy(), true=inner.expressions[0].copy())])
+            return exp.Count(this=exp.Distinct(expressions=[value]))
+        return node
+
+    return query.transform(kept)  # type: ignore[return-value]
 
 
 def from_item_stats(check: Check, stats: exp.Expr, rel: RelationFor) -> exp.Select:

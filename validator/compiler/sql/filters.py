@@ -17,7 +17,13 @@ from sqlglot import exp
 from validator.compiler.sql.predicates import READ_DIALECT, UnsafePredicate, parse_predicate
 from validator.errors import did_you_mean
 
-__all__ = ["FILTERED_SECTIONS", "UnsafePredicate", "filter_rows", "parse_filter"]
+__all__ = [
+    "FILTERED_SECTIONS",
+    "UnsafePredicate",
+    "filter_condition",
+    "filter_rows",
+    "parse_filter",
+]
 
 # The sections whose rules take `where:`; every check planned from one of them carries it.
 FILTERED_SECTIONS = ("uncertainty", "agreement", "adjudication", "coverage", "label_distribution")
@@ -80,13 +86,18 @@ def _bare_column(text: str) -> str | None:
     return None
 
 
+def filter_condition(where: str, columns: tuple[str, ...], table: str) -> exp.Expr:
+    """The filter as a condition on the columns of `table` (an alias in the query)."""
+    return parse_filter(where, columns).transform(
+        lambda n: exp.column(n.name, table=table, quoted=True) if isinstance(n, exp.Column) else n
+    )
+
+
 def filter_rows(
     relation: exp.Expr, where: str, columns: tuple[str, ...], alias: str = "lp_where"
 ) -> exp.Subquery:
     """`relation` restricted to the rows the filter keeps, as a subquery named `alias`."""
-    condition = parse_filter(where, columns).transform(
-        lambda n: exp.column(n.name, table="f", quoted=True) if isinstance(n, exp.Column) else n
-    )
+    condition = filter_condition(where, columns, "f")
     source = relation.copy()
     if isinstance(source, exp.Subquery | exp.Table):
         source.set("alias", exp.TableAlias(this=exp.to_identifier("f")))

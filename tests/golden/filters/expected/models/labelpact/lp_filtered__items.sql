@@ -4,27 +4,23 @@
 {%- if target.type in ('duckdb', 'postgres', 'redshift',) %}
 SELECT
   t."item_id" AS item,
-  COUNT(*) AS n_current,
-  COUNT(DISTINCT t."label") AS n_labels
+  COUNT(CASE WHEN (
+    NOT "t"."is_cancelled"
+  ) THEN 1 END) AS n_current,
+  COUNT(DISTINCT CASE WHEN (
+    NOT "t"."is_cancelled"
+  ) THEN t."label" END) AS n_labels
 FROM (
   SELECT
     *
-  FROM (
-    SELECT
-      *
-    FROM {{ source('raw', 'filtered') }} AS t
-    WHERE
-      NOT EXISTS(
-        SELECT
-          1
-        FROM {{ source('raw', 'filtered') }} AS c
-        WHERE
-          c."parent_id" = t."annotation_id"
-      )
-  ) AS f
+  FROM {{ source('raw', 'filtered') }} AS t
   WHERE
-    (
-      NOT "f"."is_cancelled"
+    NOT EXISTS(
+      SELECT
+        1
+      FROM {{ source('raw', 'filtered') }} AS c
+      WHERE
+        c."parent_id" = t."annotation_id"
     )
 ) AS t
 WHERE
@@ -34,27 +30,23 @@ GROUP BY
 {%- elif target.type in ('spark', 'databricks',) %}
 SELECT
   t.`item_id` AS item,
-  COUNT(*) AS n_current,
-  COUNT(DISTINCT t.`label`) AS n_labels
+  COUNT(CASE WHEN (
+    NOT `t`.`is_cancelled`
+  ) THEN 1 END) AS n_current,
+  COUNT(DISTINCT CASE WHEN (
+    NOT `t`.`is_cancelled`
+  ) THEN t.`label` END) AS n_labels
 FROM (
   SELECT
     *
-  FROM (
-    SELECT
-      *
-    FROM {{ source('raw', 'filtered') }} AS t
-    WHERE
-      NOT EXISTS(
-        SELECT
-          1
-        FROM {{ source('raw', 'filtered') }} AS c
-        WHERE
-          c.`parent_id` = t.`annotation_id`
-      )
-  ) AS f
+  FROM {{ source('raw', 'filtered') }} AS t
   WHERE
-    (
-      NOT `f`.`is_cancelled`
+    NOT EXISTS(
+      SELECT
+        1
+      FROM {{ source('raw', 'filtered') }} AS c
+      WHERE
+        c.`parent_id` = t.`annotation_id`
     )
 ) AS t
 WHERE

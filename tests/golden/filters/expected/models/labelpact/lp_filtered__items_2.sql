@@ -4,26 +4,20 @@
 {%- if target.type in ('duckdb', 'postgres', 'redshift',) %}
 SELECT
   t."item_id" AS item,
-  COUNT(*) AS n_current,
+  COUNT(CASE WHEN NOT COALESCE("t"."is_cancelled", FALSE) THEN 1 END) AS n_current,
   0 AS n_labels
 FROM (
   SELECT
     *
-  FROM (
-    SELECT
-      *
-    FROM {{ source('raw', 'filtered') }} AS t
-    WHERE
-      NOT EXISTS(
-        SELECT
-          1
-        FROM {{ source('raw', 'filtered') }} AS c
-        WHERE
-          c."parent_id" = t."annotation_id"
-      )
-  ) AS f
+  FROM {{ source('raw', 'filtered') }} AS t
   WHERE
-    NOT COALESCE("f"."is_cancelled", FALSE)
+    NOT EXISTS(
+      SELECT
+        1
+      FROM {{ source('raw', 'filtered') }} AS c
+      WHERE
+        c."parent_id" = t."annotation_id"
+    )
 ) AS t
 WHERE
   t."item_id" IS NOT NULL
@@ -32,26 +26,20 @@ GROUP BY
 {%- elif target.type in ('spark', 'databricks',) %}
 SELECT
   t.`item_id` AS item,
-  COUNT(*) AS n_current,
+  COUNT(CASE WHEN NOT COALESCE(`t`.`is_cancelled`, FALSE) THEN 1 END) AS n_current,
   0 AS n_labels
 FROM (
   SELECT
     *
-  FROM (
-    SELECT
-      *
-    FROM {{ source('raw', 'filtered') }} AS t
-    WHERE
-      NOT EXISTS(
-        SELECT
-          1
-        FROM {{ source('raw', 'filtered') }} AS c
-        WHERE
-          c.`parent_id` = t.`annotation_id`
-      )
-  ) AS f
+  FROM {{ source('raw', 'filtered') }} AS t
   WHERE
-    NOT COALESCE(`f`.`is_cancelled`, FALSE)
+    NOT EXISTS(
+      SELECT
+        1
+      FROM {{ source('raw', 'filtered') }} AS c
+      WHERE
+        c.`parent_id` = t.`annotation_id`
+    )
 ) AS t
 WHERE
   t.`item_id` IS NOT NULL
