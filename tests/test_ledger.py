@@ -231,3 +231,17 @@ def test_concurrent_appends_keep_the_chain(tmp_path: Path) -> None:
     problems, entries = Ledger(Path(path)).verify()
     assert problems == []
     assert len(entries) == 80
+
+
+@pytest.mark.parametrize("signature", ["forged", ["a", "b"], {"keyid": "x", "sig": 7}])
+def test_a_damaged_entry_signature_is_a_problem_not_a_crash(
+    tmp_path: Path, key_pair: tuple[Path, Path], signature: object
+) -> None:
+    writer, reader = _signed(tmp_path, key_pair)
+    lines = _lines(writer)
+    entry = json.loads(lines[1])
+    entry["signature"] = signature
+    lines[1] = json.dumps(entry)
+    _write(writer, lines)
+    problems, _ = reader.verify()
+    assert any("entry 2" in p and "signature" in p for p in problems), problems

@@ -114,12 +114,15 @@ class TrustedKeys:
     def __bool__(self) -> bool:
         return bool(self.keys)
 
-    def problem(self, signature: dict[str, str] | None, message: bytes) -> str | None:
-        """Why `signature` does not prove `message` came from a trusted key (None: it does)."""
+    def problem(self, signature: Any, message: bytes) -> str | None:
+        """Why `signature` (as read from the ledger: anything) does not prove `message` came
+        from a trusted key (None: it does)."""
         from cryptography.exceptions import InvalidSignature
 
         if not signature:
             return "unsigned"
+        if not isinstance(signature, dict) or not isinstance(signature.get("sig", ""), str):
+            return "signature is damaged (not a {keyid, sig} object)"
         key = self.keys.get(str(signature.get("keyid")))
         if key is None:
             return f"signed by an unknown key ({signature.get('keyid')})"
