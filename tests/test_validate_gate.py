@@ -14,6 +14,7 @@ import duckdb
 import pytest
 from helpers import ROOT
 
+from validator.cli import main
 from validator.errors import ExitCode
 from validator.output import run_report as reports
 from validator.settings import Settings
@@ -309,3 +310,47 @@ def test_ledger_is_mirrored_in_the_warehouse(
     assert compare_with_warehouse(settings, forged) == [
         "entry 1: differs between the file and the warehouse mirror"
     ]
+
+
+def test_ledger_mirror_fills_a_mirror_that_missed_entries(
+    validated, settings: Settings, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """Entries whose mirror write never happened (a failed write, a ledger from before the
+    mirror was keyed by ledger) are reported missing, and `ledger mirror` fills them in; a
+    ledger that does not verify is not copied."""
+    from dataclasses import replace
+
+    from validator.verdict.ledger import compare_with_warehouse, mirror_all
+
+    record = Ledger(settings.ledger_path).entries()[0].record
+    third = replace(settings, ledger_path=tmp_path / "third" / "ledger.jsonl")
+    ledger = Ledger(third.ledger_path)
+    for when in ("2002-01-01T00:00:00+00:00", "2002-01-02T00:00:00+00:00"):
+        ledger.append(record | {"started_at": when})
+    entries = ledger.entries()
+    ledger_id = ledger.ledger_id()
+    assert ledger_id is not None
+    [never] = compare_with_warehouse(third, entries)
+    assert never.startswith(f"ledger {ledger_id[:12]}: no entries in the warehouse mirror")
+    mirror_all(third, entries[:1], ledger_id)
+    assert compare_with_warehouse(third, entries) == [
+        "entry 2: missing from the warehouse mirror (`labelpact ledger mirror` copies it)"
+    ]
+    mirror_all(third, entries, ledger_id)
+    mirror_all(third, entries, ledger_id)  # idempotent
+    assert compare_with_warehouse(third, entries) == []
+
+
+def test_ledger_mirror_command_refuses_a_ledger_that_does_not_verify(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ledger = Ledger(tmp_path / "ledger.jsonl")
+    for i in range(2):
+        ledger.append({"contracts": {"annotations": {"status": "pass", "i": i}}})
+    lines = ledger.path.read_text().splitlines()
+    lines[0] = lines[0].replace('"pass"', '"fail"')
+    ledger.path.write_text("\n".join(lines) + "\n")
+    code = main(["ledger", "mirror", "--project-dir", str(ROOT), "--ledger", str(ledger.path)])
+    out = capsys.readouterr()
+    assert code == 1
+    assert "TAMPERED: entry 1" in out.out and "not mirrored" in out.err

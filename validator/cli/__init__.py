@@ -133,8 +133,8 @@ COMMANDS: dict[str, tuple[str, str, Callable[[argparse.ArgumentParser], None], H
         _gate,
     ),
     "ledger": (
-        "verify or show the tamper-evident ledger of verdicts",
-        "labelpact ledger verify",
+        "verify, show or re-mirror the tamper-evident ledger of verdicts",
+        "labelpact ledger verify --warehouse\n  labelpact ledger mirror",
         _ledger_args,
         _ledger,
     ),

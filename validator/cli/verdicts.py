@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from validator.errors import ExitCode
 
@@ -132,7 +132,12 @@ def _gate(args: argparse.Namespace) -> int:
 
 def _ledger_args(p: argparse.ArgumentParser) -> None:
     _settings_args(p)
-    p.add_argument("action", choices=("verify", "show"), help="verify the chain, or list entries")
+    p.add_argument(
+        "action",
+        choices=("verify", "show", "mirror"),
+        help="verify the chain, list entries, or (re)write every entry into the warehouse "
+        "mirror (after failed mirror writes, or for a ledger mirrored before)",
+    )
     p.add_argument(
         "--warehouse",
         action="store_true",
@@ -147,6 +152,8 @@ def _ledger(args: argparse.Namespace) -> int:
     settings = _settings(args)
     ledger = ledger_for(settings)
     problems, entries = ledger.verify()
+    if args.action == "mirror":
+        return _mirror(settings, ledger, problems, entries)
     if args.warehouse:
         from validator.verdict.ledger import compare_with_warehouse
 
@@ -172,6 +179,24 @@ def _ledger(args: argparse.Namespace) -> int:
         return int(ExitCode.VIOLATIONS)
     trust = ", signatures verified" if ledger.trusted else ""
     print(f"ledger {ledger.path}: {len(entries)} entries, chain intact{trust}")
+    return 0
+
+
+def _mirror(settings: Any, ledger: Any, problems: list[str], entries: list[Any]) -> int:
+    from validator.verdict.ledger import mirror_all
+
+    for problem in problems:
+        print(f"TAMPERED: {problem}")
+    if problems:
+        print("not mirrored: a ledger that does not verify is not copied", file=sys.stderr)
+        return int(ExitCode.VIOLATIONS)
+    if not entries:
+        print(f"ledger {ledger.path}: no entries to mirror")
+        return 0
+    mirror_all(settings, entries, ledger.ledger_id())
+    print(
+        f"ledger {ledger.path}: {len(entries)} entries mirrored to labelpact_audit.ledger_entries"
+    )
     return 0
 
 

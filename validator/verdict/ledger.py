@@ -317,6 +317,16 @@ def mirror_to_warehouse(settings: Any, entry: Entry, ledger_id: str | None = Non
         wh.write(mirror_statements(wh.dialect, entry, ledger_id))
 
 
+def mirror_all(settings: Any, entries: list[Entry], ledger_id: str) -> None:
+    """Copy every entry into the mirror table (idempotent: each entry replaces its own row):
+    repairs a mirror after failed writes, or fills it for a ledger mirrored before."""
+    from validator.engines.warehouse import Warehouse
+
+    with Warehouse(settings, audit=True) as wh:
+        for entry in entries:
+            wh.write(mirror_statements(wh.dialect, entry, ledger_id))
+
+
 # Constant DDL (no user input), parsed by sqlglot and rendered for the target's dialect.
 _AUDIT_DDL = (
     f"CREATE TABLE IF NOT EXISTS {AUDIT_SCHEMA}.{AUDIT_TABLE} (ledger VARCHAR, seq BIGINT, "
@@ -389,14 +399,17 @@ def compare_with_warehouse(settings: Any, entries: list[Entry]) -> list[str]:
     if not rows:
         return [
             f"ledger {ledger_id[:12]}: no entries in the warehouse mirror (never mirrored "
-            "there, or its first entry was rewritten)"
+            "there: `labelpact ledger mirror` copies it; or its first entry was rewritten)"
         ]
     mirrored = {int(r[0]): r for r in rows}
     problems = []
     for e in entries:
         row = mirrored.pop(e.seq, None)
         if row is None:
-            problems.append(f"entry {e.seq}: missing from the warehouse mirror")
+            problems.append(
+                f"entry {e.seq}: missing from the warehouse mirror (`labelpact ledger mirror` "
+                "copies it)"
+            )
         elif (row[1], row[2]) != (e.prev, e.hash) or json.loads(row[3]) != e.record:
             problems.append(f"entry {e.seq}: differs between the file and the warehouse mirror")
     problems += [
