@@ -83,6 +83,30 @@ REGEX_SEARCH = {
     "trino": "regexp_like(",
     "redshift": " ~ ",
 }
+# Written out by hand (not derived from dialects.py, which the compile itself uses): what the
+# agreement check must contain on each adapter, the relation as that adapter's plugin names
+# it, and the warehouse type of a varchar column.
+KRIPPENDORFF = {
+    "snowflake": ['CAST("label" AS VARCHAR)', "SUBSTRING(t.g, 2)", "AS DOUBLE)"],
+    "bigquery": ["CAST(`label` AS STRING)", "SUBSTRING(t.g, 2)"],
+    "databricks": ["CAST(`label` AS STRING)", "SUBSTRING(t.g, 2)"],
+    "trino": ['CAST("label" AS VARCHAR)', "SUBSTR(t.g, 2)"],
+    "redshift": ['CAST("label" AS TEXT)', "SUBSTRING(t.g FROM 2)", "AS DOUBLE PRECISION)"],
+}
+RELATION = {
+    "snowflake": "analytics.labelpact.annotations",
+    "bigquery": "`labelpact-offline`.`labelpact`.`annotations`",
+    "databricks": "`main`.`labelpact`.`annotations`",
+    "trino": '"memory"."labelpact"."annotations"',
+    "redshift": '"analytics"."labelpact"."annotations"',
+}
+VARCHAR = {
+    "snowflake": "varchar",
+    "bigquery": "string",
+    "databricks": "string",
+    "trino": "varchar",
+    "redshift": "character varying",
+}
 
 # Runs dbt with the network refused: a compile that tried to connect fails loudly.
 OFFLINE_DBT = """
@@ -255,3 +279,17 @@ def test_model_columns_carry_the_adapters_type_names(adapter: str, compiled: Pat
             renamed += expected != column.type
     # BigQuery and Databricks rename types; the others keep the logical names
     assert (renamed > 0) == bool(dialect.type_names), renamed
+
+
+@pytest.mark.parametrize("adapter", list(PROFILES))
+def test_compiled_checks_hold_the_adapters_constructs(adapter: str, compiled: Path) -> None:
+    checks = compiled / f"target_{adapter}" / "compiled" / "labelpact" / "checks" / "labelpact"
+    sql = (checks / "lp_annotations__agreement__krippendorff_alpha.sql").read_text()
+    for construct in KRIPPENDORFF[adapter]:
+        assert construct in sql, (adapter, construct)
+    for other, constructs in KRIPPENDORFF.items():
+        if constructs != KRIPPENDORFF[adapter] and other not in ("bigquery", "databricks"):
+            assert not all(c in sql for c in constructs), (adapter, other)
+    assert f"FROM {RELATION[adapter]}" in sql
+    columns = _manifest(compiled, adapter)["nodes"]["model.labelpact.annotations"]["columns"]
+    assert columns["item_id"]["data_type"] == VARCHAR[adapter]
