@@ -8,6 +8,7 @@ The dbt-target import runs through the dbt adapter of DuckDB and of a real Postg
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,6 @@ from typing import Any
 import duckdb
 import pytest
 from helpers import ROOT
-from sqlglot import exp
 
 from validator.cli import main
 from validator.compiler.plan import build_plans
@@ -208,23 +208,54 @@ def test_a_failure_while_loading_drops_the_staging_table(
     schema = f"half_{tmp_path.name[-8:].lower().replace('-', '_')}"
     dest = Destination.parse(Path("dbt"), f"{schema}.annotations", settings)
     import_export("prodigy", FIXTURES / "prodigy.jsonl", dest)
-    insert = load._insert
-    calls = []
+    from validator.engines.warehouse import Warehouse
 
-    def second_batch_fails(table: Any, rows: list[dict[str, Any]]) -> Any:
-        calls.append(len(rows))
-        if len(calls) == 2:  # a statement the warehouse rejects
-            table = exp.Table(this=exp.to_identifier("no_such_table"), db=table.args["db"])
-        return insert(table, rows)
+    write = Warehouse.write
+    loads: list[int] = []
+
+    def rejected_half_way(self: Warehouse, statements: Any) -> None:
+        sqls = [s if isinstance(s, str) else s.sql(self.dialect.sqlglot) for s in statements]
+        if sqls[0].startswith("INSERT"):
+            loads.append(len(sqls))
+            # DuckDB loads the staged Parquet file in one INSERT; others in batches of 5 rows
+            if len(loads) == (1 if self.dialect.reads_local_parquet else 2):
+                sqls = [sqls[0].replace("annotations__labelpact_import", "no_such_table", 1)]
+        write(self, sqls)
 
     monkeypatch.setattr(load, "INSERT_BATCH", 5)
-    monkeypatch.setattr(load, "_insert", second_batch_fails)
+    monkeypatch.setattr(Warehouse, "write", rejected_half_way)
     with pytest.raises(EngineError, match="query failed"):
         import_export("argilla", RECORDS, dest)
-    assert calls == [5, 5]
+    assert loads
     assert _read(settings, f"SELECT count(*) FROM {schema}.annotations") == [(8,)]
     tables = _read(
         settings,
         f"SELECT table_name FROM information_schema.tables WHERE table_schema = '{schema}'",
     )
     assert tables == [("annotations",)]
+
+
+def test_hostile_values_round_trip_through_the_dbt_target(
+    dbt_target: Settings, tmp_path: Path
+) -> None:
+    """Quotes, backslashes, SQL, control characters, non-ASCII and non-finite scores arrive
+    as they were (every value is a literal rendered by sqlglot in the target's dialect)."""
+    labels = ["it's", "back\\slash\\", "'); DROP TABLE raw.x; --", "tab\there\nnewline", "ünï 猫"]
+    export = tmp_path / "hostile.jsonl"
+    scores = ["NaN", "Infinity", "-Infinity", "0.5", "1e-300"]  # JSON as Python writes it
+    lines = [
+        f'{{"_input_hash": {i}, "_task_hash": {i}, "answer": "accept", '
+        f'"label": {json.dumps(label)}, "meta": {{"score": {score}}}}}'
+        for i, (label, score) in enumerate(zip(labels, scores, strict=True))
+    ]
+    export.write_text("\n".join(lines) + "\n")
+    schema = f"hostile_{tmp_path.name[-8:].lower().replace('-', '_')}"
+    import_export("prodigy", export, Destination.parse(Path("dbt"), f"{schema}.t", dbt_target))
+    got = _read(dbt_target, f"SELECT item_id, label, score FROM {schema}.t")
+    assert sorted((int(i), lab, str(s)) for i, lab, s in got) == [
+        (0, labels[0], "nan"),
+        (1, labels[1], "inf"),
+        (2, labels[2], "-inf"),
+        (3, labels[3], "0.5"),
+        (4, labels[4], "1e-300"),
+    ]
