@@ -1,4 +1,5 @@
-"""`labelpact import FORMAT EXPORT --to DEST`: Label Studio JSON, Prodigy JSONL, CVAT for images.
+"""`labelpact import FORMAT EXPORT --to DEST`: Label Studio JSON, Prodigy JSONL, CVAT for images,
+SageMaker Ground Truth manifests, Argilla records (tests/test_interop_argilla.py has its rows).
 
 Fixtures follow each tool's documented export format (tests/fixtures/interop); hostile exports
 must fail naming the record and leave the destination exactly as it was, with no temporary file.
@@ -268,6 +269,72 @@ HOSTILE = [
         "unsupported CVAT XML version",
     ),
     (
+        "argilla",
+        "deep.json",
+        '[{"id": "r", "fields": ' + "[" * DEEP + "]" * DEEP + "}]",
+        "record #1: JSON nested deeper than 64 levels",
+    ),
+    (
+        "argilla",
+        "truncated.json",
+        '[{"id": "r1", "responses": {}}, {"id": "r2", "respo',
+        "after record r1 (#1): invalid JSON",
+    ),
+    ("argilla", "scalar.json", "42", "expected Argilla records"),
+    (
+        "argilla",
+        "not_object.json",
+        '[{"id": "r1"}, 7]',
+        "record #2: a record must be a JSON object",
+    ),
+    ("argilla", "no_id.json", '[{"fields": {"text": "x"}}]', "record #1: record has no `id`"),
+    (
+        "argilla",
+        "responses_list.json",
+        '[{"id": "r1", "responses": []}]',
+        "record r1 (#1): `responses` and `suggestions` must be objects by question",
+    ),
+    (
+        "argilla",
+        "no_user.json",
+        '[{"id": "r1", "responses": {"topic": [{"value": "a"}]}}]',
+        "record r1 (#1), response #1 to `topic`: response has no `user_id`",
+    ),
+    (
+        "argilla",
+        "status.json",
+        '[{"id": "r1", "responses": {"topic": '
+        '[{"value": "a", "user_id": "u", "status": "done"}]}}]',
+        "status must be one of submitted, draft, discarded",
+    ),
+    (
+        "argilla",
+        "twice.json",
+        '[{"id": "r1", "responses": {"topic": [{"value": "a", "user_id": "u"}, '
+        '{"value": "b", "user_id": "u"}]}}]',
+        "response #2 to `topic`: a second response by user u",
+    ),
+    (
+        "argilla",
+        "shape.json",
+        '[{"id": "r1", "responses": {"topic": [{"value": {"x": 1}, "user_id": "u"}]}}]',
+        "a value of unsupported shape",
+    ),
+    (
+        "argilla",
+        "scores.json",
+        '[{"id": "r1", "suggestions": {"tags": {"value": ["a", "b"], "score": [0.5]}}}]',
+        "record r1 (#1), suggestion for `tags`: `score` must be a number or 2 numbers",
+    ),
+    (
+        "argilla",
+        "lengths.jsonl",
+        '{"id": "r1", "topic.responses": ["a", "b"], "topic.responses.users": ["u"], '
+        '"topic.responses.status": ["submitted", "draft"]}\n',
+        "line 1 (record r1): `topic.responses`, `.responses.users` and `.responses.status` differ",
+    ),
+    ("argilla", "bad_line.jsonl", '{"id": "r1"}\n{"id": \n', "line 2: invalid JSON"),
+    (
         "cvat",
         "task.xml",
         '<annotations><version>1.1</version><image id="0" name="a" task_id="5">'
@@ -337,7 +404,7 @@ def _big_cvat(path: Path, images: int, tail: str) -> None:
         out.write(tail)
 
 
-@pytest.mark.parametrize("fmt", ["labelstudio", "prodigy", "cvat", "sagemaker"])
+@pytest.mark.parametrize("fmt", ["labelstudio", "prodigy", "cvat", "sagemaker", "argilla"])
 def test_readers_stream(fmt: str, tmp_path: Path) -> None:
     """The first rows come out before the reader reaches the (broken) end of a large export."""
     export = tmp_path / "big"
@@ -348,6 +415,9 @@ def test_readers_stream(fmt: str, tmp_path: Path) -> None:
     elif fmt == "prodigy":
         line = '{"_input_hash": %d, "_task_hash": 1, "answer": "accept", "label": "x"}\n'
         export.write_text("".join(line % i for i in range(n)) + "{broken\n")
+    elif fmt == "argilla":
+        rec = '{"id": "%d", "responses": {"topic": [{"value": "x", "user_id": "u"}]}},\n'
+        export.write_text("[" + "".join(rec % i for i in range(n)) + '{"id": ')
     elif fmt == "sagemaker":
         line = '{"source-ref": "%d", "a": 0, "a-metadata": {"class-name": "x", "type": "%s"}}\n'
         kind = "groundtruth/image-classification"

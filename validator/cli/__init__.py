@@ -171,8 +171,8 @@ COMMANDS: dict[str, tuple[str, str, Callable[[argparse.ArgumentParser], None], H
         _report,
     ),
     "import": (
-        "turn an annotation tool's export into a flat annotations table (Parquet or DuckDB), "
-        "or an ODCS document into contracts",
+        "turn an annotation tool's export into a flat annotations table (Parquet, DuckDB or "
+        "the active dbt target: --to dbt), or an ODCS document into contracts",
         "labelpact import labelstudio export.json --to target/ls.duckdb --contract "
         "contracts/ls.yml",
         _import_args,

@@ -173,9 +173,15 @@ def _import_args(p: argparse.ArgumentParser) -> None:
         type=Path,
         required=True,
         dest="dest",
-        help="a .parquet file or a DuckDB file (.duckdb, .db); for odcs, a contracts directory",
+        help="a .parquet file, a DuckDB file (.duckdb, .db), or `dbt`: a table of the active "
+        "dbt target, written through its dbt adapter; for odcs, a contracts directory",
     )
-    p.add_argument("--table", default=None, help="schema.table in DuckDB (default raw.annotations)")
+    p.add_argument(
+        "--table",
+        default=None,
+        help="schema.table in DuckDB or on the dbt target (default raw.annotations)",
+    )
+    _dbt_args(p)
     p.add_argument(
         "--contract",
         type=Path,
@@ -191,9 +197,14 @@ def _import_args(p: argparse.ArgumentParser) -> None:
         "--instruction-field",
         default=None,
         help="where each record says its instruction version: a dotted path (Label Studio "
-        "task, Prodigy line) or a CVAT shape attribute name",
+        "task, Prodigy line, Argilla record, e.g. metadata.guideline) or a CVAT shape "
+        "attribute name",
     )
-    p.add_argument("--control", default=None, help="Label Studio: only this control's results")
+    p.add_argument(
+        "--control",
+        default=None,
+        help="Label Studio: only this control's results; Argilla: only this question",
+    )
     p.add_argument("--gold", action="store_true", help="mark every row as gold/ground truth")
 
 
@@ -215,7 +226,9 @@ def _import(args: argparse.Namespace) -> int:
     from validator.interop.rows import ImportOptions
     from validator.interop.table import Destination
 
-    dest = Destination.parse(args.dest, args.table)
+    dest = Destination.parse(
+        args.dest, args.table, _settings(args) if str(args.dest) == "dbt" else None
+    )
     options = ImportOptions(
         project=args.project,
         tool_version=args.tool_version,
@@ -228,8 +241,7 @@ def _import(args: argparse.Namespace) -> int:
     result = import_export(
         args.format, args.export, dest, options, name if args.contract else None, args.owner
     )
-    where = f"{dest.path} ({dest.table})" if dest.table else str(dest.path)
-    print(f"imported {result.profile.rows:,} rows into {where}")
+    print(f"imported {result.profile.rows:,} rows into {dest.describe()}")
     if args.contract and result.contract:
         write_artifacts({args.contract.name: result.contract}, args.contract.parent)
         print(f"wrote {args.contract}")

@@ -6,7 +6,8 @@ dbt finds them (`Settings`), the profile is rendered by dbt, and the adapter plu
 every warehouse dbt can build on, with dbt's connection handling.
 
 Reads are plain `SELECT`s built by labelpact; `audit=True` may also write labelpact's own audit
-schema (the ledger mirror). Annotation data is never modified.
+schema (the ledger mirror) and the table `labelpact import --to dbt` replaces. Other annotation
+data is never modified.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import contextlib
 import os
 import time
 from argparse import Namespace
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -167,11 +169,14 @@ class Warehouse:
             raise EngineError(f"query failed: {_first_line(exc)}") from exc
         return cursor
 
-    def write(self, statements: list[exp.Expression]) -> None:
-        """Run statements that write labelpact's audit schema (only with `audit=True`)."""
+    def write(self, statements: Sequence[exp.Expression | str]) -> None:
+        """Run statements, in one transaction, that write labelpact's audit schema or the table
+        `labelpact import --to dbt` creates (only with `audit=True`). A string is SQL already
+        rendered with sqlglot in this dialect (large batched INSERTs)."""
         assert self.audit, "writes need Warehouse(..., audit=True)"
         for statement in statements:
-            self._cursor(statement.sql(dialect=self.dialect.sqlglot), begin=True)
+            sql = statement if isinstance(statement, str) else statement.sql(self.dialect.sqlglot)
+            self._cursor(sql, begin=True)
         try:
             self._adapter.connections.commit_if_has_connection()
         except Exception as exc:

@@ -1,10 +1,11 @@
 """Stage 0: meet the data where it comes from.
 
-Annotation-tool exports (Label Studio, Prodigy, CVAT, SageMaker Ground Truth) become one flat
-annotations table (`rows.COLUMNS`), one module per format behind one signature (`read(path,
-options) -> Iterator[Row]`), chosen from `FORMATS` and imported lazily; `table` writes the
-rows (Parquet or DuckDB, atomically) and `contract_gen` a contract for them. `odcs` converts
-contracts to and from the Open Data Contract Standard.
+Annotation-tool exports (Label Studio, Prodigy, CVAT, SageMaker Ground Truth, Argilla) become
+one flat annotations table (`rows.COLUMNS`), one module per format behind one signature
+(`read(path, options) -> Iterator[Row]`), chosen from `FORMATS` and imported lazily; `table`
+writes the rows (Parquet, DuckDB or the active dbt target through `load`, atomically) and
+`contract_gen` a contract for them. `odcs` converts contracts to and from the Open Data
+Contract Standard.
 """
 
 from __future__ import annotations
@@ -23,11 +24,12 @@ FORMATS: dict[str, str] = {
     "prodigy": "validator.interop.prodigy",
     "cvat": "validator.interop.cvat",
     "sagemaker": "validator.interop.sagemaker",
+    "argilla": "validator.interop.argilla",
 }
 
 
 def reader(fmt: str) -> Reader:
-    """The reader for a format name (`labelstudio`, `prodigy`, `cvat`, `sagemaker`)."""
+    """The reader for a format name (`labelstudio`, `prodigy`, `cvat`, `sagemaker`, `argilla`)."""
     if fmt not in FORMATS:
         raise UsageError(f"unknown export format '{fmt}'; {did_you_mean(fmt, list(FORMATS))}")
     read: Reader = importlib.import_module(FORMATS[fmt]).read

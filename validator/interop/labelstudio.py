@@ -16,10 +16,10 @@ from typing import Any
 import ijson
 
 from validator.errors import RecordError
+from validator.interop.jsonstream import array_items, first_char, short
 from validator.interop.rows import ImportOptions, Row, dig, parse_time, row, text
 
 TOOL = "label-studio"
-MAX_DEPTH = 64  # a task nests a few levels; deeper is hostile (and ijson would build it all)
 # result types whose value holds no label (free text, geometry links)
 _NOT_LABELS = frozenset({"textarea", "relation", "pairwise", "video", "datetime"})
 
@@ -30,7 +30,7 @@ def read(path: Path, options: ImportOptions) -> Iterator[Row]:
     with path.open("rb") as handle:
         _expect_array(handle, path)
         try:
-            for n, task in enumerate(_tasks(handle, path), start=1):
+            for n, task in enumerate(array_items(handle, path), start=1):
                 where = f"task #{n}"
                 if not isinstance(task, dict):
                     raise RecordError(str(path), where, "a task must be a JSON object")
@@ -40,53 +40,14 @@ def read(path: Path, options: ImportOptions) -> Iterator[Row]:
                 yield from _task(task, options, str(path), where)
                 last = where
         except ijson.JSONError as exc:
-            raise RecordError(str(path), f"after {last}", f"invalid JSON: {_short(exc)}") from None
-
-
-def _tasks(handle: Any, path: Path) -> Iterator[Any]:
-    """The elements of the top-level array, one at a time, refusing deep nesting.
-
-    (Built from yajl's events rather than with `ijson.items`, whose C builder exhausts memory
-    on a small file nested 100,000 deep before any limit could apply.)
-    """
-    depth = done = 0
-    builder: Any = None
-    for event, value in ijson.basic_parse(handle, use_float=True):
-        if event in _STARTS:
-            depth += 1
-            if depth > MAX_DEPTH:
-                where = f"task #{done + 1}" if depth > 2 else "top level"
-                raise RecordError(str(path), where, f"JSON nested deeper than {MAX_DEPTH} levels")
-            if depth == 1:
-                continue
-        elif event in _ENDS:
-            depth -= 1
-            if depth == 0:
-                continue
-        if builder is None:
-            builder = ijson.ObjectBuilder()
-        builder.event(event, value)
-        if depth == 1:  # the element just ended (or was a scalar)
-            yield builder.value
-            builder, done = None, done + 1
-
-
-_STARTS = ("start_map", "start_array")
-_ENDS = ("end_map", "end_array")
+            raise RecordError(str(path), f"after {last}", f"invalid JSON: {short(exc)}") from None
 
 
 def _expect_array(handle: Any, path: Path) -> None:
-    head = handle.read(4096)
-    start = 3 if head.startswith(b"\xef\xbb\xbf") else 0  # a UTF-8 byte-order mark
-    handle.seek(start)
-    if not head[start:].lstrip(b" \t\r\n").startswith(b"["):
+    if first_char(handle) != b"[":
         raise RecordError(
             str(path), "top level", "expected a JSON array of tasks (Label Studio's JSON export)"
         )
-
-
-def _short(exc: Exception) -> str:
-    return " ".join(str(exc).split())[:200]
 
 
 def _task(task: dict[str, Any], options: ImportOptions, path: str, where: str) -> Iterator[Row]:

@@ -1,10 +1,11 @@
-"""Write imported rows to Parquet or a DuckDB table, all or nothing.
+"""Write imported rows to Parquet, a DuckDB table or a table of the active dbt target, all
+or nothing.
 
-Rows stream into a temporary Parquet file beside the destination in batches, so memory stays
-flat whatever the export's size. Only when the whole export has been read does the result
-appear: a Parquet destination by an atomic rename, a DuckDB table by one `CREATE OR REPLACE
-TABLE ... AS SELECT` in a transaction. A malformed record anywhere leaves the destination as it
-was and no temporary file behind.
+Rows stream into a temporary Parquet file in batches, so memory stays flat whatever the
+export's size. Only when the whole export has been read does the result appear: a Parquet
+destination by an atomic rename, a DuckDB table by one `CREATE OR REPLACE TABLE ... AS SELECT`
+in a transaction, a dbt target's table through its dbt adapter (`load.py`). A malformed record
+anywhere leaves the destination as it was and no temporary file behind.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
@@ -25,32 +26,52 @@ from validator.compiler.sql.templates import template
 from validator.errors import UsageError
 from validator.interop.rows import COLUMNS, SCHEMA, Row
 
+if TYPE_CHECKING:
+    from validator.settings import Settings
+
 BATCH = 10_000
+DBT = "dbt"  # `--to dbt`: the active target of the dbt profile
 DUCKDB_SUFFIXES = (".duckdb", ".db", ".ddb")
 
 
 @dataclass(frozen=True)
 class Destination:
-    """A Parquet file, or a table in a DuckDB file."""
+    """A Parquet file, a table in a DuckDB file, or a table of the active dbt target."""
 
     path: Path
-    table: str | None = None  # schema.table for DuckDB
+    table: str | None = None  # schema.table (DuckDB file or dbt target)
+    settings: Settings | None = None  # the dbt project, profile and target (`--to dbt`)
 
     @classmethod
-    def parse(cls, path: Path, table: str | None) -> Destination:
+    def parse(cls, path: Path, table: str | None, settings: Settings | None = None) -> Destination:
+        if str(path) == DBT:
+            if settings is None:
+                raise UsageError("--to dbt needs the dbt project and profile")
+            return cls(path, _table_name(table), settings)
         if path.suffix == ".parquet":
             if table:
                 raise UsageError("--table applies to a DuckDB destination, not a Parquet file")
             return cls(path)
         if path.suffix in DUCKDB_SUFFIXES:
-            name = table or "raw.annotations"
-            parts = name.split(".")
-            if len(parts) != 2 or not all(p.isidentifier() for p in parts):
-                raise UsageError(f"--table must be schema.table, got '{name}'")
-            return cls(path, name)
+            return cls(path, _table_name(table))
         raise UsageError(
-            f"--to {path}: give a .parquet file or a DuckDB file ({', '.join(DUCKDB_SUFFIXES)})"
+            f"--to {path}: give a .parquet file, a DuckDB file ({', '.join(DUCKDB_SUFFIXES)}) "
+            f"or `{DBT}` (the active dbt target)"
         )
+
+    def describe(self) -> str:
+        if self.settings is not None:
+            target = self.settings.target or "default target"
+            return f"{self.table} on the dbt target ({target})"
+        return f"{self.path} ({self.table})" if self.table else str(self.path)
+
+
+def _table_name(table: str | None) -> str:
+    name = table or "raw.annotations"
+    parts = name.split(".")
+    if len(parts) != 2 or not all(p.isidentifier() for p in parts):
+        raise UsageError(f"--table must be schema.table, got '{name}'")
+    return name
 
 
 @dataclass
@@ -66,16 +87,21 @@ class Profile:
 
 def write(rows: Iterable[Row], dest: Destination) -> Profile:
     """Write every row, atomically; returns the profile of what was written."""
-    dest.path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(
-        prefix=".labelpact-import-", suffix=".parquet", dir=dest.path.parent
-    )
+    folder = None  # a dbt target's table is staged in the system's temporary directory
+    if dest.settings is None:
+        folder = dest.path.parent
+        folder.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=".labelpact-import-", suffix=".parquet", dir=folder)
     os.close(fd)
     tmp = Path(name)
     try:
         _stream(rows, tmp)
         profile = _profile(tmp)
-        if dest.table is None:
+        if dest.settings is not None:
+            from validator.interop.load import load_through_dbt
+
+            load_through_dbt(tmp, dest)
+        elif dest.table is None:
             os.replace(tmp, dest.path)
         else:
             _load_duckdb(tmp, dest)
@@ -167,5 +193,4 @@ def _load_duckdb(tmp: Path, dest: Destination) -> None:
 
 def describe(profile: Profile, dest: Destination) -> dict[str, Any]:
     """A one-line summary for the command line."""
-    where = f"{dest.path}:{dest.table}" if dest.table else str(dest.path)
-    return {"rows": profile.rows, "destination": where, "labels": profile.distinct_labels}
+    return {"rows": profile.rows, "destination": dest.describe(), "labels": profile.distinct_labels}

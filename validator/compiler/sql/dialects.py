@@ -42,6 +42,9 @@ class Dialect:
     # Profile settings (`server_side_parameters`) that say where the tables are when host and
     # database do not (a Spark session's warehouse directory): part of a verdict's warehouse.
     location_parameters: ClassVar[tuple[str, ...]] = ()
+    # The engine reads a local Parquet file (`read_parquet`): `import --to dbt` creates its
+    # table from the staged file in one statement instead of batched INSERTs.
+    reads_local_parquet: ClassVar[bool] = False
 
     def regex_match(self, value: exp.Expr, pattern: str) -> exp.Expr:
         """True when `pattern` is found in `value` (search semantics, like Python's re.search)."""
@@ -119,6 +122,7 @@ class DuckDB(Dialect):
     # A table name that matches a Python variable in scope must never read that variable
     # (DuckDB's replacement scans): labelpact queries tables only.
     session_setup = ("SET python_enable_replacements = false",)
+    reads_local_parquet = True
 
     fingerprint_algorithm = "duckdb-hash"
     hash_varies_with_version = True
