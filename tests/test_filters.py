@@ -278,3 +278,29 @@ def test_an_item_whose_rows_are_all_filtered_out_fails_the_minimum(
     after = _failures(build_plans(load_contracts([CONTRACT.parent])), db)
     check = "export_annotations.coverage.min_annotations"
     assert after[check] == before[check] + 1
+
+
+def test_role_columns_of_a_filtered_section_must_be_non_null_only_on_kept_rows(
+    export_db: Path, tmp_path: Path
+) -> None:
+    """A cancelled task may carry no label: agreement's `label` role is required on the rows
+    its filter keeps, not on every row."""
+    import shutil
+
+    db = tmp_path / "export.duckdb"
+    shutil.copy(export_db, db)
+    table = f"{export.SCHEMA}.{export.TABLE}"
+    plans = build_plans(load_contracts([CONTRACT.parent]))
+    checks = {c.id: c for p in plans for c in p.checks}
+    assert "export_annotations.label.not_null" not in checks
+    assert checks["export_annotations.agreement.label_not_null"].kind == "role_not_null"
+    before = _failures(plans, db)
+    with duckdb.connect(str(db)) as con:
+        con.execute(f"UPDATE {table} SET label = NULL WHERE is_cancelled")
+    assert _failures(plans, db) == before  # filtered out: no failure
+    with duckdb.connect(str(db)) as con:
+        con.execute(
+            f"UPDATE {table} SET label = NULL WHERE annotation_id = (SELECT min(annotation_id) "
+            f"FROM {table} WHERE NOT is_cancelled AND NOT is_gold)"
+        )
+    assert _failures(plans, db)["export_annotations.agreement.label_not_null"] == 1

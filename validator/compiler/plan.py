@@ -12,6 +12,7 @@ from typing import Any
 
 from validator.compiler import plan_sections as sections
 from validator.compiler.kinds import DbtForm, Kind, Params
+from validator.compiler.plan_filters import plan_filtered_roles
 from validator.contract.model import Contract
 from validator.errors import Location
 
@@ -60,6 +61,7 @@ def build_plan(contract: Contract, contracts: dict[str, Contract]) -> Plan:
     b = _Builder(contract)
     sections.plan_schema(b)
     sections.plan_columns(b)
+    plan_filtered_roles(b)
     sections.plan_key(b)
     sections.plan_instructions(b, contracts)
     sections.plan_registry(b)

@@ -219,10 +219,16 @@ def _sections(node: Node) -> Sections:
 def _with_required_roles(
     columns: dict[str, Column], sections: Sections, key: list[str]
 ) -> dict[str, Column]:
-    """Columns with role columns and key columns made required (non-null by definition)."""
+    """Columns with role columns and key columns made required (non-null by definition).
+
+    A section with a row filter (`where:`) requires its roles only on the rows it keeps (a
+    cancelled task may carry no label): the plan checks that with the filter instead.
+    """
     out = dict(columns)
     for section, roles in REQUIRED_ROLES.items():
         block = getattr(sections, section)
+        if getattr(block, "where", None) is not None:
+            continue
         for role in roles:
             col = getattr(block, role) if block is not None else None
             if col and not out[col].required:

@@ -69,6 +69,7 @@ from validator.compiler.kinds.quality import (
     LabelShare,
     NotesRequired,
 )
+from validator.compiler.kinds.roles import RoleNotNull
 
 KINDS: dict[Kind, type[Params]] = {
     cls.kind: cls
@@ -108,6 +109,7 @@ KINDS: dict[Kind, type[Params]] = {
         CustomExpression,
         AuditErrorRate,
         AnnotatorAgreement,
+        RoleNotNull,
     )
 }
 if set(KINDS) != set(Kind):  # pragma: no cover - a kind without a class, or a class twice
@@ -155,6 +157,7 @@ __all__ = [
     "RevisionSingleCurrent",
     "RevisionTimeOrder",
     "Role",
+    "RoleNotNull",
     "Schema",
     "SplitAllowedVersions",
     "SplitSingleVersion",

@@ -66,6 +66,7 @@ class Kind(StrEnum):
     CUSTOM_EXPRESSION = "custom_expression"
     AUDIT_ERROR_RATE = "audit_error_rate"
     ANNOTATOR_AGREEMENT = "annotator_agreement"
+    ROLE_NOT_NULL = "role_not_null"
 
 
 class Incremental(StrEnum):

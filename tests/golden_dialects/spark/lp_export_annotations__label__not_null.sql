@@ -1,6 +1,0 @@
-SELECT
-  `annotation_id`,
-  `label`
-FROM analytics.export_annotations
-WHERE
-  `label` IS NULL
