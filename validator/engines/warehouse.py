@@ -165,6 +165,13 @@ class Warehouse:
             raise EngineError(f"query failed: {_first_line(exc)}") from exc
         return cursor
 
+    def recover(self) -> None:
+        """After a failed statement: roll back, so the connection takes the next one (a
+        PostgreSQL transaction refuses every statement after an error until then)."""
+        if self._adapter is not None:
+            with contextlib.suppress(Exception):
+                self._adapter.connections.rollback_if_open()
+
     def write(self, statements: list[exp.Expression]) -> None:
         """Run statements that write labelpact's audit schema (only with `audit=True`)."""
         assert self.audit, "writes need Warehouse(..., audit=True)"
