@@ -15,7 +15,15 @@ check reads. An incremental run then finds the batches that are new since, and:
   when the items in them are new items and the adjudication records of old items are as
   before; otherwise they run on the whole table;
 - everything else (revision chains, items with no annotation, one instruction version per
-  split, the registry) runs on the whole table, and says so.
+  split, the registry) runs on the whole table, and says so. Why these cannot add a count
+  of the new batches to the stored one: a new row can repair an old failure as well as add
+  one (an old row's dangling parent id may arrive in a new batch; an item without annotations
+  gets its first one), and the state keeps failure counts, not the failing rows or items, so
+  the old failures a new batch repairs are unknown without reading them again.
+
+New batches are found without counting the old ones (`new_batch_counts`): one `count(*)` of
+the relation checks the stored sizes still add up, and only rows outside the validated batches
+are grouped and counted.
 
 The fingerprint of the data is the stored fingerprint of the old batches plus that of the new
 ones (row hashes are summed and xor-ed, so this equals the fingerprint of the whole table that
