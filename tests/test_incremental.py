@@ -272,3 +272,51 @@ def test_incremental_verdict_equals_full_verdict_on_spark(
         env=dict(server.env),
     )
     _new_batches_with_faults(settings, db, lambda: server.load(db), spark_warehouses.project)
+
+
+def test_incremental_queries_read_old_batches_only_where_documented(
+    tmp_path: Path, base: Path, project: DbtProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every statement of an incremental run that reads the annotations either names the new
+    batches, or is one of the documented whole-table reads: the row count (the change
+    detector), the count of the rows whose batch sorts after the validated ones, and
+    the checks reported as reading the whole table (their own SQL and failing-row samples).
+    In particular no statement groups or counts the old batches' rows batch by batch."""
+    from validator.engines.warehouse import Warehouse
+
+    db = tmp_path / "wh" / "labelpact.duckdb"
+    db.parent.mkdir()
+    db.write_bytes(base.read_bytes())
+    settings = _duckdb_settings(db, tmp_path / "ledger.jsonl")
+    validate(settings, select=["annotations"], project=project)
+    exampledata.append_batches(db, base_rows=BASE, rows=NEW, seed=7)
+    issued: list[str] = []
+    real = Warehouse.query
+
+    def recorded(self: Warehouse, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+        issued.append(sql)
+        return real(self, sql)
+
+    monkeypatch.setattr(Warehouse, "query", recorded)
+    inc = validate_incremental(settings, select=["annotations"], project=project)
+    assert inc.mode == "incremental"
+    whole = {r.sql for r in inc.results if "whole table" in r.message and r.sql}
+    detector = 'SELECT COUNT(*) FROM "labelpact"."main"."annotations"'
+    # the batches after the last validated one (b0005): a range old blocks can be skipped for
+    discovery = 'WHERE "batch_id" > \'b0005\' GROUP BY "batch_id"'
+    reads = [s for s in issued if '"annotations"' in s]
+    assert detector in reads and any(discovery in s for s in reads)
+    assert not any("NOT (\"batch_id\" IN ('b0001'" in s for s in reads)  # no fallback pass
+    unexplained = [
+        s
+        for s in reads
+        if "\"batch_id\" IN ('b0006'" not in s
+        and s != detector
+        and not s.startswith("DESCRIBE ")  # the catalog: column names and types, no rows
+        and discovery not in s
+        and s not in whole
+        and not any(w in s for w in whole)  # a whole-table check's failing-row sample
+    ]
+    assert unexplained == []
+    # the old bookkeeping query, every batch grouped and counted, is gone
+    assert not any(s.endswith('GROUP BY "batch_id"') and "WHERE" not in s for s in reads)

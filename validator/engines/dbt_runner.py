@@ -49,6 +49,10 @@ class BuildResult:
     success: bool
     outcomes: dict[str, CheckOutcome] = field(default_factory=dict)
     log: str = ""
+    # Every model the run built, by name: dbt's status (success | error | skipped); and the
+    # shared per-item models' times, (the checks reading one, seconds).
+    models: dict[str, str] = field(default_factory=dict)
+    shared: list[tuple[list[str], float]] = field(default_factory=list)
 
     @property
     def failing_ids(self) -> set[str]:
@@ -181,8 +185,10 @@ class DbtProject:
         env: Mapping[str, str] | None = None,
         select: str | None = None,
         vars: Mapping[str, Any] | None = None,
+        command: str = "build",
     ) -> BuildResult:
-        """`dbt build` against whatever `env` points the profile at."""
+        """`dbt build` against whatever `env` points the profile at (`command="run"`: only
+        the models, with their enforced contracts: the schema checks)."""
         import json
 
         self.parse()
@@ -192,7 +198,7 @@ class DbtProject:
         if vars:
             extra += ["--vars", json.dumps(dict(vars))]
         for attempt in range(BUSY_RETRIES + 1):
-            result, log = self._invoke(self._args("build", *extra), env or {})
+            result, log = self._invoke(self._args(command, *extra), env or {})
             busy = _is_busy(result, log)
             if not busy:
                 break
@@ -202,17 +208,22 @@ class DbtProject:
                 )
             time.sleep(min(0.5 * 2**attempt, 5.0) * (1 + random.random()))
         if result.result is None:
-            raise EngineError(f"dbt build did not run: {result.exception or log.strip()[-2000:]}")
+            raise EngineError(
+                f"dbt {command} did not run: {result.exception or log.strip()[-2000:]}"
+            )
         return _collect(result, log)
 
 
 def _collect(result: Any, log: str) -> BuildResult:
     outcomes: dict[str, CheckOutcome] = {}
     shared: list[tuple[list[str], float]] = []
+    models: dict[str, str] = {}
     for node_result in result.result.results:
         node = node_result.node
         meta = (node.config.meta or {}).get("labelpact", {})
         status = str(node_result.status).lower()
+        if node.resource_type == "model":
+            models[str(node.name)] = status
         if node.resource_type == "model" and meta.get("shared_by"):
             shared.append((list(meta["shared_by"]), float(node_result.execution_time or 0.0)))
             continue
@@ -257,4 +268,6 @@ def _collect(result: Any, log: str) -> BuildResult:
             outcomes[i] = replace(
                 outcomes[i], duration=outcomes[i].duration + seconds / len(readers)
             )
-    return BuildResult(success=bool(result.success), outcomes=outcomes, log=log)
+    return BuildResult(
+        success=bool(result.success), outcomes=outcomes, log=log, models=models, shared=shared
+    )

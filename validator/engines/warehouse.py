@@ -169,6 +169,13 @@ class Warehouse:
             raise EngineError(f"query failed: {_first_line(exc)}") from exc
         return cursor
 
+    def recover(self) -> None:
+        """After a failed statement: roll back, so the connection takes the next one (a
+        PostgreSQL transaction refuses every statement after an error until then)."""
+        if self._adapter is not None:
+            with contextlib.suppress(Exception):
+                self._adapter.connections.rollback_if_open()
+
     def write(self, statements: Sequence[exp.Expression | str]) -> None:
         """Run statements, in one transaction, that write labelpact's audit schema or the table
         `labelpact import --to dbt` creates (only with `audit=True`). A string is SQL already

@@ -291,16 +291,29 @@ def _singular_sql(
     ]
 
     def rendered(engine: Dialect) -> str:
-        if item_stats_model:
-            stats = placeholder(item_stats_model)
-            return engine.render(from_item_stats(check, stats, placeholder), copy=False)
-
-        def build(check: Check, key: tuple[str, ...]) -> str:
-            return engine.render(failing_rows(check, placeholder, engine, key), copy=False)
-
-        return SHAPES.render(check, c.key, engine, "dbt", build)
+        return singular_query(check, c, engine, item_stats_model)
 
     return "\n".join(lines + _branches(rendered, engines)) + "\n"
+
+
+def singular_query(
+    check: Check, c: Contract, engine: Dialect, item_stats_model: str | None = None
+) -> str:
+    """The SQL of a singular test in `engine`'s dialect, with placeholder relations: the
+    branch of the test file dbt runs on that engine (`validate` runs the same text itself)."""
+    if item_stats_model:
+        stats = placeholder(item_stats_model)
+        return engine.render(from_item_stats(check, stats, placeholder), copy=False)
+
+    def build(check: Check, key: tuple[str, ...]) -> str:
+        return engine.render(failing_rows(check, placeholder, engine, key), copy=False)
+
+    return SHAPES.render(check, c.key, engine, "dbt", build)
+
+
+def item_stats_models(plan: Plan) -> dict[str, list[Check]]:
+    """Model name -> the checks reading it (the shared per-item aggregates of `plan`)."""
+    return _item_stats_models(plan)
 
 
 def _ref(name: str) -> str:
