@@ -170,7 +170,9 @@ def test_every_filtered_kind_runs_and_dbt_and_gx_agree(tmp_path: Path) -> None:
     filtered = {
         c.id for p in plans for c in p.checks if getattr(c.params, "where", None) is not None
     }
-    assert len(filtered) == 12  # all but adjudication.decision and the revisions rules
+    # all but adjudication.decision and the revisions rules, and the four role not-nulls of
+    # agreement (item, rater, label) and coverage (item) on the rows their filters keep
+    assert len(filtered) == 16
     gx = run_suites(plans, schema="raw", duckdb_path=db)
     assert {r.check_id for r in gx if r.status == "error"} == set()
     gx_failing = {r.check_id: r.failures for r in gx if r.status in ("fail", "warn")}
