@@ -6,6 +6,12 @@ one. `KINDS` maps every `Kind` to its class; an import-time check keeps the two 
 
 from __future__ import annotations
 
+from validator.compiler.kinds.annotators import (
+    AnnotatorCorrected,
+    AnnotatorLabelMix,
+    AnnotatorLowConfidence,
+    AnnotatorTurnaround,
+)
 from validator.compiler.kinds.base import (
     Builtin,
     Current,
@@ -106,6 +112,10 @@ KINDS: dict[Kind, type[Params]] = {
         CustomExpression,
         AuditErrorRate,
         AnnotatorAgreement,
+        AnnotatorLabelMix,
+        AnnotatorLowConfidence,
+        AnnotatorCorrected,
+        AnnotatorTurnaround,
     )
 }
 if set(KINDS) != set(Kind):  # pragma: no cover - a kind without a class, or a class twice
@@ -121,6 +131,10 @@ __all__ = [
     "AdjudicationUnneeded",
     "Agreement",
     "AnnotatorAgreement",
+    "AnnotatorCorrected",
+    "AnnotatorLabelMix",
+    "AnnotatorLowConfidence",
+    "AnnotatorTurnaround",
     "AuditErrorRate",
     "BatchLowConfidence",
     "BatchMeanConfidence",
