@@ -3,7 +3,8 @@ computations on randomised data: each annotator's label-mix divergence from the 
 (total variation; Jensen-Shannon against `scipy.spatial.distance.jensenshannon`), rate of
 low-confidence labels, rate of corrected labels, and median / 90th percentile time per label
 (from a duration column and from two timestamps); the checks fail exactly the judged groups
-out of bounds."""
+out of bounds. DuckDB throughout; PostgreSQL for its own renderings of percentiles, seconds
+between timestamps and logarithms (Spark's run in the end-to-end tests)."""
 
 from __future__ import annotations
 
@@ -190,3 +191,63 @@ def test_turnaround_matches_pandas(seed: int, source: str) -> None:
         assert got[rater][2] == pytest.approx(p90, abs=1e-6)
     failing = {r for r, (n, m, p) in want.items() if n >= 20 and (m < 5 or p > 60)}
     assert _failing(df, params) == failing and "r1" in failing  # r1 works 5x faster
+
+
+@pytest.fixture(scope="module")
+def pg_random(pg_server: Any) -> Any:
+    """The randomised data of seed 1 in a table of the tests' PostgreSQL server."""
+    import psycopg2
+
+    p = pg_server.params
+    con = psycopg2.connect(host=p["host"], port=p["port"], user=p["user"], dbname=p["dbname"])
+    con.autocommit = True
+    df = _data(1)
+    with con.cursor() as cur:
+        cur.execute(
+            "CREATE SCHEMA IF NOT EXISTS annot_rules; DROP TABLE IF EXISTS annot_rules.t; "
+            "CREATE TABLE annot_rules.t (id BIGINT, rater TEXT, label TEXT, conf DOUBLE "
+            "PRECISION, parent BIGINT, secs DOUBLE PRECISION, started TIMESTAMP, "
+            "finished TIMESTAMP)"
+        )
+        cur.executemany(
+            "INSERT INTO annot_rules.t VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+            [
+                tuple(None if pd.isna(v) else v for v in row)
+                for row in df.astype(object).itertuples(index=False)
+            ],
+        )
+    yield con, df
+    con.close()
+
+
+@pytest.mark.parametrize("source", ["seconds", "timestamps", "jensen_shannon"])
+def test_postgres_dialect_matches_pandas(pg_random: Any, source: str) -> None:
+    """PostgreSQL's own renderings (PERCENTILE_CONT ... WITHIN GROUP, EXTRACT(EPOCH ...), LN)."""
+    con, df = pg_random
+    pg = get_dialect("postgres")
+    rel = lambda name: sqlglot.exp.to_table(name, db="annot_rules")  # noqa: E731
+    params: Params
+    if source == "jensen_shannon":
+        params = _mix("jensen_shannon")
+        want: dict[str, tuple[float, ...]] = dict(_mix_reference(df, source))
+        q = params.values(_check(params), rel)
+    else:
+        cols = (
+            {"seconds": "secs"}
+            if source == "seconds"
+            else {"started": "started", "finished": "finished"}
+        )
+        took = (
+            df["secs"]
+            if source == "seconds"
+            else (df["finished"] - df["started"]).dt.total_seconds()
+        )
+        params = AnnotatorTurnaround(by="rater", max_p90=60, min_labels=20, **cols)
+        want = dict(_pace(took, df["rater"]))
+        q = params.values(_check(params), rel, pg)
+    with con.cursor() as cur:
+        cur.execute(q.sql("postgres"))
+        got = {r[0]: tuple(float(x) for x in r[1:]) for r in cur.fetchall()}
+    assert set(got) == set(want)
+    for rater, figures in want.items():
+        assert got[rater] == pytest.approx(figures, abs=1e-6)
