@@ -3,8 +3,8 @@ computations on randomised data: each annotator's label-mix divergence from the 
 (total variation; Jensen-Shannon against `scipy.spatial.distance.jensenshannon`), rate of
 low-confidence labels, rate of corrected labels, and median / 90th percentile time per label
 (from a duration column and from two timestamps); the checks fail exactly the judged groups
-out of bounds. DuckDB throughout; PostgreSQL for its own renderings of percentiles, seconds
-between timestamps and logarithms (Spark's run in the end-to-end tests)."""
+out of bounds. DuckDB throughout; PostgreSQL and Spark for their own renderings of
+percentiles, seconds between timestamps and logarithms."""
 
 from __future__ import annotations
 
@@ -193,6 +193,23 @@ def test_turnaround_matches_pandas(seed: int, source: str) -> None:
     assert _failing(df, params) == failing and "r1" in failing  # r1 works 5x faster
 
 
+def _records(df: pd.DataFrame) -> list[tuple[Any, ...]]:
+    """Rows as plain Python values (None for missing ones), for the warehouses' clients."""
+
+    def plain(v: Any) -> Any:
+        if pd.isna(v):
+            return None
+        return v.to_pydatetime() if isinstance(v, pd.Timestamp) else getattr(v, "item", lambda: v)()
+
+    return [tuple(plain(v) for v in row) for row in df.astype(object).itertuples(index=False)]
+
+
+SCHEMA = (
+    "id BIGINT, rater STRING, label STRING, conf DOUBLE, parent BIGINT, secs DOUBLE, "
+    "started TIMESTAMP, finished TIMESTAMP"
+)
+
+
 @pytest.fixture(scope="module")
 def pg_random(pg_server: Any) -> Any:
     """The randomised data of seed 1 in a table of the tests' PostgreSQL server."""
@@ -211,43 +228,57 @@ def pg_random(pg_server: Any) -> Any:
         )
         cur.executemany(
             "INSERT INTO annot_rules.t VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-            [
-                tuple(None if pd.isna(v) else v for v in row)
-                for row in df.astype(object).itertuples(index=False)
-            ],
+            _records(df),
         )
     yield con, df
     con.close()
 
 
-@pytest.mark.parametrize("source", ["seconds", "timestamps", "jensen_shannon"])
-def test_postgres_dialect_matches_pandas(pg_random: Any, source: str) -> None:
-    """PostgreSQL's own renderings (PERCENTILE_CONT ... WITHIN GROUP, EXTRACT(EPOCH ...), LN)."""
-    con, df = pg_random
-    pg = get_dialect("postgres")
-    rel = lambda name: sqlglot.exp.to_table(name, db="annot_rules")  # noqa: E731
+def _dialect_case(source: str, df: pd.DataFrame, dialect: str, rel: Any) -> tuple[str, dict]:  # type: ignore[type-arg]
+    """(SQL in `dialect`, pandas' figures per annotator) of one rendering to compare."""
     params: Params
     if source == "jensen_shannon":
         params = _mix("jensen_shannon")
-        want: dict[str, tuple[float, ...]] = dict(_mix_reference(df, source))
-        q = params.values(_check(params), rel)
+        return params.values(_check(params), rel).sql(dialect), dict(_mix_reference(df, source))
+    if source == "seconds":
+        took, cols = df["secs"], {"seconds": "secs"}
     else:
-        cols = (
-            {"seconds": "secs"}
-            if source == "seconds"
-            else {"started": "started", "finished": "finished"}
-        )
-        took = (
-            df["secs"]
-            if source == "seconds"
-            else (df["finished"] - df["started"]).dt.total_seconds()
-        )
-        params = AnnotatorTurnaround(by="rater", max_p90=60, min_labels=20, **cols)
-        want = dict(_pace(took, df["rater"]))
-        q = params.values(_check(params), rel, pg)
-    with con.cursor() as cur:
-        cur.execute(q.sql("postgres"))
-        got = {r[0]: tuple(float(x) for x in r[1:]) for r in cur.fetchall()}
+        took = (df["finished"] - df["started"]).dt.total_seconds()
+        cols = {"started": "started", "finished": "finished"}
+    params = AnnotatorTurnaround(by="rater", max_p90=60, min_labels=20, **cols)
+    q = params.values(_check(params), rel, get_dialect(dialect))
+    return q.sql(dialect), dict(_pace(took, df["rater"]))
+
+
+def _assert_figures(rows: list[tuple[Any, ...]], want: dict) -> None:  # type: ignore[type-arg]
+    got = {r[0]: tuple(float(x) for x in r[1:]) for r in rows}
     assert set(got) == set(want)
     for rater, figures in want.items():
         assert got[rater] == pytest.approx(figures, abs=1e-6)
+
+
+SOURCES = ["seconds", "timestamps", "jensen_shannon"]
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_postgres_dialect_matches_pandas(pg_random: Any, source: str) -> None:
+    """PostgreSQL's own renderings (PERCENTILE_CONT ... WITHIN GROUP, EXTRACT(EPOCH ...), LN)."""
+    con, df = pg_random
+    rel = lambda name: sqlglot.exp.to_table(name, db="annot_rules")  # noqa: E731
+    sql, want = _dialect_case(source, df, "postgres", rel)
+    with con.cursor() as cur:
+        cur.execute(sql)
+        _assert_figures(cur.fetchall(), want)
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_spark_dialect_matches_pandas(spark_server: Any, source: str) -> None:
+    """Spark's own renderings (exact PERCENTILE, timestamps cast to seconds, LN), in the test
+    session's Spark (started once for every Spark test)."""
+    df = _data(1)
+    spark = spark_server.session
+    spark.createDataFrame(_records(df), SCHEMA).createOrReplaceTempView("annot_rules_t")
+    sql, want = _dialect_case(
+        source, df, "spark", lambda name: sqlglot.exp.to_table("annot_rules_t")
+    )
+    _assert_figures([tuple(r) for r in spark.sql(sql).collect()], want)
