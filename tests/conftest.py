@@ -27,8 +27,9 @@ SPARK_UNSUPPORTED: dict[str, str] = {}
 # On Spark each fault costs a dbt build (~10 s) and GX's Spark datasource about one Spark job
 # per expectation (~60 s per fault). The default run covers one fault per kind of rendering
 # there (a column rule, a regex, another contract's relation, a cross-contract aggregate, a
-# recursive CTE, agreement, per-annotator rules, a warning, the schema); the other Spark
-# cases carry the `spark_full` mark: `./run tests -m spark_full` runs them.
+# recursive CTE, agreement, per-annotator rules, Spark's own percentile (turnaround), a
+# warning, the schema); the other Spark cases carry the `spark_full` mark:
+# `./run tests -m spark_full` runs them.
 SPARK_FAULTS = {
     None,
     "bad_label",
@@ -38,6 +39,7 @@ SPARK_FAULTS = {
     "revision_cycle",
     "low_agreement",
     "careless_annotator",
+    "hasty_annotator",
     "label_skew",
     "mistyped_column",
 }

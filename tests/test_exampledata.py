@@ -13,6 +13,7 @@ from typing import Any
 
 import duckdb
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from helpers import ROOT
@@ -182,6 +183,11 @@ EXPECTED: dict[str, set[str]] = {
     "overcovered_items": {"coverage.max"},
     "label_skew": {"label_distribution.max_share"},
     "careless_annotator": {"audits.annotator", "agreement.per_annotator"},
+    # an annotator who labels everything 'other' is also wrong, and disagrees, most of the time
+    "skewed_annotator": {"annotators.label_mix", "audits.annotator", "agreement.per_annotator"},
+    "unsure_annotator": {"annotators.low_confidence"},
+    "overcorrected_annotator": {"annotators.corrected"},
+    "hasty_annotator": {"annotators.turnaround"},
 }
 
 
@@ -240,6 +246,40 @@ def failing_rules(con: duckdb.DuckDBPyConnection, skip_column: str | None = None
     failing |= {f"audits.{g}" for g in ("annotator", "batch") if audit_failures(con, g)}
     if con.execute(f"SELECT count(*) FROM ({PER_ANNOTATOR})").fetchone()[0]:  # type: ignore[index]
         failing.add("agreement.per_annotator")
+    return failing | annotator_failures(con, skip_column)
+
+
+def annotator_failures(con: duckdb.DuckDBPyConnection, skip_column: str | None) -> set[str]:
+    """The `annotators:` rules in pandas, for annotators with 30+ labels: current label mix more
+    than 0.4 (total variation) from everyone's current labels, more than 70% of labels with a
+    confidence below 0.5, more than 30% of labels corrected by a later row, a median time per
+    label under 5 s or a 90th percentile over 300 s."""
+    df = con.execute(
+        "SELECT annotation_id, annotator_id, label, parent_annotation_id FROM annotations"
+    ).df()
+    corrected = df["annotation_id"].isin(df["parent_annotation_id"].dropna())
+    cur = df[~corrected]
+    mix = pd.crosstab(cur["annotator_id"], cur["label"], normalize="index")
+    tv = (mix - cur["label"].value_counts(normalize=True)).abs().sum(axis=1) / 2
+    judged = cur["annotator_id"].value_counts().reindex(tv.index) >= 30
+    failing = {"annotators.label_mix"} if (judged & (tv > 0.4)).any() else set()
+    fixed = df.assign(c=corrected).groupby("annotator_id")["c"].agg(["size", "mean"])
+    if ((fixed["size"] >= 30) & (fixed["mean"] > 0.3)).any():
+        failing.add("annotators.corrected")
+    took = con.execute("SELECT annotator_id, seconds_spent FROM annotations").df()
+    took = took.dropna().groupby("annotator_id")["seconds_spent"]
+    # pandas' quantile interpolates linearly, as PERCENTILE_CONT does
+    pace = took.agg(["size", "median"]).assign(p90=took.quantile(0.9))
+    if ((pace["size"] >= 30) & ((pace["median"] < 5) | (pace["p90"] > 300))).any():
+        failing.add("annotators.turnaround")
+    if skip_column != "confidence":
+        conf = con.execute(
+            "SELECT annotator_id, confidence < 0.5 AS low FROM annotations "
+            "WHERE confidence IS NOT NULL"
+        ).df()
+        low = conf.groupby("annotator_id")["low"].agg(["size", "mean"])
+        if ((low["size"] >= 30) & (low["mean"] > 0.7)).any():
+            failing.add("annotators.low_confidence")
     return failing
 
 

@@ -192,6 +192,7 @@ def test_odcs_fields_carry_what_odcs_can_express(tmp_path: Path) -> None:
         "revisions",
         "coverage",
         "labelDistribution",
+        "annotators",
         "incremental",
     ]
     (check,) = obj["quality"]

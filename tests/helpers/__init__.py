@@ -70,6 +70,16 @@ EXPECTED: dict[str, set[str]] = {
         "annotations.audits.annotator_error_rate",
         "annotations.agreement.per_annotator",
     },
+    # an annotator who labels everything 'other' (10% of items): their mix, and (being mostly
+    # wrong) the audit and their agreement with the reference
+    "skewed_annotator": {
+        "annotations.annotators.label_mix",
+        "annotations.audits.annotator_error_rate",
+        "annotations.agreement.per_annotator",
+    },
+    "unsure_annotator": {"annotations.annotators.low_confidence"},
+    "overcorrected_annotator": {"annotations.annotators.corrected"},
+    "hasty_annotator": {"annotations.annotators.turnaround"},
 }
 SCHEMA_FAULTS = {"missing_column", "extra_column", "mistyped_column"}
 

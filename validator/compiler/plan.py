@@ -12,6 +12,7 @@ from typing import Any
 
 from validator.compiler import plan_sections as sections
 from validator.compiler.kinds import DbtForm, Kind, Params
+from validator.compiler.plan_annotators import plan_annotators
 from validator.compiler.plan_filters import plan_filtered_roles
 from validator.contract.model import Contract
 from validator.errors import Location
@@ -72,6 +73,7 @@ def build_plan(contract: Contract, contracts: dict[str, Contract]) -> Plan:
     sections.plan_revisions(b)
     sections.plan_coverage(b)
     sections.plan_label_distribution(b)
+    plan_annotators(b)
     sections.plan_custom(b)
     return Plan(contract, tuple(b.checks))
 

@@ -28,8 +28,12 @@ STRICTER_WHEN_HIGHER = {
     "min",
     "min_annotations",
     "min_share",
+    "below",
+    "min_median",
 }
 STRICTER_WHEN_LOWER = {"max_low_share", "max_annotations", "max_share"}
+# annotators: a lower bound or a smaller minimum number of labels judges more annotators
+STRICTER_WHEN_LOWER |= {"max_rate", "max_divergence", "max_median", "max_p90", "min_labels"}
 
 
 @dataclass(frozen=True)

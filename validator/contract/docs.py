@@ -24,6 +24,7 @@ ROLE_SECTIONS = (
     "revisions",
     "coverage",
     "label_distribution",
+    "annotators",
 )
 
 

@@ -29,6 +29,7 @@ REQUIRED_ROLES = {
     "adjudication_record": ("item", "decision", "adjudicator", "rationale"),
     "audit_record": ("annotation", "item", "auditor", "verdict", "audited_at"),
     "coverage": ("item",),
+    "annotators": ("annotator",),
 }
 MAX_NAME = 63  # PostgreSQL truncates longer identifiers silently
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from validator.contract import spec as S
+from validator.contract.annotator_rules import check_annotators
 from validator.contract.model import Column
 from validator.contract.sections import Agreement as AgreementSection
 from validator.contract.sections import (
@@ -68,6 +69,7 @@ def check_sections(node: Node, s: Sections, columns: dict[str, Column]) -> list[
         *_check_revisions(s.revisions, key, columns, at),
         *_check_audits(s.audits, key, at),
         *_check_per_annotator(s.agreement, key, at),
+        *check_annotators(s, key, at),
     ]
 
 

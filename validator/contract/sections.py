@@ -180,6 +180,55 @@ class LabelDistribution:
 
 
 @dataclass(frozen=True)
+class LabelMix:
+    label: str
+    max_divergence: float
+    measure: str = "total_variation"
+
+
+@dataclass(frozen=True)
+class LowConfidence:
+    confidence: str
+    max_rate: float
+    below: float = 0.5
+
+
+@dataclass(frozen=True)
+class Corrected:
+    max_rate: float
+
+
+@dataclass(frozen=True)
+class Turnaround:
+    seconds: str | None = None
+    started: str | None = None
+    finished: str | None = None
+    by: str | None = None
+    min_median: float | None = None
+    max_median: float | None = None
+    max_p90: float | None = None
+
+
+@dataclass(frozen=True)
+class Annotators:
+    """Per-annotator quality rules (`annotators:`)."""
+
+    NESTED: ClassVar[dict[str, type]] = {
+        "label_mix": LabelMix,
+        "low_confidence": LowConfidence,
+        "corrected": Corrected,
+        "turnaround": Turnaround,
+    }
+    annotator: str
+    min_labels: int = 30
+    label_mix: LabelMix | None = None
+    low_confidence: LowConfidence | None = None
+    corrected: Corrected | None = None
+    turnaround: Turnaround | None = None
+    severity: str = "error"
+
+
+@dataclass(frozen=True)
 class CustomCheck:
     """A user's SQL row check (`checks:` in a contract)."""
 
@@ -205,6 +254,7 @@ class Sections:
     revisions: Revisions | None = None
     coverage: Coverage | None = None
     label_distribution: LabelDistribution | None = None
+    annotators: Annotators | None = None
     incremental: IncrementalBatches | None = None
     custom_checks: tuple[CustomCheck, ...] = ()
 
@@ -234,6 +284,7 @@ SECTION_TYPES: dict[str, type] = {
     "revisions": Revisions,
     "coverage": Coverage,
     "label_distribution": LabelDistribution,
+    "annotators": Annotators,
     "incremental": IncrementalBatches,
 }
 

@@ -167,6 +167,82 @@ COLUMN = Obj(
     },
 )
 
+# Per-annotator quality (`annotators:`): each rule judges one annotator's labels against a bound,
+# once the annotator has `min_labels` labels (fewer are too few to judge).
+_RATE = Num("Highest acceptable rate (0-1).", minimum=0, maximum=1)
+ANNOTATORS = Obj(
+    "Per-annotator quality: each annotator's label mix, rate of low-confidence labels, rate of "
+    "labels later corrected and turnaround, each within bounds.",
+    {
+        "annotator": _f(ColRef("Annotator column."), required=True),
+        "min_labels": _f(
+            Num(
+                "Labels an annotator needs before these rules judge them.", integer=True, minimum=1
+            ),
+            default=30,
+        ),
+        "label_mix": _f(
+            Obj(
+                "Each annotator's label shares (current labels) are within `max_divergence` of "
+                "the population's (every current label, the annotator's own included).",
+                {
+                    "label": _f(ColRef("Label column."), required=True),
+                    "measure": _f(
+                        Enum(
+                            "total_variation: half the summed absolute share differences; "
+                            "jensen_shannon: the Jensen-Shannon divergence in bits. Both lie in "
+                            "[0, 1] (0 = the same mix, 1 = disjoint labels).",
+                            ("total_variation", "jensen_shannon"),
+                        ),
+                        default="total_variation",
+                    ),
+                    "max_divergence": _f(
+                        Num("Largest acceptable divergence.", minimum=0, maximum=1), required=True
+                    ),
+                },
+            )
+        ),
+        "low_confidence": _f(
+            Obj(
+                "Each annotator's share of labels (with a confidence) below `below` is at most "
+                "`max_rate`.",
+                {
+                    "confidence": _f(ColRef("Confidence column.", NUMERIC_TYPES), required=True),
+                    "below": _f(Num("A label is low-confidence below this value."), default=0.5),
+                    "max_rate": _f(_RATE, required=True),
+                },
+            )
+        ),
+        "corrected": _f(
+            Obj(
+                "Each annotator's share of labels that a later row corrects (`revisions.parent` "
+                "points at them) is at most `max_rate`; needs a `revisions` section.",
+                {"max_rate": _f(_RATE, required=True)},
+            )
+        ),
+        "turnaround": _f(
+            Obj(
+                "Time spent per label, from a duration column (`seconds`) or two timestamps "
+                "(`started`, `finished`), per annotator or per `by` (e.g. the batch): the median "
+                "within [min_median, max_median] (a low median is implausibly fast work) and "
+                "the 90th percentile at most max_p90, in seconds (percentiles interpolate "
+                "linearly, as PERCENTILE_CONT).",
+                {
+                    "seconds": _f(ColRef("Duration column, in seconds.", NUMERIC_TYPES)),
+                    "started": _f(ColRef("When work on the label began.", TEMPORAL_TYPES)),
+                    "finished": _f(ColRef("When the label was given.", TEMPORAL_TYPES)),
+                    "by": _f(ColRef("Group column (default: the annotator column).")),
+                    "min_median": _f(Num("Lowest acceptable median, seconds.", minimum=0)),
+                    "max_median": _f(Num("Highest acceptable median, seconds.", minimum=0)),
+                    "max_p90": _f(Num("Highest acceptable 90th percentile, seconds.", minimum=0)),
+                },
+            )
+        ),
+        "severity": SEVERITY,
+    },
+)
+
+
 CONTRACT = Obj(
     "A labelpact data contract for one relation of annotation data.",
     {
@@ -609,6 +685,7 @@ CONTRACT = Obj(
                 },
             )
         ),
+        "annotators": _f(ANNOTATORS),
     },
 )
 
@@ -625,6 +702,7 @@ SECTIONS = (
     "revisions",
     "coverage",
     "label_distribution",
+    "annotators",
     "incremental",
 )
 

@@ -22,6 +22,7 @@ DEMO_FAULTS = (
     "retired_instruction_version",
     "unadjudicated_disagreement",
     "revision_cycle",
+    "hasty_annotator",
     "mistyped_column",
 )
 

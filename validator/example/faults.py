@@ -49,6 +49,13 @@ FAULTS: dict[str, str] = {
     "label_skew": "batch b0001 is ~90% 'cat' (label share above 60%)",
     "careless_annotator": "the annotator of the first label changes each of their labels to "
     "another class (the audit finds most of their audited labels wrong)",
+    "skewed_annotator": "the busiest annotator labels everything 'other' (their label mix is far "
+    "from everyone's; the audit and their agreement find them too)",
+    "unsure_annotator": "the second-busiest annotator gives every label a confidence of 0.35-0.49",
+    "hasty_annotator": "the fourth-busiest annotator spends 0.5-2 s on each label (implausibly "
+    "fast)",
+    "overcorrected_annotator": "every plain label of the third-busiest annotator is corrected "
+    "(with the same label, an hour later): half their labels are corrected ones",
 }
 
 
@@ -217,7 +224,8 @@ def _faults(layout: Layout) -> dict[str, _Fault]:
         "overcovered_items": _Fault(
             f"INSERT INTO annotations SELECT a.annotation_id + x.s, a.item_id, "
             f"printf('ann_%d', {layout.n_annotators} + x.s - 3), a.label, a.confidence, a.notes,"
-            f" {version_at(extra_at)}, {extra_at}, a.batch_id, a.tool, a.split, NULL "
+            f" {version_at(extra_at)}, {extra_at}, a.batch_id, a.tool, a.split, NULL, "
+            f"a.seconds_spent "
             f"FROM lp_head AS a, range(3, 7) AS x(s) WHERE a.{_VICTIMS} AND a.{_slot(0)}",
             f"SELECT item_id FROM lp_head WHERE {_slot(0)} AND {_UNREVISED} AND annotation_id + 3"
             f" NOT IN (SELECT annotation_id FROM lp_head) ORDER BY annotation_id LIMIT 1",
@@ -237,10 +245,57 @@ def _faults(layout: Layout) -> dict[str, _Fault]:
         f"SELECT DISTINCT item_id FROM annotations WHERE {careless}",
         refresh=True,
     )
+    faults |= _annotator_faults(layout)
     # These three are built into the generated batch b0001 (see Layout.fault_batch).
     for name in ("low_confidence_batch", "low_agreement", "label_skew"):
         faults[name] = _Fault("")
     return faults
+
+
+def _busiest(rank: int) -> str:
+    """The annotator with the `rank`-th most labels (1: the most; ties by id)."""
+    return (
+        "annotator_id = (SELECT annotator_id FROM annotations GROUP BY annotator_id "
+        f"ORDER BY count(*) DESC, annotator_id LIMIT 1 OFFSET {rank - 1})"
+    )
+
+
+def _annotator_faults(layout: Layout) -> dict[str, _Fault]:
+    """Faults of one annotator's work inside otherwise healthy batches (`annotators:` rules).
+    The busiest annotators have enough labels for the rules to judge them at any size."""
+    skewed, unsure, fixed, hasty = _busiest(1), _busiest(2), _busiest(3), _busiest(4)
+    u = layout.u
+    later = "a.annotated_at + INTERVAL 1 HOUR"
+    return {
+        # Their labels change, so the items' adjudications and the audits follow.
+        "skewed_annotator": _Fault(
+            f"UPDATE annotations SET label = 'other' WHERE {skewed} AND {_PLAIN_ALL};"
+            f"DELETE FROM audit_results WHERE annotation_id IN (SELECT annotation_id FROM "
+            f"annotations WHERE {skewed});"
+            f"INSERT INTO audit_results {layout.audits_sql(_VICTIM_INDEXES, 'a.' + skewed)}",
+            f"SELECT DISTINCT item_id FROM annotations WHERE {skewed}",
+            refresh=True,
+        ),
+        # 0.35-0.49: below 0.5, above the 0.3 under which notes are required.
+        "unsure_annotator": _Fault(
+            f"UPDATE annotations SET confidence = round(0.35 + 0.14 * "
+            f"{u('unsure', 'annotation_id')}, 2) WHERE {unsure}"
+        ),
+        # 0.5-2 s a label: too fast to have looked at the item.
+        "hasty_annotator": _Fault(
+            f"UPDATE annotations SET seconds_spent = round(0.5 + 1.5 * "
+            f"{u('hasty', 'annotation_id')}, 1) WHERE {hasty}"
+        ),
+        # Slot 7 is free: one correction per plain label, same label (the current labels and
+        # so every agreement, coverage and adjudication rule are unchanged).
+        "overcorrected_annotator": _Fault(
+            f"INSERT INTO annotations SELECT a.annotation_id - a.annotation_id % {SLOTS} + 7, "
+            f"a.item_id, a.annotator_id, a.label, 0.9, 'relabelled after review', "
+            f"{version_at(later)}, {later}, a.batch_id, a.tool, a.split, a.annotation_id, "
+            f"{layout.seconds_sql('a.annotator_id', 'a.annotation_id', '7')} "
+            f"FROM annotations AS a WHERE a.{fixed} AND a.{_PLAIN_ALL}"
+        ),
+    }
 
 
 def inject(con: Any, layout: Layout, fault: str) -> None:

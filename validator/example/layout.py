@@ -32,6 +32,7 @@ COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("tool", "VARCHAR"),
         ("split", "VARCHAR"),
         ("parent_annotation_id", "BIGINT"),
+        ("seconds_spent", "DOUBLE"),
     ),
     "instruction_versions": (
         ("version", "VARCHAR"),
@@ -235,8 +236,14 @@ class Layout:
                         ELSE 'labelstudio-1.12' END AS tool,
                    split,
                    CASE j WHEN 5 THEN i * {SLOTS} + r WHEN 6 THEN i * {SLOTS} + 5 END
-                     AS parent_annotation_id
+                     AS parent_annotation_id,
+                   {self.seconds_sql("annotator_id", "i", "j")} AS seconds_spent
             FROM ({scored}) AS r1"""
+
+    def seconds_sql(self, annotator: str, *cols: str) -> str:
+        """Active seconds spent on a label: 8-48 s, times the annotator's pace (0.7-1.3)."""
+        u = self.u
+        return f"round((8 + 40 * {u('took', *cols)}) * (0.7 + 0.6 * {u('pace', annotator)}), 1)"
 
     def adjudication_cols(self, last_at: str) -> str:
         """Adjudication columns of an item row: the expert picks the true label, 1-72 h later."""

@@ -6,6 +6,12 @@ one. `KINDS` maps every `Kind` to its class; an import-time check keeps the two 
 
 from __future__ import annotations
 
+from validator.compiler.kinds.annotators import (
+    AnnotatorCorrected,
+    AnnotatorLabelMix,
+    AnnotatorLowConfidence,
+    AnnotatorTurnaround,
+)
 from validator.compiler.kinds.base import (
     Builtin,
     Current,
@@ -110,6 +116,10 @@ KINDS: dict[Kind, type[Params]] = {
         AuditErrorRate,
         AnnotatorAgreement,
         RoleNotNull,
+        AnnotatorLabelMix,
+        AnnotatorLowConfidence,
+        AnnotatorCorrected,
+        AnnotatorTurnaround,
     )
 }
 if set(KINDS) != set(Kind):  # pragma: no cover - a kind without a class, or a class twice
@@ -125,6 +135,10 @@ __all__ = [
     "AdjudicationUnneeded",
     "Agreement",
     "AnnotatorAgreement",
+    "AnnotatorCorrected",
+    "AnnotatorLabelMix",
+    "AnnotatorLowConfidence",
+    "AnnotatorTurnaround",
     "AuditErrorRate",
     "BatchLowConfidence",
     "BatchMeanConfidence",

@@ -67,6 +67,10 @@ class Kind(StrEnum):
     AUDIT_ERROR_RATE = "audit_error_rate"
     ANNOTATOR_AGREEMENT = "annotator_agreement"
     ROLE_NOT_NULL = "role_not_null"
+    ANNOTATOR_LABEL_MIX = "annotator_label_mix"
+    ANNOTATOR_LOW_CONFIDENCE = "annotator_low_confidence"
+    ANNOTATOR_CORRECTED = "annotator_corrected"
+    ANNOTATOR_TURNAROUND = "annotator_turnaround"
 
 
 class Incremental(StrEnum):

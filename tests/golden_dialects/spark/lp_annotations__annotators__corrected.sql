@@ -1,0 +1,25 @@
+SELECT
+  *
+FROM (
+  SELECT
+    t.`annotator_id` AS annotator,
+    COUNT(*) AS n_labels,
+    CAST(SUM(CASE WHEN c.corrected IS NULL THEN 0 ELSE 1 END) AS DOUBLE) / COUNT(*) AS corrected_rate
+  FROM analytics.annotations AS t
+  LEFT JOIN (
+    SELECT DISTINCT
+      f.`parent_annotation_id` AS corrected
+    FROM analytics.annotations AS f
+    WHERE
+      f.`parent_annotation_id` IS NOT NULL
+  ) AS c
+    ON c.corrected = t.`annotation_id`
+  WHERE
+    t.`annotator_id` IS NOT NULL
+  GROUP BY
+    t.`annotator_id`
+) AS q
+WHERE
+  q.n_labels >= 30 AND (
+    q.corrected_rate > 0.3
+  )

@@ -1,0 +1,25 @@
+SELECT
+  *
+FROM (
+  SELECT
+    d.grp AS group_key,
+    COUNT(*) AS n_labels,
+    APPROX_PERCENTILE(d.s, 0.5) AS median_seconds,
+    APPROX_PERCENTILE(d.s, 0.9) AS p90_seconds
+  FROM (
+    SELECT
+      t."annotator_id" AS grp,
+      CAST("t"."seconds_spent" AS DOUBLE) AS s
+    FROM analytics.annotations AS t
+    WHERE
+      t."annotator_id" IS NOT NULL
+  ) AS d
+  WHERE
+    d.s IS NOT NULL
+  GROUP BY
+    d.grp
+) AS q
+WHERE
+  q.n_labels >= 30 AND (
+    q.median_seconds < 5 OR q.p90_seconds > 300
+  )

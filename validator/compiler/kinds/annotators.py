@@ -1,0 +1,223 @@
+"""Kinds judging each annotator on their own (the `annotators:` section): label mix, rate of
+low-confidence labels, rate of corrected labels, turnaround.
+
+Each kind has `values` (one row per annotator, or per group: the figures reports show) and
+fails the rows of `values` out of bounds, for annotators with at least `min_labels` labels.
+An annotator's labels span batches, so every kind reads the whole table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+from sqlglot import exp
+
+from validator.compiler.kinds.base import (
+    Current,
+    Incremental,
+    Kind,
+    Params,
+    RelationFor,
+    column,
+    from_current,
+)
+from validator.compiler.sql.templates import template
+
+if TYPE_CHECKING:
+    from validator.compiler.plan import Check
+    from validator.compiler.sql.dialects import Dialect
+
+# Per label of the population: the annotator's share p and the population's share q.
+_TOTAL_VARIATION = "SUM(ABS(p - q)) / 2"
+# Jensen-Shannon divergence in bits: the mean of KL(p || m) and KL(q || m), m = (p + q) / 2;
+# a label with share 0 contributes 0. q > 0 for every label of the population.
+_JENSEN_SHANNON = (
+    "SUM(CASE WHEN p > 0 THEN p * LN(2 * p / (p + q)) ELSE 0 END + q * LN(2 * q / (p + q))) "
+    "/ (2 * LN(2))"
+)
+MEASURES = {"total_variation": _TOTAL_VARIATION, "jensen_shannon": _JENSEN_SHANNON}
+
+
+def _judged(
+    values: exp.Select, min_labels: int, out_of_bounds: str, **bounds: object
+) -> exp.Select:
+    """The rows of `values` with at least `min_labels` labels whose figures are out of bounds."""
+    return template(
+        f"SELECT * FROM r_q AS q WHERE q.n_labels >= v_min_labels AND ({out_of_bounds})",
+        values={"v_min_labels": min_labels, **bounds},
+        tables={"r_q": values.subquery("q")},
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class AnnotatorLabelMix(Current):
+    """Per annotator, the label shares of their current labels are within `max_divergence` of
+    the population's (all current labels), by total variation or Jensen-Shannon divergence."""
+
+    kind: ClassVar[Kind] = Kind.ANNOTATOR_LABEL_MIX
+    incremental: ClassVar[Incremental] = Incremental.FULL
+    annotator: str = column()
+    label: str = column()
+    measure: str = "total_variation"
+    max_divergence: float
+    min_labels: int
+
+    def values(self, check: Check, rel: RelationFor) -> exp.Select:
+        """Per annotator: `annotator`, `n_labels`, `divergence`."""
+        return template(
+            "WITH cur AS (SELECT t.p_ann AS annotator, CAST(t.p_label AS VARCHAR) AS label "
+            "FROM r_t AS t WHERE t.p_label IS NOT NULL AND t.p_ann IS NOT NULL), "
+            "pop AS (SELECT label, CAST(COUNT(*) AS DOUBLE PRECISION) / SUM(COUNT(*)) OVER () "
+            "AS q FROM cur GROUP BY label), "
+            "per AS (SELECT annotator, label, COUNT(*) AS n FROM cur GROUP BY annotator, label), "
+            "tot AS (SELECT annotator, SUM(n) AS n_labels FROM per GROUP BY annotator), "
+            "grid AS (SELECT s.annotator, s.n_labels, o.q, CAST(COALESCE(r.n, 0) AS DOUBLE "
+            "PRECISION) / s.n_labels AS p FROM tot AS s CROSS JOIN pop AS o LEFT JOIN per AS r "
+            "ON r.annotator = s.annotator AND r.label = o.label) "
+            f"SELECT annotator, n_labels, {MEASURES[self.measure]} AS divergence FROM grid "
+            "GROUP BY annotator, n_labels",
+            ids={"p_ann": self.annotator, "p_label": self.label},
+            tables={"r_t": from_current(check, rel)(check.contract)},
+        )
+
+    def failing_rows(
+        self, check: Check, rel: RelationFor, d: Dialect, key: tuple[str, ...]
+    ) -> exp.Query:
+        return _judged(
+            self.values(check, rel),
+            self.min_labels,
+            "q.divergence > v_max",
+            v_max=self.max_divergence,
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class AnnotatorLowConfidence(Params):
+    """Per annotator, the share of their labels (with a confidence) below `below` is at most
+    `max_rate`. Every label counts, corrected ones too: each was given with that confidence."""
+
+    kind: ClassVar[Kind] = Kind.ANNOTATOR_LOW_CONFIDENCE
+    incremental: ClassVar[Incremental] = Incremental.FULL
+    annotator: str = column()
+    confidence: str = column()
+    below: float
+    max_rate: float
+    min_labels: int
+
+    def values(self, check: Check, rel: RelationFor) -> exp.Select:
+        """Per annotator: `annotator`, `n_labels` (with a confidence), `low_rate`."""
+        return template(
+            "SELECT t.p_ann AS annotator, COUNT(*) AS n_labels, CAST(SUM(CASE WHEN t.p_c < "
+            "v_below THEN 1 ELSE 0 END) AS DOUBLE PRECISION) / COUNT(*) AS low_rate "
+            "FROM r_t AS t WHERE t.p_c IS NOT NULL AND t.p_ann IS NOT NULL GROUP BY t.p_ann",
+            ids={"p_ann": self.annotator, "p_c": self.confidence},
+            values={"v_below": self.below},
+            tables={"r_t": rel(check.contract)},
+        )
+
+    def failing_rows(
+        self, check: Check, rel: RelationFor, d: Dialect, key: tuple[str, ...]
+    ) -> exp.Query:
+        return _judged(
+            self.values(check, rel), self.min_labels, "q.low_rate > v_max", v_max=self.max_rate
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class AnnotatorCorrected(Params):
+    """Per annotator, the share of their labels that a later row corrects (its `parent` names
+    the label's key) is at most `max_rate`; every label of theirs counts, corrections too."""
+
+    kind: ClassVar[Kind] = Kind.ANNOTATOR_CORRECTED
+    incremental: ClassVar[Incremental] = Incremental.FULL
+    annotator: str = column()
+    key: str = column()
+    parent: str = column()
+    max_rate: float
+    min_labels: int
+
+    def values(self, check: Check, rel: RelationFor) -> exp.Select:
+        """Per annotator: `annotator`, `n_labels`, `corrected_rate`."""
+        return template(
+            "SELECT t.p_ann AS annotator, COUNT(*) AS n_labels, CAST(SUM(CASE WHEN c.corrected "
+            "IS NULL THEN 0 ELSE 1 END) AS DOUBLE PRECISION) / COUNT(*) AS corrected_rate "
+            "FROM r_t AS t LEFT JOIN (SELECT DISTINCT f.p_parent AS corrected FROM r_t AS f "
+            "WHERE f.p_parent IS NOT NULL) AS c ON c.corrected = t.p_key "
+            "WHERE t.p_ann IS NOT NULL GROUP BY t.p_ann",
+            ids={"p_ann": self.annotator, "p_key": self.key, "p_parent": self.parent},
+            tables={"r_t": rel(check.contract)},
+        )
+
+    def failing_rows(
+        self, check: Check, rel: RelationFor, d: Dialect, key: tuple[str, ...]
+    ) -> exp.Query:
+        return _judged(
+            self.values(check, rel),
+            self.min_labels,
+            "q.corrected_rate > v_max",
+            v_max=self.max_rate,
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class AnnotatorTurnaround(Params):
+    """Per group (`by`: the annotator or e.g. the batch), the median time per label lies in
+    [min_median, max_median] and the 90th percentile is at most `max_p90` (seconds; linear
+    interpolation between ranks, as PERCENTILE_CONT). The time per label is the `seconds`
+    column, or `finished - started`; labels without one do not count."""
+
+    kind: ClassVar[Kind] = Kind.ANNOTATOR_TURNAROUND
+    incremental: ClassVar[Incremental] = Incremental.FULL
+    by: str = column()
+    seconds: str | None = column(default=None)
+    started: str | None = column(default=None)
+    finished: str | None = column(default=None)
+    min_median: float | None = None
+    max_median: float | None = None
+    max_p90: float | None = None
+    min_labels: int
+
+    def values(self, check: Check, rel: RelationFor, d: Dialect) -> exp.Select:
+        """Per group: `group_key` (the `by` value), `n_labels`, `median_seconds`,
+        `p90_seconds`."""
+        if self.seconds:
+            took: exp.Expr = exp.cast(exp.column(self.seconds, "t", quoted=True), "double")
+        else:
+            assert self.started and self.finished  # resolve: seconds, or started and finished
+            took = d.seconds_between(
+                exp.column(self.started, "t", quoted=True),
+                exp.column(self.finished, "t", quoted=True),
+            )
+        s = exp.column("s", "d")
+        return template(
+            "SELECT d.grp AS group_key, COUNT(*) AS n_labels, v_median AS median_seconds, "
+            "v_p90 AS p90_seconds FROM (SELECT t.p_by AS grp, v_took AS s FROM r_t AS t "
+            "WHERE t.p_by IS NOT NULL) AS d WHERE d.s IS NOT NULL GROUP BY d.grp",
+            ids={"p_by": self.by},
+            values={
+                "v_took": took,
+                "v_median": d.percentile(s, 0.5),
+                "v_p90": d.percentile(s.copy(), 0.9),
+            },
+            tables={"r_t": rel(check.contract)},
+        )
+
+    def failing_rows(
+        self, check: Check, rel: RelationFor, d: Dialect, key: tuple[str, ...]
+    ) -> exp.Query:
+        conds = []
+        if self.min_median is not None:
+            conds.append("q.median_seconds < v_lo")
+        if self.max_median is not None:
+            conds.append("q.median_seconds > v_hi")
+        if self.max_p90 is not None:
+            conds.append("q.p90_seconds > v_p90")
+        return _judged(
+            self.values(check, rel, d),
+            self.min_labels,
+            " OR ".join(conds),
+            v_lo=self.min_median,
+            v_hi=self.max_median,
+            v_p90=self.max_p90,
+        )
