@@ -9,10 +9,12 @@ as intended in headless Chromium (one launch for this module).
 from __future__ import annotations
 
 import dataclasses
+import html
 import itertools
 import json
 import re
 import shutil
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -223,7 +225,9 @@ def test_audit_intervals_are_wilson_intervals(three_runs) -> None:  # type: igno
             assert wilson(errors, n, 0.95) == pytest.approx((lo, hi), abs=1e-9)
             # the table alternative lists every group (the chart the 40 surest excesses)
             cells = [n, errors, f"{errors / n:.3f}", f"{lo:.3f}", f"{hi:.3f}"]
-            row = f"<td>{group}</td>" + "".join(f"<td class='num'>{c}</td>" for c in cells)
+            row = f"<td>{html.escape(group)}</td>" + "".join(
+                f"<td class='num'>{c}</td>" for c in cells
+            )
             assert row in page
 
 
@@ -259,7 +263,7 @@ def test_entries_without_metrics_still_verify_and_are_gaps(three_runs, tmp_path)
     assert series["low-confidence share"][0] is None
     chart = line_chart("low", ["#1", "#2"], series, "low")
     assert chart.count("<circle") == 1 and "<polyline" not in chart  # a gap, not a zero
-    assert "<td>#1</td><td>-</td>" in chart  # the table alternative says so too
+    assert "<td>#1</td><td>\u2013</td>" in chart  # the table alternative says so too
 
 
 def test_compact_metrics_are_bounded_worst_groups_first() -> None:
@@ -441,3 +445,98 @@ def test_chromium_shows_the_numbers_of_the_page(chromium_page) -> None:  # type:
     assert "FAIL: validated 2026-11-03T10:00:00+00:00 (ledger entry 3)" in dom
     lo, hi = proportion_confint(18, 30, alpha=0.05, method="wilson")
     assert f"<title>b2: 0.600 [{lo:.3f}, {hi:.3f}]</title>" in dom
+
+
+# --- what the data can put on the page ----------------------------------------------------------
+
+HOSTILE = "<script>alert('x')</script>'\"&<"
+
+
+class _Page(HTMLParser):
+    """The elements and the text of a page, as a browser's parser sees them."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[str] = []
+        self.text: list[str] = []
+        self.attrs: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self.attrs += [v or "" for _, v in attrs]
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def _parse(page: str) -> _Page:
+    parser = _Page()
+    parser.feed(page)
+    parser.close()
+    return parser
+
+
+def test_data_on_the_page_is_escaped_everywhere() -> None:
+    """A label, an annotator id, a batch id and a sample value carrying markup reach every
+    table, caption, title and heat map as text: no element comes from the data."""
+    label, who, batch, value = (f"{role}{HOSTILE}" for role in ("L", "A", "B", "V"))
+    m = fixed_metrics()
+    m.agreement_by_batch = [(batch, 0.4)]
+    m.low_share_by_batch = [(batch, 0.3)]
+    m.key.agreement = {batch: 0.4}
+    m.key.annotators = {who: AnnotatorFigures(labels=10, agreement=0.5, agreement_items=10)}
+    m.key.audits = {"annotator": {who: (10, 5)}, "batch": {batch: (10, 5)}}
+    m.annotator_labels = [(who, label, 3)]
+    m.label_vs_decision = [(label, label, 3)]
+    m.label_mix_by_batch = [(batch, label, 1.0)]
+    m.label_reference = {label: 1.0}
+    m.version_share_by_month = [("2026-11", value, 1.0)]
+    m.failing_checks[0]["sample"] = [{"group_key": batch, "value": value, "label": label}]
+    m.history = [
+        dataclasses.replace(p, status=value, metrics=dataclasses.replace(m.key)) for p in m.history
+    ]
+    page = render_html(m)
+    parsed = _parse(page)
+    assert "script" not in parsed.tags
+    text = "".join(parsed.text)
+    for hostile in (label, who, batch, value):
+        assert hostile in text  # the reader sees the value as it is
+        assert hostile not in page  # and it never stands in the markup unescaped
+    # every element name on the page is one the page itself writes
+    assert set(parsed.tags) <= {
+        "html", "head", "meta", "title", "style", "body", "h1", "h2", "h3", "nav", "ul", "li",
+        "a", "section", "p", "details", "summary", "table", "thead", "tbody", "tfoot", "tr",
+        "th", "td", "figure", "figcaption", "svg", "text", "rect", "line", "circle",
+        "polyline", "caption",
+    }  # fmt: skip
+
+
+def test_undefined_agreement_is_a_dash_not_a_failing_zero() -> None:
+    """A batch without pairable ratings has no agreement (the check passes it): no bar, no
+    red, "\u2013" in the chart and its table."""
+    m = fixed_metrics()
+    m.agreement_by_batch = [("b1", 0.82), ("b9", None)]
+    page = render_html(m)
+    chart = re.search(r"<figure id='agreement-batch'.*?</figure>", page, re.S)
+    assert chart is not None
+    body = chart.group(0)
+    assert "0.000" not in body and "b9:" not in body.replace("b9: undefined", "")
+    assert "<title>b9: undefined</title>" in body
+    assert "<td>b9</td><td>\u2013</td>" in body
+    assert body.count("<rect") == 1 and "c0392b" not in body  # only b1's bar, and it passes
+
+
+def test_a_batch_named_reference_keeps_its_own_row() -> None:
+    m = fixed_metrics()
+    m.label_mix_by_batch = [("b1", "cat", 1.0), ("reference", "dog", 1.0)]
+    m.label_reference = {"cat": 0.5, "dog": 0.5}
+    page = render_html(m)
+    mix = re.search(r"<table id='label-mix'.*?</table>", page, re.S)
+    assert mix is not None
+    rows = re.findall(r"<tr><th scope='row'>([^<]*)</th>(.*?)</tr>", mix.group(0))
+    cells = {name: re.findall(r">([0-9.]+)</td>", tds) for name, tds in rows}
+    assert cells == {
+        "b1": ["1.00", "0.00"],
+        "reference": ["0.00", "1.00"],
+        "reference (contract)": ["0.50", "0.50"],
+    }

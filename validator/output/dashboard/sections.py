@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from validator.output.dashboard import history
 from validator.output.dashboard.charts import (
+    UNDEFINED,
     bar_chart,
     esc,
     heat_table,
@@ -26,16 +27,24 @@ def agreement(m: Metrics) -> str:
     """Agreement per batch and per annotator, against their minimums."""
     out = []
     if m.agreement_by_batch:
+        undefined = [b for b, v in m.agreement_by_batch if v is None]
+        note = (
+            f"<p class='note'>{UNDEFINED}: no pairable ratings, agreement undefined "
+            f"(the check does not fail it): {esc(', '.join(undefined))}</p>"
+            if undefined
+            else ""
+        )
         out.append(
             bar_chart(
                 f"Agreement per batch ({m.agreement_metric})",
-                [(b, v if v is not None else 0.0) for b, v in m.agreement_by_batch],
+                m.agreement_by_batch,
                 "agreement-batch",
                 limit=m.agreement_min,
                 limit_label=f"min {m.agreement_min}",
                 below_is_bad=True,
                 max_value=1.0,
             )
+            + note
         )
     judged = sorted(
         (f.agreement, who, f.agreement_items)
@@ -195,11 +204,16 @@ def drift(m: Metrics) -> str:
         cells = {(b, lab): s for b, lab, s in m.label_mix_by_batch}
         labels = sorted({lab for _, lab in cells} | set(m.label_reference))
         batches = sorted({b for b, _ in cells})
-        rows = batches + (["reference"] if m.label_reference else [])
-        cells.update({("reference", lab): s for lab, s in m.label_reference.items()})
+        # the contract's reference in the table's footer: a batch may be named `reference`
+        footer = ("reference (contract)", m.label_reference) if m.label_reference else None
         out.append(
             heat_table(
-                "Label mix per batch (share of current labels)", rows, labels, cells, "label-mix"
+                "Label mix per batch (share of current labels)",
+                batches,
+                labels,
+                cells,
+                "label-mix",
+                footer=footer,
             )
         )
     return "".join(out)
