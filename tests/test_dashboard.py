@@ -27,9 +27,11 @@ from helpers import ROOT, browser
 from statsmodels.stats.proportion import proportion_confint
 
 from validator.contract.resolve import load_contracts
+from validator.example import export
 from validator.output.dashboard import history
 from validator.output.dashboard.charts import line_chart
 from validator.output.health import Metrics, gather, render_html
+from validator.settings import Settings
 from validator.verdict.ledger import Ledger, ledger_for
 from validator.verdict.run_metrics import (
     MAX_GROUPS,
@@ -244,6 +246,7 @@ def test_metrics_are_inside_the_signed_hash_chain(three_runs, tmp_path) -> None:
     lines[1] = json.dumps(entry, sort_keys=True, separators=(",", ":"))
     copy = tmp_path / "ledger.jsonl"
     copy.write_text("\n".join(lines) + "\n")
+    shutil.copy(ledger.head_path, Ledger(copy).head_path)  # the signed head anchor with it
     trusted = TrustedKeys(settings.trusted_keys)
     problems, _ = Ledger(copy, trusted=trusted).verify()
     assert problems == ["entry 2 (line 2): contents were edited (hash mismatch)"]
@@ -540,3 +543,58 @@ def test_a_batch_named_reference_keeps_its_own_row() -> None:
         "reference": ["0.00", "1.00"],
         "reference (contract)": ["0.50", "0.50"],
     }
+
+
+# --- `where:` filters: the page counts the rows the rules count --------------------------------
+
+
+@pytest.fixture(scope="module")
+def export_dashboard(tmp_path_factory):  # type: ignore[no-untyped-def]
+    """The dashboard of the example export (cancelled drafts and gold answers among its rows,
+    every section filtered to `NOT is_cancelled AND NOT is_gold`) and its rows as pandas."""
+    tmp = tmp_path_factory.mktemp("export-dashboard")
+    db = tmp / "export.duckdb"
+    export.write_duckdb(db)
+    contracts = {c.name: c for c in load_contracts([ROOT / "examples" / "export" / "contracts"])}
+    relations = {n: f"{export.SCHEMA}.{n}" for n in contracts}
+    settings = Settings(
+        project_dir=ROOT, ledger_path=tmp / "ledger.jsonl", env={"LABELPACT_DUCKDB": str(db)}
+    )
+    metrics = gather(settings, contracts["export_annotations"], contracts, relations)
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        frames = {
+            t: con.execute(f"SELECT * FROM {export.SCHEMA}.{t}").df()
+            for t in (export.TABLE, export.ADJUDICATIONS)
+        }
+    finally:
+        con.close()
+    return metrics, frames[export.TABLE], frames[export.ADJUDICATIONS]
+
+
+def _low_by_batch(df: pd.DataFrame) -> dict[str, float]:
+    scored = df.dropna(subset=["score"])
+    return scored.groupby("batch")["score"].apply(lambda s: float((s < 0.5).mean())).to_dict()
+
+
+def test_filtered_figures_count_only_the_kept_rows(export_dashboard) -> None:  # type: ignore[no-untyped-def]
+    metrics, df, adj = export_dashboard
+    kept = df[~df["is_cancelled"] & ~df["is_gold"]]
+    # the filter matters here: over every row the figures differ
+    assert _low_by_batch(df) != pytest.approx(_low_by_batch(kept))
+    assert dict(metrics.low_share_by_batch) == pytest.approx(_low_by_batch(kept), abs=1e-9)
+    scored = kept.dropna(subset=["score"])
+    assert metrics.key.low_share == pytest.approx(float((scored["score"] < 0.5).mean()))
+    bins = (scored["score"] * 10).astype(int).clip(upper=9).value_counts()
+    assert {k: n for k, n in metrics.confidence_histogram} == {
+        f"{b / 10:.1f}-{(b + 1) / 10:.1f}": n for b, n in bins.items()
+    }
+    shares = kept["label"].value_counts(normalize=True).to_dict()
+    assert df["label"].value_counts(normalize=True).to_dict() != pytest.approx(shares)
+    assert metrics.key.label_shares == pytest.approx(shares, abs=1e-9)
+    heat = kept.dropna(subset=["label"]).groupby(["annotator", "label"]).size().to_dict()
+    assert {(a, lab): n for a, lab, n in metrics.annotator_labels} == heat
+    mix = kept.groupby("batch")["label"].value_counts(normalize=True).to_dict()
+    assert {(b, lab): v for b, lab, v in metrics.label_mix_by_batch} == pytest.approx(mix)
+    confusion = kept.merge(adj, on="item_id").groupby(["label", "decision"]).size().to_dict()
+    assert {(lab, d): n for lab, d, n in metrics.label_vs_decision} == confusion

@@ -21,11 +21,13 @@ from typing import Any
 from sqlglot import exp
 
 from validator.compiler.kinds import Agreement as AgreementParams
-from validator.compiler.kinds import AnnotatorAgreement, Kind
+from validator.compiler.kinds import AnnotatorAgreement, Filtered, Kind, current_rows
 from validator.compiler.plan import Plan
 from validator.compiler.sql.checks import RelationFor
+from validator.compiler.sql.filters import filter_rows
 from validator.compiler.sql.templates import template
 from validator.contract.model import Contract
+from validator.contract.sections import Uncertainty
 from validator.engines.warehouse import Warehouse
 
 METRICS_VERSION = 1
@@ -69,23 +71,76 @@ def rows_of(wh: Warehouse, query: exp.Expr) -> list[tuple[Any, ...]]:
     return wh.query(query.sql(dialect=wh.dialect.sqlglot))[1]
 
 
-def current_relation(contract: Contract, rel: RelationFor) -> exp.Expr:
-    """The contract's rows no other row corrects (all rows without a `revisions` section)."""
-    rev = contract.sections.revisions
-    if rev is None or len(contract.key) != 1:
-        return rel(contract.name)
-    return template(
-        "SELECT * FROM r_t AS t WHERE NOT EXISTS (SELECT 1 FROM r_t AS c WHERE c.p_parent = "
-        "t.p_key)",
-        ids={"p_parent": rev.parent, "p_key": contract.key[0]},
-        tables={"r_t": rel(contract.name)},
-    ).subquery("cur")
+def section_rows(plan: Plan, section: str, rel: RelationFor) -> exp.Expr:
+    """The rows the rules of `plan`'s `section` count, as its checks read them: the section's
+    `where:` filter, and only current rows for kinds that count those. A section that planned
+    no filtered check: its filter over every row."""
+    prefix = f"{plan.contract.name}.{section}."
+    for check in plan.checks:
+        if check.id.startswith(prefix) and isinstance(check.params, Filtered):
+            return current_rows(check, rel)
+    where = getattr(getattr(plan.contract.sections, section), "where", None)
+    table = rel(plan.contract.name)
+    if where is None:
+        return table
+    return filter_rows(table, where, tuple(plan.contract.columns), alias="cur")
+
+
+@dataclass(frozen=True)
+class LabelRoles:
+    """The columns the label figures read: the label (from `label_distribution`, else
+    `agreement`) and the `section` whose rows they count, the annotator (`provenance`, else
+    the agreement rater) and the column the label mix is drawn per (`label_distribution.by`,
+    else the provenance batch)."""
+
+    label: str | None
+    section: str
+    rater: str | None
+    by: str | None
+
+
+def label_roles(contract: Contract) -> LabelRoles:
+    s = contract.sections
+    dist, agr, prov = s.label_distribution, s.agreement, s.provenance
+    label, section = (dist.label, "label_distribution") if dist else (None, "agreement")
+    if label is None and agr is not None:
+        label = agr.label
+    return LabelRoles(
+        label=label,
+        section=section,
+        rater=(prov.annotator if prov else None) or (agr.rater if agr else None),
+        by=(dist.by if dist else None) or (prov.batch if prov else None),
+    )
+
+
+def low_shares(
+    wh: Warehouse, unc: Uncertainty, rows: exp.Expr, by: str | None = None
+) -> list[tuple[Any, float | None]]:
+    """The share of `rows`' labels with a confidence below the uncertainty threshold, per
+    `by` group ((None, share) without one); labels without a confidence do not count."""
+    assert unc.batch is not None
+    group = ("p_by, ", " GROUP BY p_by ORDER BY p_by") if by else ("", "")
+    return [
+        (r[0] if by else None, None if r[-1] is None else float(r[-1]))
+        for r in rows_of(
+            wh,
+            template(
+                # a double, not 1.0: Spark averages decimal(2,1) to 5 decimals only
+                f"SELECT {group[0]}AVG(CASE WHEN p_c < v_below THEN CAST(1 AS DOUBLE PRECISION) "
+                f"ELSE 0 END) FROM r_t AS t WHERE p_c IS NOT NULL{group[1]}",
+                ids={"p_by": by or unc.confidence, "p_c": unc.confidence},
+                values={"v_below": unc.batch.low_confidence_below},
+                tables={"r_t": rows},
+            ),
+        )
+    ]
 
 
 def measure(
     wh: Warehouse, plan: Plan, contracts: dict[str, Contract], rel: RelationFor
 ) -> KeyMetrics:
-    """Every key metric of `plan`'s contract, read from the warehouse."""
+    """Every key metric of `plan`'s contract, read from the warehouse (each over the rows its
+    section's rules count)."""
     contract = plan.contract
     s = contract.sections
     table = rel(contract.name)
@@ -97,26 +152,13 @@ def measure(
                 str(r[0]): None if r[3] is None else float(r[3])
                 for r in rows_of(wh, check.params.values(check, rel))
             }
-    label = s.label_distribution.label if s.label_distribution else None
-    label = label or (s.agreement.label if s.agreement else None)
-    if label:
-        m.label_shares = label_shares(wh, label, current_relation(contract, rel))
-    rater = s.provenance.annotator if s.provenance else None
-    rater = rater or (s.agreement.rater if s.agreement else None)
-    if rater:
-        m.annotators = _annotator_figures(wh, plan, rater, rel)
+    roles = label_roles(contract)
+    if roles.label:
+        m.label_shares = label_shares(wh, roles.label, section_rows(plan, roles.section, rel))
+    if roles.rater:
+        m.annotators = _annotator_figures(wh, plan, roles.rater, rel)
     if s.uncertainty and s.uncertainty.batch:
-        ((low,),) = rows_of(
-            wh,
-            template(
-                "SELECT AVG(CASE WHEN p_c < v_below THEN CAST(1 AS DOUBLE PRECISION) ELSE 0 END)"
-                " FROM r_t AS t WHERE p_c IS NOT NULL",
-                ids={"p_c": s.uncertainty.confidence},
-                values={"v_below": s.uncertainty.batch.low_confidence_below},
-                tables={"r_t": table},
-            ),
-        )
-        m.low_share = None if low is None else float(low)
+        ((_, m.low_share),) = low_shares(wh, s.uncertainty, section_rows(plan, "uncertainty", rel))
     if s.audits:
         m.audits = audit_counts(wh, contract, contracts, rel)
     return m

@@ -29,9 +29,7 @@ def masked(names: list[str], row: tuple[Any, ...], hidden: set[str]) -> dict[str
     }
 
 
-def _failed_checks(
-    results: list[CheckResult], plans: list[Plan]
-) -> list[tuple[CheckResult, Check]]:
+def failed_checks(results: list[CheckResult], plans: list[Plan]) -> list[tuple[CheckResult, Check]]:
     checks = {c.id: c for p in plans for c in p.checks}
     return [
         (r, checks[r.check_id])
@@ -40,7 +38,7 @@ def _failed_checks(
     ]
 
 
-def _sample(
+def sample_rows(
     wh: Warehouse,
     check: Check,
     contracts: dict[str, Contract],

@@ -25,7 +25,7 @@ from validator.errors import ExitCode, LabelpactError, UsageError
 from validator.settings import Settings
 from validator.verdict import evidence, incremental, run_metrics
 from validator.verdict.ledger import ledger_for, mirror_to_warehouse
-from validator.verdict.samples import _failed_checks, _sample
+from validator.verdict.samples import failed_checks, sample_rows
 from validator.verdict.samples import masked as masked
 
 Progress = Callable[[str], None]
@@ -246,8 +246,8 @@ def validate(
             results.append(_result(check, build.outcomes.get(check.id)))
     with warehouse as wh:
         fingerprints, states = _measure(wh, plans, contracts, relations, sources, say)
-        for result, check in _failed_checks(results, plans):
-            result.sample = _sample(wh, check, contracts, relations)
+        for result, check in failed_checks(results, plans):
+            result.sample = sample_rows(wh, check, contracts, relations)
         metrics, metric_warnings = run_metrics.for_plans(wh, plans, contracts, relations)
     if gx:  # after our own connection closed: GX's duckdb-engine opens the file its own way
         _run_gx(warehouse, plans, results, say)
@@ -431,7 +431,7 @@ def _run_new_batches(
     result = _incremental_result(check, outcome)
     if result.status in ("fail", "warn") and outcome.mode != "schema":
         relation = run.sample_relation(check, outcome.mode)
-        result.sample = _sample(wh, check, contracts, run.relations, relation)
+        result.sample = sample_rows(wh, check, contracts, run.relations, relation)
     say(f"  {check.id}: {outcome.failures} failing ({outcome.mode}, {outcome.duration:.2f} s)")
     return result
 

@@ -20,6 +20,7 @@ from validator.compiler.kinds.base import (
     filtered_rows,
     from_current,
     role,
+    uncorrected,
 )
 from validator.compiler.kinds.columns import (
     GX_TYPE_NAMES,
@@ -168,4 +169,5 @@ __all__ = [
     "item_stats",
     "item_stats_key",
     "role",
+    "uncorrected",
 ]
