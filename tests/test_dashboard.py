@@ -27,15 +27,18 @@ from helpers import ROOT, browser
 from statsmodels.stats.proportion import proportion_confint
 
 from validator.contract.resolve import load_contracts
+from validator.errors import UsageError
 from validator.example import export
 from validator.output.dashboard import history
 from validator.output.dashboard.charts import line_chart
 from validator.output.health import Metrics, gather, render_html
 from validator.settings import Settings
 from validator.verdict.ledger import Ledger, ledger_for
+from validator.verdict.pseudonyms import for_ledger, page_names, pseudonym, read_secret
 from validator.verdict.run_metrics import (
     MAX_GROUPS,
     AnnotatorFigures,
+    AnnotatorSummary,
     KeyMetrics,
     compact,
     from_record,
@@ -91,6 +94,24 @@ def _annotator_agreement(cur: pd.DataFrame, adj: pd.DataFrame) -> dict[str, tupl
     return {str(a): (len(g), float((g["label"] == g["ref"]).mean())) for a, g in grouped}
 
 
+def _summary(agreement: dict[str, tuple[int, float]]) -> AnnotatorSummary:
+    """The annotators the per-annotator rule judges (20 labels with a reference or more):
+    lowest, median, highest agreement and how many are below its minimum 0.4."""
+    judged = [a for n, a in agreement.values() if n >= 20]
+    return AnnotatorSummary(
+        len(judged),
+        min(judged),
+        float(np.median(judged)),
+        max(judged),
+        sum(a < 0.4 for a in judged),
+    )
+
+
+def _page_names(want: dict[str, Any]) -> dict[str, str]:
+    """The page's names of the annotators (ids are personal data): numbered in id order."""
+    return {a: f"annotator {i}" for i, a in enumerate(sorted(want["labels"]), start=1)}
+
+
 def _expected(frames: dict[str, pd.DataFrame]) -> dict[str, Any]:
     """Every key metric, computed with pandas (and krippendorff) from the raw tables."""
     df, adj, audits = frames["annotations"], frames["adjudications"], frames["audit_results"]
@@ -119,6 +140,7 @@ def _expected(frames: dict[str, pd.DataFrame]) -> dict[str, Any]:
         .to_dict(),
         "agreement": alpha,
         "annotator_agreement": _annotator_agreement(cur, adj),
+        "summary": _summary(_annotator_agreement(cur, adj)),
         "audits": {
             role: {
                 str(g): (len(rows), int(rows["error"].sum())) for g, rows in audited.groupby(column)
@@ -155,18 +177,25 @@ def three_runs(duckdb_warehouses, tmp_path_factory):  # type: ignore[no-untyped-
     return settings, expected, metrics, _frames(db)
 
 
-def _assert_key_metrics(got: KeyMetrics, want: dict[str, Any]) -> None:
+def _assert_key_metrics(got: KeyMetrics, want: dict[str, Any], names: dict[str, str]) -> None:
+    """`got` against pandas' `want`, annotators under the `names` `got` uses."""
     assert got.rows == want["rows"]
     assert got.low_share == pytest.approx(want["low_share"], abs=1e-6)
     assert got.label_shares == pytest.approx(want["label_shares"], abs=1e-6)
     assert got.agreement == pytest.approx(want["agreement"], abs=1e-6)
-    for who, fig in got.annotators.items():  # the ledger keeps the worst MAX_GROUPS
-        assert fig.labels == want["labels"][who]
-        assert fig.low_share == pytest.approx(want["low_by_annotator"][who], abs=1e-6)
-        n, agreement = want["annotator_agreement"][who]
+    raw = {name: a for a, name in names.items()}
+    for who, fig in got.annotators.items():
+        assert fig.labels == want["labels"][raw[who]]
+        assert fig.low_share == pytest.approx(want["low_by_annotator"][raw[who]], abs=1e-6)
+        n, agreement = want["annotator_agreement"][raw[who]]
         assert (fig.agreement_items, fig.agreement) == (n, pytest.approx(agreement, abs=1e-6))
+    assert got.annotator_summary is not None
+    assert dataclasses.astuple(got.annotator_summary) == pytest.approx(
+        dataclasses.astuple(want["summary"]), abs=1e-6
+    )
     for role, groups in got.audits.items():
-        assert groups.items() <= want["audits"][role].items()
+        named = {names.get(g, g): v for g, v in want["audits"][role].items()}
+        assert groups.items() <= named.items()
 
 
 def test_the_trend_spans_three_validations_with_the_data_each_saw(three_runs) -> None:  # type: ignore[no-untyped-def]
@@ -175,7 +204,10 @@ def test_the_trend_spans_three_validations_with_the_data_each_saw(three_runs) ->
     assert all(p.metrics is not None for p in metrics.history)
     for point, want in zip(metrics.history, expected, strict=True):
         assert point.metrics is not None
-        _assert_key_metrics(point.metrics, want)
+        # annotator ids are personal data and there is no pseudonym key: the ledger keeps
+        # the id-free summary and no per-annotator figures
+        assert point.metrics.annotators == {} and "annotator" not in point.metrics.audits
+        _assert_key_metrics(point.metrics, want, {})
     # the changes moved the trend: low-confidence share up at run 2, `other` up at run 3
     lows = history.low_share(metrics.history)["low-confidence share"]
     assert lows[1] > lows[0] and lows[2] == pytest.approx(lows[1])
@@ -203,13 +235,19 @@ def test_the_page_plots_the_three_recorded_values(three_runs) -> None:  # type: 
 
 def test_current_figures_equal_pandas(three_runs) -> None:  # type: ignore[no-untyped-def]
     _, expected, metrics, frames = three_runs
-    _assert_key_metrics(metrics.key, expected[-1])
-    # uncapped on the page: every annotator
-    assert set(metrics.key.annotators) == set(expected[-1]["labels"])
-    assert metrics.key.audits == expected[-1]["audits"]
+    names = _page_names(expected[-1])
+    _assert_key_metrics(metrics.key, expected[-1], names)
+    # uncapped on the page: every annotator, under the page's names
+    assert set(metrics.key.annotators) == set(names.values())
+    audits = expected[-1]["audits"]
+    assert metrics.key.audits == audits | {
+        "annotator": {names[a]: v for a, v in audits["annotator"].items()}
+    }
     cur = _current(frames["annotations"])
     heat = cur.groupby(["annotator_id", "label"]).size()
-    assert {(a, lab): n for a, lab, n in metrics.annotator_labels} == heat.to_dict()
+    assert {(a, lab): n for a, lab, n in metrics.annotator_labels} == {
+        (names[a], lab): n for (a, lab), n in heat.to_dict().items()
+    }
     joined = cur.merge(frames["adjudications"], on="item_id")
     confusion = joined.groupby(["label", "decision"]).size()
     assert {(lab, d): n for lab, d, n in metrics.label_vs_decision} == confusion.to_dict()
@@ -250,6 +288,63 @@ def test_metrics_are_inside_the_signed_hash_chain(three_runs, tmp_path) -> None:
     trusted = TrustedKeys(settings.trusted_keys)
     problems, _ = Ledger(copy, trusted=trusted).verify()
     assert problems == ["entry 2 (line 2): contents were edited (hash mismatch)"]
+
+
+ANNOTATOR_ID = re.compile(r"ann_[0-9]+")
+
+
+def test_no_annotator_id_reaches_the_ledger_or_the_page(three_runs) -> None:  # type: ignore[no-untyped-def]
+    """annotator_id is `pii: true` and no pseudonym key is set: the append-only ledger never
+    holds an id (only the id-free summary), the page numbers the annotators instead."""
+    settings, expected, metrics, frames = three_runs
+    ids = set(frames["annotations"]["annotator_id"])
+    assert ids and all(ANNOTATOR_ID.fullmatch(a) for a in ids)
+    text = settings.ledger_path.read_text()
+    assert ANNOTATOR_ID.findall(text) == []
+    spread = history.annotator_spread(metrics.history)
+    assert spread["lowest"] == pytest.approx([e["summary"].lowest for e in expected], abs=1e-6)
+    page = render_html(metrics)
+    assert ANNOTATOR_ID.findall(page) == []
+    assert "annotator 1" in page and "id='trend-annotator-spread'" in page
+    # the failing per-annotator rule's sample names its annotators `rater`: hidden too
+    assert "Sample of annotations.agreement.per_annotator" in page
+    assert "<td>&lt;pii&gt;</td>" in page
+    assert "id='trend-annotators'" not in page  # no per-annotator lines without ids
+
+
+def test_with_a_pseudonym_key_the_ledger_keys_annotators_by_pseudonym(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """With a project secret the per-annotator figures are kept under keyed pseudonyms (the
+    same annotator, the same pseudonym every run); without one they are left out."""
+    contract = next(c for c in load_contracts([ROOT / "contracts"]) if c.name == "annotations")
+    assert "annotator_id" in contract.pii_columns
+    figures = AnnotatorFigures(labels=40, low_share=0.1, agreement=0.5, agreement_items=30)
+    summary = AnnotatorSummary(2, 0.5, 0.6, 0.7, 0)
+    km = KeyMetrics(
+        rows=80,
+        agreement={"b0001": 0.7},
+        annotators={"ann_1": figures, "ann_2": figures},
+        audits={"annotator": {"ann_1": (10, 1)}, "batch": {"b0001": (10, 1)}},
+        annotator_summary=summary,
+    )
+    key = tmp_path / "pseudonym.key"
+    key.write_text("0123456789abcdef0123456789abcdef\n")
+    secret = read_secret(key)
+    assert secret is not None
+    keyed = json.dumps(compact(for_ledger(km, contract, secret)))
+    plain = compact(for_ledger(km, contract, None))
+    assert ANNOTATOR_ID.findall(keyed) == [] and ANNOTATOR_ID.findall(json.dumps(plain)) == []
+    back = from_record(json.loads(keyed))
+    assert set(back.annotators) == {pseudonym(secret, "ann_1"), pseudonym(secret, "ann_2")}
+    assert back.audits["annotator"] == {pseudonym(secret, "ann_1"): (10, 1)}
+    assert pseudonym(secret, "ann_1") != pseudonym(b"another secret of 16+ bytes", "ann_1")
+    assert "annotators" not in plain and set(plain["audits"]) == {"batch"}
+    assert from_record(plain).annotator_summary == summary
+    assert page_names({"ann_1"}, secret)("ann_1") == pseudonym(secret, "ann_1")
+    env = {"LABELPACT_PSEUDONYM_KEY": str(key)}
+    assert Settings.from_env(env, project_dir=ROOT).pseudonym_key == key
+    key.write_text("short")
+    with pytest.raises(UsageError, match="too short"):
+        read_secret(key)
 
 
 def test_entries_without_metrics_still_verify_and_are_gaps(three_runs, tmp_path) -> None:  # type: ignore[no-untyped-def]

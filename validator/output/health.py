@@ -25,6 +25,7 @@ from validator.output.dashboard import queries
 from validator.output.dashboard.history import Point, points
 from validator.settings import Settings
 from validator.verdict.ledger import Ledger
+from validator.verdict.pseudonyms import page_names, personal_groups, read_secret
 from validator.verdict.run_metrics import (
     KeyMetrics,
     label_roles,
@@ -97,7 +98,29 @@ def gather(
         _latest_verdict(m, entries, contract)
         _samples(m, wh, plan, contracts, relations)
     m.history = points(entries, contract.name)
+    _hide_personal(m, contract, read_secret(settings.pseudonym_key))
     return m
+
+
+def _hide_personal(m: Metrics, contract: Contract, secret: bytes | None) -> None:
+    """Groups named by a personal-data column (annotators, mostly) under the names the page
+    may print (`verdict/pseudonyms.py`), as the samples hide such columns."""
+    personal = personal_groups(contract)
+    who = {"annotators", "audits.annotator"} & personal
+    if who:
+        ids = set(m.key.annotators) | {a for a, _, _ in m.annotator_labels}
+        ids |= set(m.key.audits.get("annotator", {}))
+        name = page_names(ids, secret)
+        if "annotators" in personal:
+            m.key.annotators = {name(k): v for k, v in m.key.annotators.items()}
+            m.annotator_labels = [(name(a), lab, n) for a, lab, n in m.annotator_labels]
+        if "audits.annotator" in personal and "annotator" in m.key.audits:
+            m.key.audits["annotator"] = {name(k): v for k, v in m.key.audits["annotator"].items()}
+    # groups of other personal columns (a batch column marked pii) are not shown
+    if "audits.batch" in personal:
+        m.key.audits.pop("batch", None)
+    if "agreement" in personal:
+        m.key.agreement, m.agreement_by_batch = {}, []
 
 
 def _check_of(plan: Plan, kind: Kind) -> Check:

@@ -15,6 +15,7 @@ share), and says how many it left out under `omitted`; values are rounded to 6 d
 from __future__ import annotations
 
 import math
+import statistics
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +47,20 @@ class AnnotatorFigures:
     agreement_items: int = 0
 
 
+@dataclass(frozen=True)
+class AnnotatorSummary:
+    """Per-annotator agreement without the annotators: over those the per-annotator rule
+    judges (`min_items` labels with a reference or more), the lowest, median and highest
+    agreement and how many fall below the rule's minimum. What the ledger keeps when the
+    annotator ids are personal data (`verdict/pseudonyms.py`)."""
+
+    judged: int
+    lowest: float
+    median: float
+    highest: float
+    below_min: int
+
+
 @dataclass
 class KeyMetrics:
     """The figures of one contract at one validation (uncapped; `compact` caps them)."""
@@ -58,6 +73,7 @@ class KeyMetrics:
     annotators: dict[str, AnnotatorFigures] = field(default_factory=dict)
     # "annotator" / "batch" -> group -> (labels audited, audited as errors)
     audits: dict[str, dict[str, tuple[int, int]]] = field(default_factory=dict)
+    annotator_summary: AnnotatorSummary | None = None
     omitted: dict[str, int] = field(default_factory=dict)
 
 
@@ -157,6 +173,7 @@ def measure(
         m.label_shares = label_shares(wh, roles.label, section_rows(plan, roles.section, rel))
     if roles.rater:
         m.annotators = _annotator_figures(wh, plan, roles.rater, rel)
+        m.annotator_summary = summary(plan, m.annotators)
     if s.uncertainty and s.uncertainty.batch:
         ((_, m.low_share),) = low_shares(wh, s.uncertainty, section_rows(plan, "uncertainty", rel))
     if s.audits:
@@ -208,6 +225,28 @@ def _annotator_figures(
                 fig.agreement = None if value is None else float(value)
                 fig.agreement_items = int(n_items)
     return out
+
+
+def summary(plan: Plan, annotators: dict[str, AnnotatorFigures]) -> AnnotatorSummary | None:
+    """The id-free summary of the per-annotator agreement rule's figures (None: the contract
+    has no such rule, or it judges nobody)."""
+    rule = next((c.params for c in plan.checks if isinstance(c.params, AnnotatorAgreement)), None)
+    if rule is None:
+        return None
+    judged = sorted(
+        f.agreement
+        for f in annotators.values()
+        if f.agreement is not None and f.agreement_items >= rule.min_items
+    )
+    if not judged:
+        return None
+    return AnnotatorSummary(
+        judged=len(judged),
+        lowest=judged[0],
+        median=statistics.median(judged),
+        highest=judged[-1],
+        below_min=sum(1 for v in judged if v < rule.min),
+    )
 
 
 def audit_counts(
@@ -313,6 +352,15 @@ def compact(m: KeyMetrics) -> dict[str, Any]:
         out["label_shares"] = labels
     if annotators:
         out["annotators"] = annotators
+    if m.annotator_summary is not None:
+        a = m.annotator_summary
+        out["annotator_summary"] = [
+            a.judged,
+            _r(a.lowest),
+            _r(a.median),
+            _r(a.highest),
+            a.below_min,
+        ]
     if audits:
         out["audits"] = audits
     if omitted:
@@ -337,17 +385,31 @@ def from_record(data: dict[str, Any]) -> KeyMetrics:
             role: {k: (int(v[0]), int(v[1])) for k, v in groups.items()}
             for role, groups in data.get("audits", {}).items()
         },
+        annotator_summary=_summary(data.get("annotator_summary")),
         omitted=dict(data.get("omitted", {})),
     )
 
 
+def _summary(data: list[Any] | None) -> AnnotatorSummary | None:
+    if data is None:
+        return None
+    judged, lowest, median, highest, below = data
+    return AnnotatorSummary(int(judged), lowest, median, highest, int(below))
+
+
 def for_plans(
-    wh: Warehouse, plans: list[Plan], contracts: dict[str, Contract], relations: dict[str, str]
+    wh: Warehouse,
+    plans: list[Plan],
+    contracts: dict[str, Contract],
+    relations: dict[str, str],
+    secret: bytes | None = None,
 ) -> tuple[dict[str, dict[str, Any]], list[str]]:
     """The ledger form of each selected annotation contract's metrics, and a warning for each
     contract whose metrics could not be read (its model failed to build, say): the verdict
-    is recorded either way, that run is a gap in the trend."""
+    is recorded either way, that run is a gap in the trend. Groups named by personal data
+    are kept under pseudonyms keyed by `secret`, or not at all (`verdict/pseudonyms.py`)."""
     from validator.errors import EngineError
+    from validator.verdict.pseudonyms import for_ledger
 
     def rel(name: str) -> exp.Expr:
         return exp.to_table(relations[name], dialect=wh.dialect.sqlglot)
@@ -358,7 +420,8 @@ def for_plans(
         if not has_metrics(plan.contract):
             continue
         try:
-            out[plan.contract.name] = compact(measure(wh, plan, contracts, rel))
+            measured = measure(wh, plan, contracts, rel)
+            out[plan.contract.name] = compact(for_ledger(measured, plan.contract, secret))
         except EngineError as exc:
             warnings.append(f"metrics of {plan.contract.name} not recorded: {exc}")
     return out, warnings

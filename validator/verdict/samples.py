@@ -61,7 +61,17 @@ def sample_rows(
     hidden: set[str] = set()
     for c in contracts.values():
         hidden |= c.pii_columns
-    return [masked(names, row, hidden) for row in rows]
+    return [masked(names, row, hidden | renamed_personal(check, hidden)) for row in rows]
+
+
+# Columns of failing-rows queries that carry a parameter column under another name (the
+# per-annotator rule's `rater`, agreement's `group_key`, ...): output name -> parameter field.
+_RENAMED = {"rater": "rater", "item": "item", "group_key": "by", "seg": "by"}
+
+
+def renamed_personal(check: Check, pii: set[str]) -> set[str]:
+    """The check's output columns that carry a personal-data column under another name."""
+    return {out for out, fld in _RENAMED.items() if getattr(check.params, fld, None) in pii}
 
 
 def _jsonable(value: Any) -> Any:

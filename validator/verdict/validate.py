@@ -25,6 +25,7 @@ from validator.errors import ExitCode, LabelpactError, UsageError
 from validator.settings import Settings
 from validator.verdict import evidence, incremental, run_metrics
 from validator.verdict.ledger import ledger_for, mirror_to_warehouse
+from validator.verdict.pseudonyms import read_secret
 from validator.verdict.samples import failed_checks, sample_rows
 from validator.verdict.samples import masked as masked
 
@@ -232,6 +233,7 @@ def validate(
     started = time.monotonic()
     started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     all_plans, plans = load_plans(settings, select)
+    secret = read_secret(settings.pseudonym_key)  # a bad key file stops the run before dbt
     # Loads the profile first: a warehouse that does not exist stops the run here, by name.
     warehouse = Warehouse(settings)
     project = project or DbtProject.from_settings(settings)
@@ -248,7 +250,7 @@ def validate(
         fingerprints, states = _measure(wh, plans, contracts, relations, sources, say)
         for result, check in failed_checks(results, plans):
             result.sample = sample_rows(wh, check, contracts, relations)
-        metrics, metric_warnings = run_metrics.for_plans(wh, plans, contracts, relations)
+        metrics, metric_warnings = run_metrics.for_plans(wh, plans, contracts, relations, secret)
     if gx:  # after our own connection closed: GX's duckdb-engine opens the file its own way
         _run_gx(warehouse, plans, results, say)
     for plan in plans:

@@ -166,6 +166,11 @@ def trends(m: Metrics) -> str:
         ("Low-confidence share over validations", "trend-low", history.low_share(pts)),
         ("Label shares over validations", "trend-labels", history.label_shares(pts)),
         (
+            "Per-annotator agreement over validations: lowest, median, highest",
+            "trend-annotator-spread",
+            history.annotator_spread(pts),
+        ),
+        (
             "Lowest per-annotator agreement over validations",
             "trend-annotators",
             history.annotator_agreement(pts),
@@ -178,8 +183,17 @@ def trends(m: Metrics) -> str:
     ]
     out = [
         table(
-            ["validation", "started at", "verdict", "metrics recorded"],
-            [(f"#{p.seq}", p.started_at, p.status, "yes" if p.metrics else "no") for p in pts],
+            ["validation", "started at", "verdict", "metrics recorded", "annotators below min"],
+            [
+                (
+                    f"#{p.seq}",
+                    p.started_at,
+                    p.status,
+                    "yes" if p.metrics else "no",
+                    history.below_min(p),
+                )
+                for p in pts
+            ],
             "trend-runs",
         )
     ]
@@ -187,7 +201,8 @@ def trends(m: Metrics) -> str:
     out.append(
         "<p class='note'>Up to 8 lines per chart: the groups whose newest value is worst. "
         "Validations without recorded metrics (before metrics were kept, incremental runs) "
-        "are gaps.</p>"
+        "are gaps. Per-annotator lines are kept only where annotator ids are not personal data "
+        "or a pseudonym key is set.</p>"
     )
     return "".join(out)
 
