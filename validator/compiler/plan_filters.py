@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from validator.compiler.plan import _Builder
+    from validator.compiler.plan import Builder
 
 
-def filtered(b: _Builder, section: Any) -> dict[str, Any]:
+def filtered(b: Builder, section: Any) -> dict[str, Any]:
     """Parameters restricting a check to the rows its section's `where:` keeps, if any."""
     where = getattr(section, "where", None)
     if where is None:
