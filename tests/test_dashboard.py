@@ -693,3 +693,10 @@ def test_filtered_figures_count_only_the_kept_rows(export_dashboard) -> None:  #
     assert {(b, lab): v for b, lab, v in metrics.label_mix_by_batch} == pytest.approx(mix)
     confusion = kept.merge(adj, on="item_id").groupby(["label", "decision"]).size().to_dict()
     assert {(lab, d): n for lab, d, n in metrics.label_vs_decision} == confusion
+    # per annotator (ids not personal here): the cancelled drafts' author is not inflated
+    per = {a: (f.labels, f.low_share) for a, f in metrics.key.annotators.items()}
+    want = {
+        a: (len(g), pytest.approx(float((g["score"].dropna() < 0.5).mean())))
+        for a, g in kept.groupby("annotator")
+    }
+    assert per == want

@@ -200,8 +200,9 @@ def label_shares(wh: Warehouse, label: str, current: exp.Expr) -> dict[str, floa
 def _annotator_figures(
     wh: Warehouse, plan: Plan, rater: str, rel: RelationFor
 ) -> dict[str, AnnotatorFigures]:
-    """Labels and low-confidence share per annotator over all their labels; agreement per
-    annotator over current labels, as the per-annotator agreement rule computes it."""
+    """Labels and low-confidence share per annotator over all their labels (those the
+    uncertainty rules count, with a `where:`); agreement per annotator over current labels,
+    as the per-annotator agreement rule computes it."""
     unc = plan.contract.sections.uncertainty
     below = unc.batch.low_confidence_below if unc and unc.batch else 0.5
     conf = unc.confidence if unc else None
@@ -213,7 +214,7 @@ def _annotator_figures(
             f"SELECT p_r, COUNT(*), {low} FROM r_t AS t WHERE p_r IS NOT NULL GROUP BY p_r",
             ids={"p_r": rater, "p_c": conf or rater},
             values={"v_below": below},
-            tables={"r_t": rel(plan.contract.name)},
+            tables={"r_t": section_rows(plan, "uncertainty", rel)},
         ),
     ):
         share = int(n_low) / int(n_conf) if conf and n_conf else None
