@@ -12,9 +12,9 @@ labelpact has no connection settings of its own: every connection is the dbt pro
 `validator.engines.warehouse`). labelpact's own settings live in the project's `labelpact.yml`
 (`labelpact init` writes it): `contracts` (default `contracts`) and `ledger`. The ledger:
 `--ledger`, else `LABELPACT_LEDGER`, else `ledger` of labelpact.yml, else
-`<project>/.labelpact/ledger.jsonl`. Keys: `LABELPACT_SIGNING_KEY`, `LABELPACT_TRUSTED_KEYS`
-over the project's `labelpact.yml` (`signing_key`, `trusted_keys`, paths relative to the
-project).
+`<project>/.labelpact/ledger.jsonl`. Keys: `LABELPACT_SIGNING_KEY`, `LABELPACT_TRUSTED_KEYS`,
+`LABELPACT_PSEUDONYM_KEY` over the project's `labelpact.yml` (`signing_key`, `trusted_keys`,
+`pseudonym_key`, paths relative to the project).
 """
 
 from __future__ import annotations
@@ -44,6 +44,9 @@ class Settings:
     # keys (files, or directories of *.pub) whose signatures `ledger verify` and `gate` accept.
     signing_key: Path | None = None
     trusted_keys: tuple[Path, ...] = ()
+    # A secret file keying the pseudonyms under which the ledger keeps per-annotator figures
+    # of personal-data columns (`verdict/pseudonyms.py`); None: it keeps no such figures.
+    pseudonym_key: Path | None = None
 
     @property
     def profiles(self) -> Path:
@@ -83,6 +86,8 @@ class Settings:
         ledger_path = ledger_path or project / ".labelpact" / "ledger.jsonl"
         if env.get("LABELPACT_SIGNING_KEY"):
             keys["signing_key"] = Path(env["LABELPACT_SIGNING_KEY"])
+        if env.get("LABELPACT_PSEUDONYM_KEY"):
+            keys["pseudonym_key"] = Path(env["LABELPACT_PSEUDONYM_KEY"])
         if env.get("LABELPACT_TRUSTED_KEYS"):
             keys["trusted_keys"] = tuple(
                 Path(k) for k in env["LABELPACT_TRUSTED_KEYS"].split(os.pathsep) if k
@@ -115,6 +120,8 @@ def _file_settings(project_dir: Path) -> dict[str, Any]:
         out["ledger_path"] = project_dir / str(block["ledger"])
     if block.get("signing_key"):
         out["signing_key"] = project_dir / str(block["signing_key"])
+    if block.get("pseudonym_key"):
+        out["pseudonym_key"] = project_dir / str(block["pseudonym_key"])
     keys = block.get("trusted_keys")
     if keys:
         keys = [keys] if isinstance(keys, str) else keys

@@ -33,7 +33,8 @@ from typing import Any
 
 from sqlglot import exp
 
-from validator.compiler.sql.templates import literal, template
+from validator.compiler.kinds.base import uncorrected
+from validator.compiler.sql.templates import literal
 from validator.contract.model import Contract
 from validator.engines.warehouse import Warehouse
 from validator.errors import UsageError, did_you_mean
@@ -121,12 +122,7 @@ def _current(roles: Roles, relation: str, dialect: str) -> exp.Subquery:
     table = exp.to_table(relation, dialect=dialect)
     if roles.parent is None:
         return exp.select("*").from_(table).subquery("t")
-    return template(
-        "SELECT * FROM r_t AS t WHERE NOT EXISTS (SELECT 1 FROM r_t AS c WHERE c.p_parent = "
-        "t.p_key)",
-        ids={"p_parent": roles.parent, "p_key": roles.key},
-        tables={"r_t": table},
-    ).subquery("t")
+    return uncorrected(table, roles.key, roles.parent).subquery("t")
 
 
 def _sort_key(seed: int, item: exp.Expr) -> exp.Expr:

@@ -59,7 +59,7 @@ class Plan:
 
 def build_plan(contract: Contract, contracts: dict[str, Contract]) -> Plan:
     """Translate a resolved contract into its checks (pure; same input, same plan)."""
-    b = _Builder(contract)
+    b = Builder(contract)
     sections.plan_schema(b)
     sections.plan_columns(b)
     plan_filtered_roles(b)
@@ -78,7 +78,9 @@ def build_plan(contract: Contract, contracts: dict[str, Contract]) -> Plan:
     return Plan(contract, tuple(b.checks))
 
 
-class _Builder:
+class Builder:
+    """One contract's checks as the section planners (`plan_sections.py`) add them."""
+
     def __init__(self, contract: Contract) -> None:
         self.c = contract
         self.s = contract.sections

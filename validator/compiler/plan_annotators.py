@@ -12,7 +12,7 @@ from validator.compiler import kinds as K
 from validator.contract.sections import Annotators
 
 if TYPE_CHECKING:
-    from validator.compiler.plan import _Builder
+    from validator.compiler.plan import Builder
 
 MEASURE_NAMES = {
     "total_variation": "total-variation distance",
@@ -20,7 +20,7 @@ MEASURE_NAMES = {
 }
 
 
-def plan_annotators(b: _Builder) -> None:
+def plan_annotators(b: Builder) -> None:
     s = b.s.annotators
     if s is None:
         return
@@ -58,7 +58,7 @@ def plan_annotators(b: _Builder) -> None:
     _turnaround(b, s)
 
 
-def _corrected(b: _Builder, s: Annotators) -> None:
+def _corrected(b: Builder, s: Annotators) -> None:
     if s.corrected is None:
         return
     assert b.s.revisions is not None  # resolve: annotators.corrected needs revisions
@@ -78,7 +78,7 @@ def _corrected(b: _Builder, s: Annotators) -> None:
     )
 
 
-def _turnaround(b: _Builder, s: Annotators) -> None:
+def _turnaround(b: Builder, s: Annotators) -> None:
     t = s.turnaround
     if t is None:
         return

@@ -9,10 +9,10 @@ from validator.compiler.kinds.roles import RoleNotNull
 from validator.contract.resolve import REQUIRED_ROLES
 
 if TYPE_CHECKING:
-    from validator.compiler.plan import _Builder
+    from validator.compiler.plan import Builder
 
 
-def filtered(b: _Builder, section: Any) -> dict[str, Any]:
+def filtered(b: Builder, section: Any) -> dict[str, Any]:
     """Parameters restricting a check to the rows its section's `where:` keeps, if any."""
     where = getattr(section, "where", None)
     if where is None:
@@ -26,7 +26,7 @@ def scope(section: Any) -> str:
     return "" if where is None else f" (over rows where {where})"
 
 
-def plan_filtered_roles(b: _Builder) -> None:
+def plan_filtered_roles(b: Builder) -> None:
     """The role columns of a filtered section are non-null on the rows the section keeps
     (unfiltered sections make their role columns `required` outright, in `resolve`)."""
     for section, roles in REQUIRED_ROLES.items():

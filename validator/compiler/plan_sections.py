@@ -15,10 +15,10 @@ from validator.contract.model import Column, Contract
 from validator.contract.sections import Instructions, Registry, Uncertainty
 
 if TYPE_CHECKING:
-    from validator.compiler.plan import _Builder
+    from validator.compiler.plan import Builder
 
 
-def plan_schema(b: _Builder) -> None:
+def plan_schema(b: Builder) -> None:
     cols = {name: col.type for name, col in b.c.columns.items()}
     closed = b.c.extra_columns == "forbid"
     b.add(
@@ -29,12 +29,12 @@ def plan_schema(b: _Builder) -> None:
     )
 
 
-def plan_columns(b: _Builder) -> None:
+def plan_columns(b: Builder) -> None:
     for name, col in b.c.columns.items():
         _column_rules(b, name, col)
 
 
-def _column_rules(b: _Builder, name: str, col: Column) -> None:
+def _column_rules(b: Builder, name: str, col: Column) -> None:
     def add(rule: str, params: Params, description: str) -> None:
         b.add(f"{name}.{rule}", params, description, severity=col.severity, column=name)
 
@@ -69,7 +69,7 @@ def _num(value: float | None) -> str:
     return "-inf" if value is None else f"{value:g}"
 
 
-def plan_key(b: _Builder) -> None:
+def plan_key(b: Builder) -> None:
     key = b.c.key
     if len(key) == 1 and b.c.columns[key[0]].unique:
         return  # already checked as a column rule
@@ -77,7 +77,7 @@ def plan_key(b: _Builder) -> None:
         b.add("key.unique", K.UniqueKey(columns=key), f"({', '.join(key)}) identifies one row")
 
 
-def plan_instructions(b: _Builder, contracts: dict[str, Contract]) -> None:
+def plan_instructions(b: Builder, contracts: dict[str, Contract]) -> None:
     s = b.s.instructions
     if s is None:
         return
@@ -118,7 +118,7 @@ def plan_instructions(b: _Builder, contracts: dict[str, Contract]) -> None:
     _splits(b, s)
 
 
-def _superseded(b: _Builder, s: Instructions, reg: Registry, common: dict[str, Any]) -> None:
+def _superseded(b: Builder, s: Instructions, reg: Registry, common: dict[str, Any]) -> None:
     for policy in ("flag", "reject"):
         scope = sorted(k for k, v in (s.superseded or {}).items() if v == policy)
         if not scope or not reg.supersedes:
@@ -140,7 +140,7 @@ def _superseded(b: _Builder, s: Instructions, reg: Registry, common: dict[str, A
         )
 
 
-def _splits(b: _Builder, s: Instructions) -> None:
+def _splits(b: Builder, s: Instructions) -> None:
     splits = s.splits
     if splits is None:
         return
@@ -163,7 +163,7 @@ def _splits(b: _Builder, s: Instructions) -> None:
         )
 
 
-def plan_registry(b: _Builder) -> None:
+def plan_registry(b: Builder) -> None:
     s = b.s.registry
     if s is None or not s.non_overlapping:
         return
@@ -177,7 +177,7 @@ def plan_registry(b: _Builder) -> None:
     )
 
 
-def plan_uncertainty(b: _Builder) -> None:
+def plan_uncertainty(b: Builder) -> None:
     s = b.s.uncertainty
     if s is None:
         return
@@ -203,7 +203,7 @@ def plan_uncertainty(b: _Builder) -> None:
     _batch_uncertainty(b, s)
 
 
-def _batch_uncertainty(b: _Builder, s: Uncertainty) -> None:
+def _batch_uncertainty(b: Builder, s: Uncertainty) -> None:
     batch, conf = s.batch, s.confidence
     if batch is None:
         return
@@ -231,7 +231,7 @@ def _batch_uncertainty(b: _Builder, s: Uncertainty) -> None:
         )
 
 
-def plan_agreement(b: _Builder, contracts: dict[str, Contract]) -> None:
+def plan_agreement(b: Builder, contracts: dict[str, Contract]) -> None:
     s = b.s.agreement
     if s is None:
         return
@@ -264,7 +264,7 @@ def plan_agreement(b: _Builder, contracts: dict[str, Contract]) -> None:
         _per_annotator(b, contracts)
 
 
-def _per_annotator(b: _Builder, contracts: dict[str, Contract]) -> None:
+def _per_annotator(b: Builder, contracts: dict[str, Contract]) -> None:
     s, adj = b.s.agreement, b.s.adjudication
     assert s is not None and s.per_annotator is not None
     rec = contracts[adj.contract].sections.adjudication_record if adj else None
@@ -291,7 +291,7 @@ def _per_annotator(b: _Builder, contracts: dict[str, Contract]) -> None:
     )
 
 
-def plan_adjudication(b: _Builder, contracts: dict[str, Contract]) -> None:
+def plan_adjudication(b: Builder, contracts: dict[str, Contract]) -> None:
     s = b.s.adjudication
     if s is None:
         return
@@ -329,7 +329,7 @@ def plan_adjudication(b: _Builder, contracts: dict[str, Contract]) -> None:
         )
 
 
-def plan_audits(b: _Builder, contracts: dict[str, Contract]) -> None:
+def plan_audits(b: Builder, contracts: dict[str, Contract]) -> None:
     s = b.s.audits
     if s is None:
         return
@@ -358,7 +358,7 @@ def plan_audits(b: _Builder, contracts: dict[str, Contract]) -> None:
         )
 
 
-def plan_revisions(b: _Builder) -> None:
+def plan_revisions(b: Builder) -> None:
     s = b.s.revisions
     if s is None:
         return
@@ -391,7 +391,7 @@ def plan_revisions(b: _Builder) -> None:
         )
 
 
-def plan_coverage(b: _Builder) -> None:
+def plan_coverage(b: Builder) -> None:
     s = b.s.coverage
     if s is None:
         return
@@ -419,7 +419,7 @@ def plan_coverage(b: _Builder) -> None:
         )
 
 
-def plan_label_distribution(b: _Builder) -> None:
+def plan_label_distribution(b: Builder) -> None:
     s = b.s.label_distribution
     if s is None:
         return
@@ -462,7 +462,7 @@ def plan_label_distribution(b: _Builder) -> None:
     )
 
 
-def plan_custom(b: _Builder) -> None:
+def plan_custom(b: Builder) -> None:
     for item in b.s.custom_checks:
         b.add(
             f"checks.{item.name}",

@@ -25,8 +25,15 @@ from validator.output.dashboard import queries
 from validator.output.dashboard.history import Point, points
 from validator.settings import Settings
 from validator.verdict.ledger import Ledger
-from validator.verdict.run_metrics import KeyMetrics, current_relation, measure
-from validator.verdict.samples import _sample
+from validator.verdict.pseudonyms import page_names, personal_groups, read_secret
+from validator.verdict.run_metrics import (
+    KeyMetrics,
+    label_roles,
+    measure,
+    rows_of,
+    section_rows,
+)
+from validator.verdict.samples import sample_rows
 
 __all__ = ["Metrics", "gather", "render_html"]
 
@@ -86,12 +93,34 @@ def gather(
     entries = ledger.entries()
     with warehouse as wh:
         _sections(m, wh, plan, contracts, rel)
-        _who_labels_what(m, wh, contract, contracts, rel)
+        _who_labels_what(m, wh, plan, contracts, rel)
         m.key = measure(wh, plan, contracts, rel)
         _latest_verdict(m, entries, contract)
         _samples(m, wh, plan, contracts, relations)
     m.history = points(entries, contract.name)
+    _hide_personal(m, contract, read_secret(settings.pseudonym_key))
     return m
+
+
+def _hide_personal(m: Metrics, contract: Contract, secret: bytes | None) -> None:
+    """Groups named by a personal-data column (annotators, mostly) under the names the page
+    may print (`verdict/pseudonyms.py`), as the samples hide such columns."""
+    personal = personal_groups(contract)
+    who = {"annotators", "audits.annotator"} & personal
+    if who:
+        ids = set(m.key.annotators) | {a for a, _, _ in m.annotator_labels}
+        ids |= set(m.key.audits.get("annotator", {}))
+        name = page_names(ids, secret)
+        if "annotators" in personal:
+            m.key.annotators = {name(k): v for k, v in m.key.annotators.items()}
+            m.annotator_labels = [(name(a), lab, n) for a, lab, n in m.annotator_labels]
+        if "audits.annotator" in personal and "annotator" in m.key.audits:
+            m.key.audits["annotator"] = {name(k): v for k, v in m.key.audits["annotator"].items()}
+    # groups of other personal columns (a batch column marked pii) are not shown
+    if "audits.batch" in personal:
+        m.key.audits.pop("batch", None)
+    if "agreement" in personal:
+        m.key.agreement, m.agreement_by_batch = {}, []
 
 
 def _check_of(plan: Plan, kind: Kind) -> Check:
@@ -104,16 +133,16 @@ def _sections(
     """The figures each annotation section of the contract speaks to."""
     s = plan.contract.sections
     t = rel(plan.contract.name)
-    m.rows = int(queries._rows(wh, exp.select("COUNT(*)").from_(t.copy()))[0][0])
+    m.rows = int(rows_of(wh, exp.select("COUNT(*)").from_(t.copy()))[0][0])
     queries.provenance(m, wh, s.provenance or Provenance(), t)
     if s.uncertainty:
-        queries.uncertainty(m, wh, s.uncertainty, t)
+        queries.uncertainty(m, wh, s.uncertainty, section_rows(plan, "uncertainty", rel))
     if s.agreement:
         check = _check_of(plan, Kind.AGREEMENT)
         assert isinstance(check.params, AgreementParams)
         m.agreement_by_batch = sorted(
             (str(r[0]), None if r[3] is None else float(r[3]))
-            for r in queries._rows(wh, check.params.values(check, rel))
+            for r in rows_of(wh, check.params.values(check, rel))
         )
         m.agreement_min = s.agreement.min
         m.agreement_metric = s.agreement.metric
@@ -143,33 +172,27 @@ def _sections(
 
 
 def _who_labels_what(
-    m: Metrics, wh: Warehouse, contract: Contract, contracts: dict[str, Contract], rel: Any
+    m: Metrics, wh: Warehouse, plan: Plan, contracts: dict[str, Contract], rel: Any
 ) -> None:
-    """The annotator x label counts, labels against adjudicated decisions, the label mix per
-    batch (all over current labels)."""
-    s = contract.sections
-    label = s.agreement.label if s.agreement else None
+    """The annotator x label counts and the label mix per batch (over the rows the label
+    rules count), labels against adjudicated decisions (over the rows the adjudication rules
+    count)."""
+    s = plan.contract.sections
+    roles = label_roles(plan.contract)
     if s.label_distribution:
-        label = s.label_distribution.label
         m.label_reference = dict(s.label_distribution.reference or {})
-    rater = (s.provenance.annotator if s.provenance else None) or (
-        s.agreement.rater if s.agreement else None
-    )
-    if label is None:
+    if roles.label is None:
         return
-    current = current_relation(contract, rel)
-    if rater:
-        m.annotator_labels = queries.annotator_labels(wh, rater, label, current)
-    by = (s.label_distribution.by if s.label_distribution else None) or (
-        s.provenance.batch if s.provenance else None
-    )
-    if by:
-        m.label_mix_by_batch = queries.label_mix_by_group(wh, by, label, current)
+    rows = section_rows(plan, roles.section, rel)
+    if roles.rater:
+        m.annotator_labels = queries.annotator_labels(wh, roles.rater, roles.label, rows)
+    if roles.by:
+        m.label_mix_by_batch = queries.label_mix_by_group(wh, roles.by, roles.label, rows)
     if s.adjudication:
         record = contracts[s.adjudication.contract].sections.adjudication_record
         if record is not None:
             m.label_vs_decision = queries.label_vs_decision(
-                wh, s.adjudication, record, current, rel
+                wh, s.adjudication, record, section_rows(plan, "adjudication", rel), rel
             )
 
 
@@ -210,7 +233,7 @@ def _samples(
     for failing in m.failing_checks:
         check = by_id.get(failing["id"])
         if check is not None and check.kind is not Kind.SCHEMA:
-            failing["sample"] = _sample(wh, check, contracts, relations)
+            failing["sample"] = sample_rows(wh, check, contracts, relations)
 
 
 def render_html(metrics: Metrics) -> str:

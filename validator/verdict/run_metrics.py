@@ -15,17 +15,20 @@ share), and says how many it left out under `omitted`; values are rounded to 6 d
 from __future__ import annotations
 
 import math
+import statistics
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlglot import exp
 
 from validator.compiler.kinds import Agreement as AgreementParams
-from validator.compiler.kinds import AnnotatorAgreement, Kind
+from validator.compiler.kinds import AnnotatorAgreement, Filtered, Kind, current_rows
 from validator.compiler.plan import Plan
 from validator.compiler.sql.checks import RelationFor
+from validator.compiler.sql.filters import filter_rows
 from validator.compiler.sql.templates import template
 from validator.contract.model import Contract
+from validator.contract.sections import Uncertainty
 from validator.engines.warehouse import Warehouse
 
 METRICS_VERSION = 1
@@ -44,6 +47,20 @@ class AnnotatorFigures:
     agreement_items: int = 0
 
 
+@dataclass(frozen=True)
+class AnnotatorSummary:
+    """Per-annotator agreement without the annotators: over those the per-annotator rule
+    judges (`min_items` labels with a reference or more), the lowest, median and highest
+    agreement and how many fall below the rule's minimum. What the ledger keeps when the
+    annotator ids are personal data (`verdict/pseudonyms.py`)."""
+
+    judged: int
+    lowest: float
+    median: float
+    highest: float
+    below_min: int
+
+
 @dataclass
 class KeyMetrics:
     """The figures of one contract at one validation (uncapped; `compact` caps them)."""
@@ -56,6 +73,7 @@ class KeyMetrics:
     annotators: dict[str, AnnotatorFigures] = field(default_factory=dict)
     # "annotator" / "batch" -> group -> (labels audited, audited as errors)
     audits: dict[str, dict[str, tuple[int, int]]] = field(default_factory=dict)
+    annotator_summary: AnnotatorSummary | None = None
     omitted: dict[str, int] = field(default_factory=dict)
 
 
@@ -69,23 +87,76 @@ def rows_of(wh: Warehouse, query: exp.Expr) -> list[tuple[Any, ...]]:
     return wh.query(query.sql(dialect=wh.dialect.sqlglot))[1]
 
 
-def current_relation(contract: Contract, rel: RelationFor) -> exp.Expr:
-    """The contract's rows no other row corrects (all rows without a `revisions` section)."""
-    rev = contract.sections.revisions
-    if rev is None or len(contract.key) != 1:
-        return rel(contract.name)
-    return template(
-        "SELECT * FROM r_t AS t WHERE NOT EXISTS (SELECT 1 FROM r_t AS c WHERE c.p_parent = "
-        "t.p_key)",
-        ids={"p_parent": rev.parent, "p_key": contract.key[0]},
-        tables={"r_t": rel(contract.name)},
-    ).subquery("cur")
+def section_rows(plan: Plan, section: str, rel: RelationFor) -> exp.Expr:
+    """The rows the rules of `plan`'s `section` count, as its checks read them: the section's
+    `where:` filter, and only current rows for kinds that count those. A section that planned
+    no filtered check: its filter over every row."""
+    prefix = f"{plan.contract.name}.{section}."
+    for check in plan.checks:
+        if check.id.startswith(prefix) and isinstance(check.params, Filtered):
+            return current_rows(check, rel)
+    where = getattr(getattr(plan.contract.sections, section), "where", None)
+    table = rel(plan.contract.name)
+    if where is None:
+        return table
+    return filter_rows(table, where, tuple(plan.contract.columns), alias="cur")
+
+
+@dataclass(frozen=True)
+class LabelRoles:
+    """The columns the label figures read: the label (from `label_distribution`, else
+    `agreement`) and the `section` whose rows they count, the annotator (`provenance`, else
+    the agreement rater) and the column the label mix is drawn per (`label_distribution.by`,
+    else the provenance batch)."""
+
+    label: str | None
+    section: str
+    rater: str | None
+    by: str | None
+
+
+def label_roles(contract: Contract) -> LabelRoles:
+    s = contract.sections
+    dist, agr, prov = s.label_distribution, s.agreement, s.provenance
+    label, section = (dist.label, "label_distribution") if dist else (None, "agreement")
+    if label is None and agr is not None:
+        label = agr.label
+    return LabelRoles(
+        label=label,
+        section=section,
+        rater=(prov.annotator if prov else None) or (agr.rater if agr else None),
+        by=(dist.by if dist else None) or (prov.batch if prov else None),
+    )
+
+
+def low_shares(
+    wh: Warehouse, unc: Uncertainty, rows: exp.Expr, by: str | None = None
+) -> list[tuple[Any, float | None]]:
+    """The share of `rows`' labels with a confidence below the uncertainty threshold, per
+    `by` group ((None, share) without one); labels without a confidence do not count."""
+    assert unc.batch is not None
+    group = ("p_by, ", " GROUP BY p_by ORDER BY p_by") if by else ("", "")
+    return [
+        (r[0] if by else None, None if r[-1] is None else float(r[-1]))
+        for r in rows_of(
+            wh,
+            template(
+                # a double, not 1.0: Spark averages decimal(2,1) to 5 decimals only
+                f"SELECT {group[0]}AVG(CASE WHEN p_c < v_below THEN CAST(1 AS DOUBLE PRECISION) "
+                f"ELSE 0 END) FROM r_t AS t WHERE p_c IS NOT NULL{group[1]}",
+                ids={"p_by": by or unc.confidence, "p_c": unc.confidence},
+                values={"v_below": unc.batch.low_confidence_below},
+                tables={"r_t": rows},
+            ),
+        )
+    ]
 
 
 def measure(
     wh: Warehouse, plan: Plan, contracts: dict[str, Contract], rel: RelationFor
 ) -> KeyMetrics:
-    """Every key metric of `plan`'s contract, read from the warehouse."""
+    """Every key metric of `plan`'s contract, read from the warehouse (each over the rows its
+    section's rules count)."""
     contract = plan.contract
     s = contract.sections
     table = rel(contract.name)
@@ -97,26 +168,14 @@ def measure(
                 str(r[0]): None if r[3] is None else float(r[3])
                 for r in rows_of(wh, check.params.values(check, rel))
             }
-    label = s.label_distribution.label if s.label_distribution else None
-    label = label or (s.agreement.label if s.agreement else None)
-    if label:
-        m.label_shares = label_shares(wh, label, current_relation(contract, rel))
-    rater = s.provenance.annotator if s.provenance else None
-    rater = rater or (s.agreement.rater if s.agreement else None)
-    if rater:
-        m.annotators = _annotator_figures(wh, plan, rater, rel)
+    roles = label_roles(contract)
+    if roles.label:
+        m.label_shares = label_shares(wh, roles.label, section_rows(plan, roles.section, rel))
+    if roles.rater:
+        m.annotators = _annotator_figures(wh, plan, roles.rater, rel)
+        m.annotator_summary = summary(plan, m.annotators)
     if s.uncertainty and s.uncertainty.batch:
-        ((low,),) = rows_of(
-            wh,
-            template(
-                "SELECT AVG(CASE WHEN p_c < v_below THEN CAST(1 AS DOUBLE PRECISION) ELSE 0 END)"
-                " FROM r_t AS t WHERE p_c IS NOT NULL",
-                ids={"p_c": s.uncertainty.confidence},
-                values={"v_below": s.uncertainty.batch.low_confidence_below},
-                tables={"r_t": table},
-            ),
-        )
-        m.low_share = None if low is None else float(low)
+        ((_, m.low_share),) = low_shares(wh, s.uncertainty, section_rows(plan, "uncertainty", rel))
     if s.audits:
         m.audits = audit_counts(wh, contract, contracts, rel)
     return m
@@ -141,8 +200,9 @@ def label_shares(wh: Warehouse, label: str, current: exp.Expr) -> dict[str, floa
 def _annotator_figures(
     wh: Warehouse, plan: Plan, rater: str, rel: RelationFor
 ) -> dict[str, AnnotatorFigures]:
-    """Labels and low-confidence share per annotator over all their labels; agreement per
-    annotator over current labels, as the per-annotator agreement rule computes it."""
+    """Labels and low-confidence share per annotator over all their labels (those the
+    uncertainty rules count, with a `where:`); agreement per annotator over current labels,
+    as the per-annotator agreement rule computes it."""
     unc = plan.contract.sections.uncertainty
     below = unc.batch.low_confidence_below if unc and unc.batch else 0.5
     conf = unc.confidence if unc else None
@@ -154,7 +214,7 @@ def _annotator_figures(
             f"SELECT p_r, COUNT(*), {low} FROM r_t AS t WHERE p_r IS NOT NULL GROUP BY p_r",
             ids={"p_r": rater, "p_c": conf or rater},
             values={"v_below": below},
-            tables={"r_t": rel(plan.contract.name)},
+            tables={"r_t": section_rows(plan, "uncertainty", rel)},
         ),
     ):
         share = int(n_low) / int(n_conf) if conf and n_conf else None
@@ -166,6 +226,28 @@ def _annotator_figures(
                 fig.agreement = None if value is None else float(value)
                 fig.agreement_items = int(n_items)
     return out
+
+
+def summary(plan: Plan, annotators: dict[str, AnnotatorFigures]) -> AnnotatorSummary | None:
+    """The id-free summary of the per-annotator agreement rule's figures (None: the contract
+    has no such rule, or it judges nobody)."""
+    rule = next((c.params for c in plan.checks if isinstance(c.params, AnnotatorAgreement)), None)
+    if rule is None:
+        return None
+    judged = sorted(
+        f.agreement
+        for f in annotators.values()
+        if f.agreement is not None and f.agreement_items >= rule.min_items
+    )
+    if not judged:
+        return None
+    return AnnotatorSummary(
+        judged=len(judged),
+        lowest=judged[0],
+        median=statistics.median(judged),
+        highest=judged[-1],
+        below_min=sum(1 for v in judged if v < rule.min),
+    )
 
 
 def audit_counts(
@@ -271,6 +353,15 @@ def compact(m: KeyMetrics) -> dict[str, Any]:
         out["label_shares"] = labels
     if annotators:
         out["annotators"] = annotators
+    if m.annotator_summary is not None:
+        a = m.annotator_summary
+        out["annotator_summary"] = [
+            a.judged,
+            _r(a.lowest),
+            _r(a.median),
+            _r(a.highest),
+            a.below_min,
+        ]
     if audits:
         out["audits"] = audits
     if omitted:
@@ -295,17 +386,31 @@ def from_record(data: dict[str, Any]) -> KeyMetrics:
             role: {k: (int(v[0]), int(v[1])) for k, v in groups.items()}
             for role, groups in data.get("audits", {}).items()
         },
+        annotator_summary=_summary(data.get("annotator_summary")),
         omitted=dict(data.get("omitted", {})),
     )
 
 
+def _summary(data: list[Any] | None) -> AnnotatorSummary | None:
+    if data is None:
+        return None
+    judged, lowest, median, highest, below = data
+    return AnnotatorSummary(int(judged), lowest, median, highest, int(below))
+
+
 def for_plans(
-    wh: Warehouse, plans: list[Plan], contracts: dict[str, Contract], relations: dict[str, str]
+    wh: Warehouse,
+    plans: list[Plan],
+    contracts: dict[str, Contract],
+    relations: dict[str, str],
+    secret: bytes | None = None,
 ) -> tuple[dict[str, dict[str, Any]], list[str]]:
     """The ledger form of each selected annotation contract's metrics, and a warning for each
     contract whose metrics could not be read (its model failed to build, say): the verdict
-    is recorded either way, that run is a gap in the trend."""
+    is recorded either way, that run is a gap in the trend. Groups named by personal data
+    are kept under pseudonyms keyed by `secret`, or not at all (`verdict/pseudonyms.py`)."""
     from validator.errors import EngineError
+    from validator.verdict.pseudonyms import for_ledger
 
     def rel(name: str) -> exp.Expr:
         return exp.to_table(relations[name], dialect=wh.dialect.sqlglot)
@@ -316,7 +421,8 @@ def for_plans(
         if not has_metrics(plan.contract):
             continue
         try:
-            out[plan.contract.name] = compact(measure(wh, plan, contracts, rel))
+            measured = measure(wh, plan, contracts, rel)
+            out[plan.contract.name] = compact(for_ledger(measured, plan.contract, secret))
         except EngineError as exc:
             warnings.append(f"metrics of {plan.contract.name} not recorded: {exc}")
     return out, warnings

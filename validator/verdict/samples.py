@@ -29,9 +29,7 @@ def masked(names: list[str], row: tuple[Any, ...], hidden: set[str]) -> dict[str
     }
 
 
-def _failed_checks(
-    results: list[CheckResult], plans: list[Plan]
-) -> list[tuple[CheckResult, Check]]:
+def failed_checks(results: list[CheckResult], plans: list[Plan]) -> list[tuple[CheckResult, Check]]:
     checks = {c.id: c for p in plans for c in p.checks}
     return [
         (r, checks[r.check_id])
@@ -40,7 +38,7 @@ def _failed_checks(
     ]
 
 
-def _sample(
+def sample_rows(
     wh: Warehouse,
     check: Check,
     contracts: dict[str, Contract],
@@ -63,7 +61,17 @@ def _sample(
     hidden: set[str] = set()
     for c in contracts.values():
         hidden |= c.pii_columns
-    return [masked(names, row, hidden) for row in rows]
+    return [masked(names, row, hidden | renamed_personal(check, hidden)) for row in rows]
+
+
+# Columns of failing-rows queries that carry a parameter column under another name (the
+# per-annotator rule's `rater`, agreement's `group_key`, ...): output name -> parameter field.
+_RENAMED = {"rater": "rater", "item": "item", "group_key": "by", "seg": "by"}
+
+
+def renamed_personal(check: Check, pii: set[str]) -> set[str]:
+    """The check's output columns that carry a personal-data column under another name."""
+    return {out for out, fld in _RENAMED.items() if getattr(check.params, fld, None) in pii}
 
 
 def _jsonable(value: Any) -> Any:

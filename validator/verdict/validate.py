@@ -27,7 +27,8 @@ from validator.errors import ExitCode, LabelpactError, UsageError
 from validator.settings import Settings
 from validator.verdict import evidence, incremental, run_metrics
 from validator.verdict.ledger import ledger_for, mirror_to_warehouse
-from validator.verdict.samples import _failed_checks, _sample
+from validator.verdict.pseudonyms import read_secret
+from validator.verdict.samples import failed_checks, sample_rows
 from validator.verdict.samples import masked as masked
 
 Progress = Callable[[str], None]
@@ -239,6 +240,7 @@ def validate(
     started = time.monotonic()
     started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     all_plans, plans = load_plans(settings, select)
+    secret = read_secret(settings.pseudonym_key)  # a bad key file stops the run before dbt
     # Loads the profile first: a warehouse that does not exist stops the run here, by name.
     warehouse = Warehouse(settings)
     project = project or DbtProject.from_settings(settings)
@@ -261,9 +263,9 @@ def validate(
             for check in plan.checks:
                 results.append(_result(check, outcomes.get(check.id)))
         fingerprints, states = _measure(wh, plans, contracts, relations, sources, say)
-        for result, check in _failed_checks(results, plans):
-            result.sample = _sample(wh, check, contracts, relations)
-        metrics, metric_warnings = run_metrics.for_plans(wh, plans, contracts, relations)
+        for result, check in failed_checks(results, plans):
+            result.sample = sample_rows(wh, check, contracts, relations)
+        metrics, metric_warnings = run_metrics.for_plans(wh, plans, contracts, relations, secret)
     if gx:  # after our own connection closed: GX's duckdb-engine opens the file its own way
         _run_gx(warehouse, plans, results, say)
     for plan in plans:
@@ -462,7 +464,7 @@ def _run_new_batches(
     result = _incremental_result(check, outcome)
     if result.status in ("fail", "warn") and outcome.mode != "schema":
         relation = run.sample_relation(check, outcome.mode)
-        result.sample = _sample(wh, check, contracts, run.relations, relation)
+        result.sample = sample_rows(wh, check, contracts, run.relations, relation)
     say(f"  {check.id}: {outcome.failures} failing ({outcome.mode}, {outcome.duration:.2f} s)")
     return result
 

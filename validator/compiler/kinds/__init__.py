@@ -26,6 +26,7 @@ from validator.compiler.kinds.base import (
     filtered_rows,
     from_current,
     role,
+    uncorrected,
 )
 from validator.compiler.kinds.columns import (
     GX_TYPE_NAMES,
@@ -185,4 +186,5 @@ __all__ = [
     "item_stats",
     "item_stats_key",
     "role",
+    "uncorrected",
 ]

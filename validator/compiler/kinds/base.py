@@ -222,15 +222,19 @@ def current_rows(check: Check, rel: RelationFor, filtered: bool = True) -> exp.E
     p = check.params
     if not isinstance(p, Current) or not p.current_key or not p.current_parent:
         return filtered_rows(check, rel) if filtered else rel(check.contract)
-    sub = template(
+    sub = uncorrected(rel(check.contract), p.current_key, p.current_parent).subquery("cur")
+    return filtered_rows(check, rel, sub) if filtered else sub
+
+
+def uncorrected(relation: exp.Expr, key: str, parent: str) -> exp.Select:
+    """The rows of `relation` no other row corrects (names in its `parent` column): the
+    current rows of a contract with `revisions`."""
+    return template(
         "SELECT * FROM r_t AS t WHERE NOT EXISTS (SELECT 1 FROM r_t AS c WHERE c.p_parent = "
         "t.p_key)",
-        ids={"p_parent": p.current_parent, "p_key": p.current_key},
-        tables={"r_t": rel(check.contract)},
+        ids={"p_parent": parent, "p_key": key},
+        tables={"r_t": relation},
     )
-    if not filtered:
-        return sub.subquery("cur")
-    return filtered_rows(check, rel, sub.subquery("cur"))
 
 
 def from_current(check: Check, rel: RelationFor) -> RelationFor:

@@ -23,22 +23,28 @@ def esc(value: object) -> str:
     return html.escape(str(value))
 
 
+UNDEFINED = "\u2013"  # an en dash: no value (a gap in a trend, an undefined coefficient)
+
+
 def fmt(value: Cell, digits: int = 3) -> str:
     if value is None:
-        return "-"
+        return UNDEFINED
     if isinstance(value, float):
         return f"{value:.{digits}f}"
     return str(value)
 
 
 def table(head: Sequence[str], rows: Sequence[Sequence[Cell]], ident: str = "") -> str:
-    """A plain data table; numbers right-aligned."""
+    """A plain data table; numbers right-aligned, every cell escaped (labels, ids and sample
+    values come from the data)."""
     attr = f" id='{esc(ident)}'" if ident else ""
     th = "".join(f"<th scope='col'>{esc(h)}</th>" for h in head)
     body = "".join(
         "<tr>"
         + "".join(
-            f"<td class='num'>{fmt(c)}</td>" if isinstance(c, int | float) else f"<td>{fmt(c)}</td>"
+            f"<td class='num'>{esc(fmt(c))}</td>"
+            if isinstance(c, int | float)
+            else f"<td>{esc(fmt(c))}</td>"
             for c in row
         )
         + "</tr>"
@@ -58,7 +64,7 @@ def figure(title: str, svg: str, alt: str, ident: str, note: str = "") -> str:
 
 def bar_chart(
     title: str,
-    bars: list[tuple[str, float]],
+    bars: Sequence[tuple[str, float | None]],
     ident: str,
     limit: float | None = None,
     limit_label: str = "",
@@ -66,19 +72,27 @@ def bar_chart(
     below_is_bad: bool = False,
     max_value: float | None = None,
 ) -> str:
-    """Horizontal bars; bars beyond the limit in red, the limit as a dashed line."""
+    """Horizontal bars; bars beyond the limit in red, the limit as a dashed line. A value of
+    None (undefined, e.g. agreement over no pairable ratings) has no bar and reads an en dash:
+    it is neither zero nor a failure."""
     width, bar_h, label_w = 640, 18, 150
     shown = bars[:MAX_BARS]
-    top = max([v for _, v in shown] + [limit or 0, max_value or 0, 1e-9])
+    top = max([v for _, v in shown if v is not None] + [limit or 0, max_value or 0, 1e-9])
     height = 30 + bar_h * len(shown) + 10
     span = width - label_w - 80
     parts = [_svg_open(title, width, height)]
     for i, (label, value) in enumerate(shown):
         y = 24 + i * bar_h
+        parts.append(f'<text x="0" y="{y + 13}" font-size="12">{esc(label)}</text>')
+        if value is None:
+            parts.append(
+                f'<text x="{label_w + 4}" y="{y + 13}" font-size="11" class="value">'
+                f"{UNDEFINED}<title>{esc(label)}: undefined</title></text>"
+            )
+            continue
         w = max(0.0, value) / top * span
         bad = limit is not None and ((value < limit) if below_is_bad else (value > limit))
         parts.append(
-            f'<text x="0" y="{y + 13}" font-size="12">{esc(label)}</text>'
             f'<rect x="{label_w}" y="{y + 2}" width="{w:.1f}" height="{bar_h - 4}" '
             f'fill="{BAD if bad else GOOD}"><title>{esc(label)}: {value:.{digits}f}</title>'
             f'</rect><text x="{label_w + w + 4:.1f}" y="{y + 13}" font-size="11" '
@@ -218,24 +232,43 @@ def heat_table(
     cells: dict[tuple[str, str], float],
     ident: str,
     shown: dict[tuple[str, str], str] | None = None,
+    footer: tuple[str, dict[str, float]] | None = None,
 ) -> str:
     """A heat map that is itself a table: each cell's shade is its value (0..1 of the row),
-    its text the figure; readable by screen readers as any table."""
+    its text the figure; readable by screen readers as any table. `footer` is a row of
+    another kind (name, column -> value), e.g. the expected shares: kept apart from the data
+    rows in `<tfoot>`, so a data row of the same name cannot take its place."""
     head = "".join(f"<th scope='col'>{esc(c)}</th>" for c in col_names)
-    body = []
-    for r in row_names:
-        tds = []
-        for c in col_names:
-            v = cells.get((r, c), 0.0)
-            text = (shown or {}).get((r, c), f"{v:.2f}")
-            shade = int(255 - 175 * max(0.0, min(1.0, v)))
-            ink = "#fff" if v > 0.6 else "#000"
-            tds.append(
-                f"<td class='num heat' style='background:rgb({shade},{shade},255);color:{ink}' "
-                f"title='{esc(r)} / {esc(c)}: {esc(text)}'>{esc(text)}</td>"
-            )
-        body.append(f"<tr><th scope='row'>{esc(r)}</th>{''.join(tds)}</tr>")
+    body = [
+        _heat_row(r, col_names, {c: cells.get((r, c), 0.0) for c in col_names}, r, shown)
+        for r in row_names
+    ]
+    foot = ""
+    if footer is not None:
+        name, values = footer
+        row = _heat_row(name, col_names, {c: values.get(c, 0.0) for c in col_names}, None, None)
+        foot = f"<tfoot>{row}</tfoot>"
     return (
         f"<table id='{esc(ident)}' class='heatmap'><caption>{esc(caption)}</caption><thead><tr>"
-        f"<th></th>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+        f"<th></th>{head}</tr></thead><tbody>{''.join(body)}</tbody>{foot}</table>"
     )
+
+
+def _heat_row(
+    name: str,
+    col_names: list[str],
+    values: dict[str, float],
+    key: str | None,
+    shown: dict[tuple[str, str], str] | None,
+) -> str:
+    tds = []
+    for c in col_names:
+        v = values[c]
+        text = (shown or {}).get((key, c), f"{v:.2f}") if key is not None else f"{v:.2f}"
+        shade = int(255 - 175 * max(0.0, min(1.0, v)))
+        ink = "#fff" if v > 0.6 else "#000"
+        tds.append(
+            f"<td class='num heat' style='background:rgb({shade},{shade},255);color:{ink}' "
+            f"title='{esc(name)} / {esc(c)}: {esc(text)}'>{esc(text)}</td>"
+        )
+    return f"<tr><th scope='row'>{esc(name)}</th>{''.join(tds)}</tr>"

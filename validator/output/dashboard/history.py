@@ -93,6 +93,22 @@ def annotator_agreement(pts: list[Point]) -> Series:
     return _worst(series, lowest=True)
 
 
+def annotator_spread(pts: list[Point]) -> Series:
+    """The lowest, median and highest per-annotator agreement (recorded without ids)."""
+    summaries = [None if p.metrics is None else p.metrics.annotator_summary for p in pts]
+    values: Series = {
+        name: [None if s is None else float(getattr(s, name)) for s in summaries]
+        for name in ("lowest", "median", "highest")
+    }
+    return values if any(v is not None for v in values["median"]) else {}
+
+
+def below_min(p: Point) -> int | None:
+    """How many annotators fell below the per-annotator minimum at that validation."""
+    summary = p.metrics.annotator_summary if p.metrics else None
+    return None if summary is None else summary.below_min
+
+
 def audit_error_rate(pts: list[Point], role: str) -> Series:
     def rates(m: KeyMetrics) -> dict[str, float]:
         return {g: e / n for g, (n, e) in m.audits.get(role, {}).items() if n}

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from validator.output.dashboard import history
 from validator.output.dashboard.charts import (
+    UNDEFINED,
     bar_chart,
     esc,
     heat_table,
@@ -26,16 +27,24 @@ def agreement(m: Metrics) -> str:
     """Agreement per batch and per annotator, against their minimums."""
     out = []
     if m.agreement_by_batch:
+        undefined = [b for b, v in m.agreement_by_batch if v is None]
+        note = (
+            f"<p class='note'>{UNDEFINED}: no pairable ratings, agreement undefined "
+            f"(the check does not fail it): {esc(', '.join(undefined))}</p>"
+            if undefined
+            else ""
+        )
         out.append(
             bar_chart(
                 f"Agreement per batch ({m.agreement_metric})",
-                [(b, v if v is not None else 0.0) for b, v in m.agreement_by_batch],
+                m.agreement_by_batch,
                 "agreement-batch",
                 limit=m.agreement_min,
                 limit_label=f"min {m.agreement_min}",
                 below_is_bad=True,
                 max_value=1.0,
             )
+            + note
         )
     judged = sorted(
         (f.agreement, who, f.agreement_items)
@@ -157,6 +166,11 @@ def trends(m: Metrics) -> str:
         ("Low-confidence share over validations", "trend-low", history.low_share(pts)),
         ("Label shares over validations", "trend-labels", history.label_shares(pts)),
         (
+            "Per-annotator agreement over validations: lowest, median, highest",
+            "trend-annotator-spread",
+            history.annotator_spread(pts),
+        ),
+        (
             "Lowest per-annotator agreement over validations",
             "trend-annotators",
             history.annotator_agreement(pts),
@@ -169,8 +183,17 @@ def trends(m: Metrics) -> str:
     ]
     out = [
         table(
-            ["validation", "started at", "verdict", "metrics recorded"],
-            [(f"#{p.seq}", p.started_at, p.status, "yes" if p.metrics else "no") for p in pts],
+            ["validation", "started at", "verdict", "metrics recorded", "annotators below min"],
+            [
+                (
+                    f"#{p.seq}",
+                    p.started_at,
+                    p.status,
+                    "yes" if p.metrics else "no",
+                    history.below_min(p),
+                )
+                for p in pts
+            ],
             "trend-runs",
         )
     ]
@@ -178,7 +201,8 @@ def trends(m: Metrics) -> str:
     out.append(
         "<p class='note'>Up to 8 lines per chart: the groups whose newest value is worst. "
         "Validations without recorded metrics (before metrics were kept, incremental runs) "
-        "are gaps.</p>"
+        "are gaps. Per-annotator lines are kept only where annotator ids are not personal data "
+        "or a pseudonym key is set.</p>"
     )
     return "".join(out)
 
@@ -195,11 +219,16 @@ def drift(m: Metrics) -> str:
         cells = {(b, lab): s for b, lab, s in m.label_mix_by_batch}
         labels = sorted({lab for _, lab in cells} | set(m.label_reference))
         batches = sorted({b for b, _ in cells})
-        rows = batches + (["reference"] if m.label_reference else [])
-        cells.update({("reference", lab): s for lab, s in m.label_reference.items()})
+        # the contract's reference in the table's footer: a batch may be named `reference`
+        footer = ("reference (contract)", m.label_reference) if m.label_reference else None
         out.append(
             heat_table(
-                "Label mix per batch (share of current labels)", rows, labels, cells, "label-mix"
+                "Label mix per batch (share of current labels)",
+                batches,
+                labels,
+                cells,
+                "label-mix",
+                footer=footer,
             )
         )
     return "".join(out)
