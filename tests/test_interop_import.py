@@ -543,3 +543,56 @@ def test_init_from_profiles_an_imported_table(
     (contract,) = report.contracts
     assert list(contract.columns) == list(COLUMNS)
     assert contract.columns["answer"].accepted_values == ("accept", "ignore", "reject")
+
+
+# --- exports that yield nothing -------------------------------------------------------------
+
+JSON_MIN = """[
+  {"id": 101, "image": "/data/upload/3/cat.jpg", "animal": "cat", "annotator": 7,
+   "annotation_id": 1001, "created_at": "2026-03-10T08:00:00Z", "lead_time": 4.2},
+  {"id": 102, "image": "/data/upload/3/dog.jpg", "animal": {"choices": ["cat", "dog"]},
+   "annotator": 8, "annotation_id": 1002, "created_at": "2026-03-10T08:01:00Z"}
+]"""
+
+
+def test_labelstudio_json_min_is_refused_by_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """JSON-MIN (flat records, no `annotations`) used to import as 0 rows with exit 0."""
+    export = tmp_path / "min.json"
+    export.write_text(JSON_MIN)
+    out = tmp_path / "a.parquet"
+    assert main(["import", "labelstudio", str(export), "--to", str(out)]) == 3
+    err = capsys.readouterr().err
+    assert f"{export}: task 101 (#1): this looks like Label Studio's JSON-MIN export" in err
+    assert "exportType=JSON" in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("fmt", "text"),
+    [
+        ("labelstudio", '[{"id": 1, "data": {"image": "a.jpg"}}]'),  # tasks, no annotations
+        (
+            "cvat",
+            "<annotations><version>1.1</version><meta><task><id>1</id><owner><username>a"
+            "</username></owner></task></meta></annotations>",
+        ),
+    ],
+)
+def test_a_non_empty_export_yielding_no_rows_fails(fmt: str, text: str, tmp_path: Path) -> None:
+    export = tmp_path / "export"
+    export.write_text(text)
+    out = tmp_path / "a.parquet"
+    with pytest.raises(RecordError, match=f"no annotation rows were read from it as a `{fmt}`"):
+        import_export(fmt, export, Destination(out))
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(("fmt", "text"), [("labelstudio", "\ufeff[ ]\n"), ("prodigy", "\n\n")])
+def test_an_empty_export_imports_as_an_empty_table(fmt: str, text: str, tmp_path: Path) -> None:
+    export = tmp_path / "export"
+    export.write_text(text, encoding="utf-8")
+    result = import_export(fmt, export, Destination(tmp_path / "a.parquet"))
+    assert result.profile.rows == 0
+    assert pq.read_table(tmp_path / "a.parquet").num_rows == 0

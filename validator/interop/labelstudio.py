@@ -50,7 +50,21 @@ def _expect_array(handle: Any, path: Path) -> None:
         )
 
 
+# keys of a task in the full JSON export; a record with other fields but none of these is a
+# JSON-MIN record (its fields flattened: `image`, `choice`, `annotator`, `annotation_id`, ...)
+_TASK_KEYS = ("annotations", "completions", "predictions", "data")
+
+
 def _task(task: dict[str, Any], options: ImportOptions, path: str, where: str) -> Iterator[Row]:
+    if set(task) - {"id"} and not any(k in task for k in _TASK_KEYS):
+        raise RecordError(
+            path,
+            where,
+            "this looks like Label Studio's JSON-MIN export (flat records without `annotations`"
+            " or `predictions` lists), which drops who annotated what, cancellations and "
+            "predictions: export the project as JSON instead (Export > JSON, or "
+            "/api/projects/<id>/export?exportType=JSON) and import that file",
+        )
     item = text(task["id"])
     project = options.project or text(task.get("project"))
     version = options.instruction_version
