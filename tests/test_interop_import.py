@@ -8,6 +8,7 @@ must fail naming the record and leave the destination exactly as it was, with no
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 from pathlib import Path
 
@@ -43,8 +44,8 @@ def test_labelstudio_rows() -> None:
     rows = _rows("labelstudio", "labelstudio.json", instruction_field="data.guideline")
     assert _pick(rows, *FIELDS) == [
         ("101", "1001", 0, "7", "cat"),
-        ("101", "1002", 0, "ann8@example.org", "cat"),  # multi-label: two rows
-        ("101", "1002", 1, "ann8@example.org", "dog"),
+        ("101", "1002", 0, "8", "cat"),  # multi-label: two rows; the user id, not the email
+        ("101", "1002", 1, "8", "dog"),
         ("101", "1003", 0, "9", None),  # cancelled, no result: still one row
         ("101", "prediction-55", 0, "model:resnet-2026-02", "cat"),
         ("102", "1004", 0, "7", "bird"),  # two regions
@@ -62,6 +63,8 @@ def test_labelstudio_rows() -> None:
         (False, False, True),
     ]
     assert [r["score"] for r in rows] == [None, None, None, None, 0.87, None, None, 0.42]
+    emails = [None, "ann8@example.org", "ann8@example.org", *[None] * 5]
+    assert [r["annotator_email"] for r in rows] == emails
     assert [r["instruction_version"] for r in rows][:6] == ["v3"] * 5 + ["v2"]
     # +02:00 is converted to UTC
     assert rows[1]["created_at"] == dt.datetime(2026, 3, 10, 6, 0)
@@ -74,6 +77,24 @@ def test_labelstudio_control_filter_and_constant_version() -> None:
     labelled = [r["label"] for r in rows if r["label"] is not None]
     assert labelled == ["bird", "fish", "other"]
     assert {r["instruction_version"] for r in rows} == {"v9"}
+
+
+def test_labelstudio_one_user_is_one_annotator_whether_completed_by_is_an_id_or_an_object(
+    tmp_path: Path,
+) -> None:
+    tasks = [
+        {"id": 1, "annotations": [{"id": 10, "completed_by": 8, "result": []}]},
+        {
+            "id": 2,
+            "annotations": [
+                {"id": 11, "completed_by": {"id": 8, "email": "ann8@example.org"}, "result": []}
+            ],
+        },
+    ]
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps(tasks))
+    rows = list(reader("labelstudio")(export, ImportOptions()))
+    assert _pick(rows, "annotator", "annotator_email") == [("8", None), ("8", "ann8@example.org")]
 
 
 # --- Prodigy --------------------------------------------------------------------------------
@@ -511,6 +532,7 @@ def test_written_contracts_lint_clean_and_the_data_passes_them(tmp_path: Path) -
         "project",
     )
     assert ls.columns["score"].between == (0, 1)
+    assert ls.pii_columns == {"annotator_email"}  # the email is personal data
     assert main(["compile", str(project / "contracts"), "--project-dir", str(project)]) == 0
 
     from validator.settings import Settings

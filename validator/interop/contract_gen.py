@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from validator.contract.structure import control_char, reserved_text
-from validator.interop.rows import COLUMNS, KEY
+from validator.interop.rows import COLUMNS, KEY, PII
 from validator.interop.table import Destination, Profile
 
 PROVENANCE = {
@@ -61,5 +61,7 @@ def _column(name: str, profile: Profile) -> dict[str, Any]:
     low, high = profile.score_range
     if name == "score" and low is not None and high is not None and low >= 0 and high <= 1:
         out["between"] = [0, 1]
+    if name in PII:
+        out["pii"] = True
     out["description"] = description
     return out
