@@ -618,3 +618,45 @@ def test_an_empty_export_imports_as_an_empty_table(fmt: str, text: str, tmp_path
     result = import_export(fmt, export, Destination(tmp_path / "a.parquet"))
     assert result.profile.rows == 0
     assert pq.read_table(tmp_path / "a.parquet").num_rows == 0
+
+
+# --- counting annotations on a multi-label table ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("where", "failing"),
+    [
+        # the written contract's advice: one row per annotation, so annotations are counted
+        ("label_index = 0 AND NOT is_prediction", {"102", "103"}),
+        # without it the two label rows of annotation 1004 count as two annotations of item 102
+        ("NOT is_prediction", {"103"}),
+    ],
+)
+def test_coverage_counts_annotations_with_the_written_contracts_filter(
+    tmp_path: Path, where: str, failing: set[str]
+) -> None:
+    from sqlglot import exp
+
+    from validator.compiler.plan import Kind, build_plan
+    from validator.compiler.sql.dialects import get_dialect
+    from validator.contract.resolve import load_contracts
+
+    database = tmp_path / "ls.duckdb"
+    written = import_export(
+        "labelstudio", FIXTURES / "labelstudio.json", Destination(database, "raw.ls"), None, "ls"
+    )
+    assert written.contract is not None
+    assert "where: label_index = 0 AND NOT is_cancelled AND NOT is_prediction" in written.contract
+    (tmp_path / "ls.yml").write_text(
+        written.contract + f"coverage: {{item: item_id, min_annotations: 2, where: {where}}}\n"
+    )
+    contract = load_contracts([tmp_path / "ls.yml"])[0]
+    check = next(
+        c for c in build_plan(contract, {"ls": contract}).checks if c.kind == Kind.COVERAGE_MIN
+    )
+    d = get_dialect("duckdb")
+    query = check.params.failing_rows(check, lambda n: exp.to_table("raw.ls"), d, contract.key)
+    con = duckdb.connect(str(database), read_only=True)
+    got = {str(r[0]) for r in con.execute(d.render(query)).fetchall()}
+    con.close()
+    assert got == failing
