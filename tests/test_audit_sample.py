@@ -3,6 +3,8 @@ respected, the same items on DuckDB and PostgreSQL; strata recomputed here with 
 
 from __future__ import annotations
 
+import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -13,6 +15,7 @@ from helpers import ROOT
 
 from validator.audit.sample import Sample, draw_sample
 from validator.cli import main
+from validator.contract.model import Contract
 from validator.contract.resolve import load_contracts
 from validator.engines.warehouse import Warehouse
 from validator.errors import UsageError
@@ -131,3 +134,121 @@ def test_command_writes_the_file(
     ):
         assert column in df.columns
     assert not list(tmp_path.glob(".*.tmp"))  # written through a temporary file, renamed
+
+
+# --- the contract's `where:` filters (the example export: cancelled drafts and gold answers) ---
+
+EXPORT = ROOT / "examples" / "export" / "contracts"
+EXPORT_RAW = {"export_annotations": "raw_export.export_annotations"}
+EXPORT_RAW["export_adjudications"] = "raw_export.export_adjudications"
+KEPT = "NOT is_cancelled AND NOT is_gold"  # the filter of every section of the export contract
+KEPT_PD = "not is_cancelled and not is_gold"  # the same, for pandas
+
+
+@pytest.fixture(scope="module")
+def export_db(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    from validator.example import export
+
+    db = tmp_path_factory.mktemp("audit_export") / "export.duckdb"
+    export.write_duckdb(db)
+    con = duckdb.connect(str(db))  # a multi-label table: key (annotation_id, label_index)
+    con.execute(
+        "CREATE TABLE raw_export.multi AS SELECT *, 0 AS label_index FROM "
+        "raw_export.export_annotations UNION ALL SELECT * REPLACE ('dog' AS label), "
+        "1 AS label_index FROM raw_export.export_annotations WHERE label = 'cat'"
+    )
+    con.close()
+    return Settings(project_dir=ROOT, env={"LABELPACT_DUCKDB": str(db)})
+
+
+def _export_rows(settings: Settings, table: str = "export_annotations") -> pd.DataFrame:
+    con = duckdb.connect(settings.env["LABELPACT_DUCKDB"], read_only=True)
+    df = con.execute(f"SELECT * FROM raw_export.{table}").df()
+    con.close()
+    return df
+
+
+def _draw_export(settings: Settings, contract: Contract, **kw) -> Sample:  # type: ignore[no-untyped-def]
+    contracts = {c.name: c for c in load_contracts([EXPORT])} | {contract.name: contract}
+    relations = {**EXPORT_RAW, contract.name: EXPORT_RAW.get(contract.name, "raw_export.multi")}
+    with Warehouse(settings) as wh:
+        return draw_sample(wh, contract, contracts, relations, **kw)
+
+
+def _export_contract(**where: str | None) -> Contract:
+    """The export contract, with the filter of the named sections replaced."""
+    c = {c.name: c for c in load_contracts([EXPORT])}["export_annotations"]
+    changed = {k: replace(getattr(c.sections, k), where=w) for k, w in where.items()}
+    return replace(c, sections=replace(c.sections, **changed))
+
+
+def _stratum(sample: Sample, dim: str) -> set[str]:
+    i = sample.columns.index("strata")
+    return {str(r[1]) for r in sample.rows if f"{dim}=" in str(r[i])}
+
+
+def test_the_sample_reads_only_the_rows_the_filters_keep(export_db: Settings) -> None:
+    """Cancelled drafts and gold answers are neither sampled nor make an item disagree."""
+    df = _export_rows(export_db)
+    kept = df.query(KEPT_PD)
+    sample = _draw_export(export_db, _export_contract(), size=30, min_per_stratum=0)
+    assert set(sample.items) == set(kept.item_id)  # every item has counted rows
+    annotations = {int(r[2]) for r in sample.rows}
+    assert annotations == set(kept.annotation_id)
+    n_labels = kept.groupby("item_id").label.nunique()
+    assert _stratum(sample, "disagreement") == set(n_labels[n_labels > 1].index)
+    assert not any("other" in str(r[sample.columns.index("item_labels")]) for r in sample.rows)
+
+
+def test_low_confidence_reads_the_uncertainty_filter_disagreement_the_agreement_one(
+    export_db: Settings,
+) -> None:
+    """With uncertainty counting cancelled drafts (score 0.1) and agreement only the annotators'
+    labels, each stratum follows its own section; the sample holds the rows either counts."""
+    df = _export_rows(export_db)
+    contract = _export_contract(uncertainty="NOT is_gold", agreement=KEPT)
+    sample = _draw_export(export_db, contract, size=30, min_per_stratum=0)
+    low = df.query("not is_gold and score < 0.5").item_id
+    assert _stratum(sample, "low_confidence") == set(low) != set()
+    kept = df.query(KEPT_PD)
+    n_labels = kept.groupby("item_id").label.nunique()
+    assert _stratum(sample, "disagreement") == set(n_labels[n_labels > 1].index)
+    assert {int(r[2]) for r in sample.rows} == set(df.query("not is_gold").annotation_id)
+
+
+def test_a_missing_label_is_written_with_the_null_mark(export_db: Settings) -> None:
+    """Without filters the cancelled drafts without a label are sampled: `(null)`, not None."""
+    unfiltered = {s: None for s in ("agreement", "adjudication", "coverage", "uncertainty")}
+    contract = _export_contract(label_distribution=None, **unfiltered)
+    con = duckdb.connect(export_db.env["LABELPACT_DUCKDB"])
+    con.execute("UPDATE raw_export.export_annotations SET label = NULL WHERE is_cancelled")
+    con.close()
+    try:
+        sample = _draw_export(export_db, contract, size=30, min_per_stratum=0)
+    finally:
+        con = duckdb.connect(export_db.env["LABELPACT_DUCKDB"])
+        con.execute("UPDATE raw_export.export_annotations SET label = 'other' WHERE is_cancelled")
+        con.close()
+    labels = [str(r[sample.columns.index("item_labels")]) for r in sample.rows]
+    assert any("ann_3: (null)" in t for t in labels)  # the cancelled drafts of ann_3
+    assert not any("None" in t for t in labels)
+
+
+def test_a_composite_key_is_carried_whole(export_db: Settings, tmp_path: Path) -> None:
+    """Key (annotation_id, label_index): each label row of an annotation is its own row of the
+    sample, named by the whole key."""
+    text = (EXPORT / "export_annotations.yml").read_text()
+    text = text.replace("contract: export_annotations", "contract: multi")
+    text = text.replace("key: [annotation_id]", "key: [annotation_id, label_index]")
+    text = text.replace("unique: true, description: The annotation.", "description: The one.")
+    text = text.replace("  item_id:", "  label_index: {type: integer, required: true}\n  item_id:")
+    text = text.replace("raw_export.export_annotations", "raw_export.multi")
+    (tmp_path / "multi.yml").write_text(text)
+    shutil.copy(EXPORT / "export_adjudications.yml", tmp_path)
+    contract = {c.name: c for c in load_contracts([tmp_path])}["multi"]
+    sample = _draw_export(export_db, contract, size=30, min_per_stratum=0)
+    assert sample.columns[2:4] == ["annotation", "label_index"]
+    keys = [(int(r[2]), int(r[3])) for r in sample.rows]
+    kept = _export_rows(export_db, "multi").query(KEPT_PD)
+    assert sorted(keys) == sorted(zip(kept.annotation_id, kept.label_index, strict=True))
+    assert len(set(keys)) == len(keys)

@@ -8,6 +8,7 @@ must fail naming the record and leave the destination exactly as it was, with no
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 from pathlib import Path
 
@@ -43,8 +44,8 @@ def test_labelstudio_rows() -> None:
     rows = _rows("labelstudio", "labelstudio.json", instruction_field="data.guideline")
     assert _pick(rows, *FIELDS) == [
         ("101", "1001", 0, "7", "cat"),
-        ("101", "1002", 0, "ann8@example.org", "cat"),  # multi-label: two rows
-        ("101", "1002", 1, "ann8@example.org", "dog"),
+        ("101", "1002", 0, "8", "cat"),  # multi-label: two rows; the user id, not the email
+        ("101", "1002", 1, "8", "dog"),
         ("101", "1003", 0, "9", None),  # cancelled, no result: still one row
         ("101", "prediction-55", 0, "model:resnet-2026-02", "cat"),
         ("102", "1004", 0, "7", "bird"),  # two regions
@@ -62,6 +63,8 @@ def test_labelstudio_rows() -> None:
         (False, False, True),
     ]
     assert [r["score"] for r in rows] == [None, None, None, None, 0.87, None, None, 0.42]
+    emails = [None, "ann8@example.org", "ann8@example.org", *[None] * 5]
+    assert [r["annotator_email"] for r in rows] == emails
     assert [r["instruction_version"] for r in rows][:6] == ["v3"] * 5 + ["v2"]
     # +02:00 is converted to UTC
     assert rows[1]["created_at"] == dt.datetime(2026, 3, 10, 6, 0)
@@ -74,6 +77,24 @@ def test_labelstudio_control_filter_and_constant_version() -> None:
     labelled = [r["label"] for r in rows if r["label"] is not None]
     assert labelled == ["bird", "fish", "other"]
     assert {r["instruction_version"] for r in rows} == {"v9"}
+
+
+def test_labelstudio_one_user_is_one_annotator_whether_completed_by_is_an_id_or_an_object(
+    tmp_path: Path,
+) -> None:
+    tasks = [
+        {"id": 1, "annotations": [{"id": 10, "completed_by": 8, "result": []}]},
+        {
+            "id": 2,
+            "annotations": [
+                {"id": 11, "completed_by": {"id": 8, "email": "ann8@example.org"}, "result": []}
+            ],
+        },
+    ]
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps(tasks))
+    rows = list(reader("labelstudio")(export, ImportOptions()))
+    assert _pick(rows, "annotator", "annotator_email") == [("8", None), ("8", "ann8@example.org")]
 
 
 # --- Prodigy --------------------------------------------------------------------------------
@@ -511,6 +532,7 @@ def test_written_contracts_lint_clean_and_the_data_passes_them(tmp_path: Path) -
         "project",
     )
     assert ls.columns["score"].between == (0, 1)
+    assert ls.pii_columns == {"annotator_email"}  # the email is personal data
     assert main(["compile", str(project / "contracts"), "--project-dir", str(project)]) == 0
 
     from validator.settings import Settings
@@ -543,3 +565,98 @@ def test_init_from_profiles_an_imported_table(
     (contract,) = report.contracts
     assert list(contract.columns) == list(COLUMNS)
     assert contract.columns["answer"].accepted_values == ("accept", "ignore", "reject")
+
+
+# --- exports that yield nothing -------------------------------------------------------------
+
+JSON_MIN = """[
+  {"id": 101, "image": "/data/upload/3/cat.jpg", "animal": "cat", "annotator": 7,
+   "annotation_id": 1001, "created_at": "2026-03-10T08:00:00Z", "lead_time": 4.2},
+  {"id": 102, "image": "/data/upload/3/dog.jpg", "animal": {"choices": ["cat", "dog"]},
+   "annotator": 8, "annotation_id": 1002, "created_at": "2026-03-10T08:01:00Z"}
+]"""
+
+
+def test_labelstudio_json_min_is_refused_by_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """JSON-MIN (flat records, no `annotations`) used to import as 0 rows with exit 0."""
+    export = tmp_path / "min.json"
+    export.write_text(JSON_MIN)
+    out = tmp_path / "a.parquet"
+    assert main(["import", "labelstudio", str(export), "--to", str(out)]) == 3
+    err = capsys.readouterr().err
+    assert f"{export}: task 101 (#1): this looks like Label Studio's JSON-MIN export" in err
+    assert "exportType=JSON" in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("fmt", "text"),
+    [
+        ("labelstudio", '[{"id": 1, "data": {"image": "a.jpg"}}]'),  # tasks, no annotations
+        (
+            "cvat",
+            "<annotations><version>1.1</version><meta><task><id>1</id><owner><username>a"
+            "</username></owner></task></meta></annotations>",
+        ),
+    ],
+)
+def test_a_non_empty_export_yielding_no_rows_fails(fmt: str, text: str, tmp_path: Path) -> None:
+    export = tmp_path / "export"
+    export.write_text(text)
+    out = tmp_path / "a.parquet"
+    with pytest.raises(RecordError, match=f"no annotation rows were read from it as a `{fmt}`"):
+        import_export(fmt, export, Destination(out))
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(("fmt", "text"), [("labelstudio", "\ufeff[ ]\n"), ("prodigy", "\n\n")])
+def test_an_empty_export_imports_as_an_empty_table(fmt: str, text: str, tmp_path: Path) -> None:
+    export = tmp_path / "export"
+    export.write_text(text, encoding="utf-8")
+    result = import_export(fmt, export, Destination(tmp_path / "a.parquet"))
+    assert result.profile.rows == 0
+    assert pq.read_table(tmp_path / "a.parquet").num_rows == 0
+
+
+# --- counting annotations on a multi-label table ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("where", "failing"),
+    [
+        # the written contract's advice: one row per annotation, so annotations are counted
+        ("label_index = 0 AND NOT is_prediction", {"102", "103"}),
+        # without it the two label rows of annotation 1004 count as two annotations of item 102
+        ("NOT is_prediction", {"103"}),
+    ],
+)
+def test_coverage_counts_annotations_with_the_written_contracts_filter(
+    tmp_path: Path, where: str, failing: set[str]
+) -> None:
+    from sqlglot import exp
+
+    from validator.compiler.plan import Kind, build_plan
+    from validator.compiler.sql.dialects import get_dialect
+    from validator.contract.resolve import load_contracts
+
+    database = tmp_path / "ls.duckdb"
+    written = import_export(
+        "labelstudio", FIXTURES / "labelstudio.json", Destination(database, "raw.ls"), None, "ls"
+    )
+    assert written.contract is not None
+    assert "where: label_index = 0 AND NOT is_cancelled AND NOT is_prediction" in written.contract
+    (tmp_path / "ls.yml").write_text(
+        written.contract + f"coverage: {{item: item_id, min_annotations: 2, where: {where}}}\n"
+    )
+    contract = load_contracts([tmp_path / "ls.yml"])[0]
+    check = next(
+        c for c in build_plan(contract, {"ls": contract}).checks if c.kind == Kind.COVERAGE_MIN
+    )
+    d = get_dialect("duckdb")
+    query = check.params.failing_rows(check, lambda n: exp.to_table("raw.ls"), d, contract.key)
+    con = duckdb.connect(str(database), read_only=True)
+    got = {str(r[0]) for r in con.execute(d.render(query)).fetchall()}
+    con.close()
+    assert got == failing

@@ -33,20 +33,25 @@ from typing import Any
 
 from sqlglot import exp
 
-from validator.compiler.kinds.base import uncorrected
+from validator.compiler.kinds.base import Current, current_rows
+from validator.compiler.plan import Check
+from validator.compiler.sql.filters import FILTERED_SECTIONS
+from validator.compiler.sql.rows import RelationFor
 from validator.compiler.sql.templates import literal
 from validator.contract.model import Contract
 from validator.engines.warehouse import Warehouse
 from validator.errors import UsageError, did_you_mean
 
 AUDIT_COLUMNS = ("auditor", "verdict", "error_type", "audited_at")
+NULL_MARK = "(null)"  # a missing value in text the sample writes (stratum values, item_labels)
 
 
 @dataclass(frozen=True)
 class Roles:
-    """The columns of a contract that a sample reads (None: the contract has no such role)."""
+    """The columns of a contract that a sample reads (None: the contract has no such role), and
+    the row filters (`where:`) of the sections whose rows it draws."""
 
-    key: str
+    key: tuple[str, ...]
     item: str
     annotator: str | None
     label: str | None
@@ -57,6 +62,9 @@ class Roles:
     low_below: float
     parent: str | None
     adjudication: tuple[str, str, str | None, str | None] | None  # contract, item, decision, ...
+    pool_where: str | None = None  # the rows any section counts (None: every current row)
+    label_where: str | None = None  # the rows the disagreement stratum reads (agreement's)
+    low_where: str | None = None  # the rows the low-confidence stratum reads (uncertainty's)
 
     @classmethod
     def of(cls, contract: Contract, contracts: dict[str, Contract]) -> Roles:
@@ -69,9 +77,7 @@ class Roles:
                 f"contract '{contract.name}' names no item column (agreement, coverage or "
                 "adjudication `item:`) or has no key: there is nothing to sample items from"
             )
-        label = next(
-            (x.label for x in (s.agreement, s.adjudication, s.label_distribution) if x), None
-        )
+        labelled = next((x for x in (s.agreement, s.adjudication, s.label_distribution) if x), None)
         adjudication = None
         if s.adjudication is not None:
             rec = contracts[s.adjudication.contract].sections.adjudication_record
@@ -79,11 +85,11 @@ class Roles:
                 adjudication = (s.adjudication.contract, rec.item, rec.decision, rec.adjudicator)
         unc = s.uncertainty
         return cls(
-            key=contract.key[0],
+            key=tuple(contract.key),
             item=item,
             annotator=(s.provenance.annotator if s.provenance else None)
             or (s.agreement.rater if s.agreement else None),
-            label=label,
+            label=labelled.label if labelled else None,
             confidence=unc.confidence if unc else None,
             notes=unc.notes if unc else None,
             batch=s.provenance.batch if s.provenance else None,
@@ -91,10 +97,26 @@ class Roles:
             low_below=unc.batch.low_confidence_below if unc and unc.batch else 0.5,
             parent=s.revisions.parent if s.revisions else None,
             adjudication=adjudication,
+            pool_where=_pool_where(contract),
+            label_where=labelled.where if labelled else None,
+            low_where=unc.where if unc else None,
         )
 
     def default_by(self) -> list[str]:
         return [c for c in (self.annotator, self.batch, self.label) if c]
+
+
+def _pool_where(contract: Contract) -> str | None:
+    """The rows at least one filtered section counts: the OR of their `where:` filters; None
+    (every current row) when a section counts every row or no section filters."""
+    s = contract.sections
+    sections = [getattr(s, name) for name in FILTERED_SECTIONS if getattr(s, name) is not None]
+    filters = list(dict.fromkeys(x.where for x in sections))
+    if not filters or None in filters:
+        return None
+    if len(filters) == 1:
+        return filters[0]
+    return " OR ".join(f"({w})" for w in filters)
 
 
 @dataclass
@@ -116,13 +138,33 @@ def _text(e: exp.Expr) -> exp.Expr:
     return exp.cast(e, "text")
 
 
-def _current(roles: Roles, relation: str, dialect: str) -> exp.Subquery:
-    """A fresh copy of the relation restricted to current rows (those no other row corrects),
-    aliased `t`."""
-    table = exp.to_table(relation, dialect=dialect)
-    if roles.parent is None:
-        return exp.select("*").from_(table).subquery("t")
-    return uncorrected(table, roles.key, roles.parent).subquery("t")
+def _rows_check(contract: Contract, where: str | None) -> Check:
+    """A check-shaped handle on the contract's current rows kept by `where`, so the sample
+    reads rows through the same helpers (`kinds.base.current_rows`) as the checks do."""
+    revised = contract.sections.revisions
+    params = Current(
+        where=where,
+        where_columns=tuple(contract.columns),
+        current_key=contract.key[0] if revised else None,
+        current_parent=revised.parent if revised else None,
+    )
+    return Check(
+        id=f"{contract.name}.audit_sample",
+        contract=contract.name,
+        version=contract.version,
+        owner=contract.owner,
+        severity="error",
+        description="the rows an audit sample draws from",
+        loc=contract.loc,
+        params=params,
+    )
+
+
+def _current(contract: Contract, where: str | None, rel: RelationFor) -> exp.Subquery:
+    """A fresh copy of the contract's current rows (those no other row corrects) that `where`
+    keeps, aliased `t` (currency is decided over all rows, as in the checks)."""
+    rows = current_rows(_rows_check(contract, where), rel)
+    return exp.select("*").from_(rows).subquery("t")
 
 
 def _sort_key(seed: int, item: exp.Expr) -> exp.Expr:
@@ -139,19 +181,22 @@ def _stratum(dim: str, value: exp.Expr, item: str, cur: exp.Subquery) -> exp.Sel
 
 
 def _strata(roles: Roles, by: list[str], cur: Any) -> exp.Query:
-    """(dim, value, item) for every stratum an item belongs to; `cur()` gives the relation."""
+    """(dim, value, item) for every stratum an item belongs to; `cur(where)` gives the current
+    rows a filter keeps: the `--by` strata read the sampled rows, `low_confidence` the rows the
+    uncertainty section counts, `disagreement` those the agreement section counts."""
     parts: list[exp.Query] = []
     for column in by:
-        value: exp.Expr = exp.Coalesce(this=_text(_col(column)), expressions=[literal("(null)")])
-        parts.append(_stratum(column, value, roles.item, cur()).distinct())
+        value: exp.Expr = exp.Coalesce(this=_text(_col(column)), expressions=[literal(NULL_MARK)])
+        parts.append(_stratum(column, value, roles.item, cur(roles.pool_where)).distinct())
     if roles.confidence:
         low = exp.LT(this=_col(roles.confidence), expression=literal(roles.low_below))
         value = literal(f"< {roles.low_below:g}")
-        parts.append(_stratum("low_confidence", value, roles.item, cur()).where(low).distinct())
+        low_rows = cur(roles.low_where)
+        parts.append(_stratum("low_confidence", value, roles.item, low_rows).where(low).distinct())
     if roles.label:
         n_labels = exp.Count(this=exp.Distinct(expressions=[_col(roles.label)]))
         parts.append(
-            _stratum("disagreement", literal("yes"), roles.item, cur())
+            _stratum("disagreement", literal("yes"), roles.item, cur(roles.label_where))
             .group_by(_col(roles.item))
             .having(exp.GT(this=n_labels, expression=literal(1)))
         )
@@ -203,7 +248,8 @@ def _labels(roles: Roles, cur: exp.Subquery, items: list[str], adj: exp.Expr | N
     """The current labels of the sampled items, with the item's adjudication if any."""
     wanted = [
         ("item", roles.item),
-        ("annotation", roles.key),
+        ("annotation", roles.key[0]),
+        *((key_name(c), c) for c in roles.key[1:]),
         ("annotator", roles.annotator),
         ("label", roles.label),
         ("confidence", roles.confidence),
@@ -227,7 +273,16 @@ def _labels(roles: Roles, cur: exp.Subquery, items: list[str], adj: exp.Expr | N
             on=exp.EQ(this=_col(rec_item, "a"), expression=_col(roles.item)),
             join_type="left",
         )
-    return query.order_by(_text(_col(roles.item)), _col(roles.key))
+    return query.order_by(_text(_col(roles.item)), *(_col(c) for c in roles.key))
+
+
+def key_name(column: str) -> str:
+    """The sample column carrying a key column after the first (which is `annotation`): its
+    own name, unless the sample already has a column of that name."""
+    taken = {"sample_rank", "item", "annotation", "annotator", "label", "confidence", "notes"}
+    taken |= {"batch", "instruction_version", "adjudicated_label", "adjudicator", "item_labels"}
+    taken |= {"strata", *AUDIT_COLUMNS}
+    return f"key_{column}" if column in taken else column
 
 
 def draw_sample(
@@ -256,8 +311,11 @@ def draw_sample(
             raise UsageError(f"--by {column}: no such column in '{contract.name}'; {hint}")
     d = wh.dialect.sqlglot
 
-    def cur() -> exp.Subquery:
-        return _current(roles, relations[contract.name], d)
+    def rel(name: str) -> exp.Expr:
+        return exp.to_table(relations[name], dialect=d)
+
+    def cur(where: str | None) -> exp.Subquery:
+        return _current(contract, where, rel)
 
     def run(query: exp.Expr) -> tuple[list[str], list[tuple[Any, ...]]]:
         return wh.query(query.sql(dialect=d))
@@ -273,20 +331,20 @@ def draw_sample(
             f"item(s) takes {n_minimum} items; raise --size, lower --min-per-stratum or "
             "stratify by fewer columns (--by)"
         )
-    chosen = run(_chosen(seed, size, minimum, cur(), roles.item))[1]
+    chosen = run(_chosen(seed, size, minimum, cur(roles.pool_where), roles.item))[1]
     items = [str(r[0]) for r in chosen]
     if not items:
         return Sample([], [], [], minimum_items=0)
     adj = None
     if roles.adjudication is not None and roles.adjudication[0] in relations:
         adj = exp.to_table(relations[roles.adjudication[0]], dialect=d)
-    columns, rows = run(_labels(roles, cur(), items, adj))
+    columns, rows = run(_labels(roles, cur(roles.pool_where), items, adj))
     members = run(
         exp.select("s.dim", "s.value", "s.item")
         .from_(strata.subquery("s"))
         .where(_in_items(exp.column("item", table="s"), items))
     )[1]
-    return _assemble(columns, rows, items, members, n_minimum)
+    return _assemble(columns, rows, items, members, n_minimum, len(roles.key))
 
 
 def _assemble(
@@ -295,6 +353,7 @@ def _assemble(
     items: list[str],
     members: list[tuple[Any, ...]],
     n_minimum: int,
+    n_key: int = 1,
 ) -> Sample:
     """One output row per label: the item's labels and strata joined in, audit columns empty."""
     why: dict[str, list[str]] = {}
@@ -305,7 +364,7 @@ def _assemble(
     i_item, i_ann, i_label = (columns.index(c) for c in ("item", "annotator", "label"))
     labels: dict[str, list[str]] = {}
     for r in rows:
-        labels.setdefault(str(r[i_item]), []).append(f"{r[i_ann]}: {r[i_label]}")
+        labels.setdefault(str(r[i_item]), []).append(f"{_mark(r[i_ann])}: {_mark(r[i_label])}")
     rank = {item: n for n, item in enumerate(items, start=1)}
     out = [
         (
@@ -317,9 +376,14 @@ def _assemble(
         )
         for r in rows
     ]
-    out.sort(key=lambda r: (r[0], str(r[2])))
+    # by rank, then the label's key (`annotation` and the further key columns after it)
+    out.sort(key=lambda r: (r[0], *(str(v) for v in r[2 : 2 + n_key])))
     header = ["sample_rank", *columns, "item_labels", "strata", *AUDIT_COLUMNS]
     return Sample(header, out, items, counts, n_minimum)
+
+
+def _mark(value: Any) -> str:
+    return NULL_MARK if value is None else str(value)
 
 
 def write_sample(sample: Sample, path: Path) -> None:

@@ -11,11 +11,12 @@ Contract Standard.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from validator.errors import UsageError, did_you_mean
-from validator.interop.rows import ImportOptions, Reader
+from validator.errors import RecordError, UsageError, did_you_mean
+from validator.interop.rows import ImportOptions, Reader, Row
 from validator.interop.table import Destination, Profile, write
 
 # format name -> module with `read`; `labelpact import FORMAT` takes these names
@@ -61,10 +62,41 @@ def import_export(
     if not export.is_file():
         raise UsageError(f"no such export file: {export}")
     read = reader(fmt)
-    profile = write(read(export, options or ImportOptions()), destination)
+    rows = _not_nothing(read(export, options or ImportOptions()), export, fmt)
+    profile = write(rows, destination)
     text = None
     if contract_name:
         from validator.interop.contract_gen import contract_yaml
 
         text = contract_yaml(contract_name, destination, profile, owner, fmt)
     return Imported(destination, profile, text)
+
+
+def _not_nothing(rows: Iterable[Row], export: Path, fmt: str) -> Iterator[Row]:
+    """The rows, failing at their end when there were none although the export holds data:
+    a wrong format or option would otherwise import silently as an empty table (raised while
+    the table is written, it leaves the destination as it was)."""
+    count = 0
+    for r in rows:
+        count += 1
+        yield r
+    if count == 0 and not is_empty(export):
+        raise RecordError(
+            str(export),
+            "the whole export",
+            f"it is not empty, but no annotation rows were read from it as a `{fmt}` export: "
+            "it holds no annotations yet, or it is another tool's or another format's export "
+            '(see the README, "Annotation-tool exports", for the format each reads), or '
+            "--control excludes every label",
+        )
+
+
+def is_empty(export: Path) -> bool:
+    """An export with no records: only blanks, or an empty JSON array or object (after a
+    UTF-8 byte-order mark)."""
+    with export.open("rb") as handle:
+        head = handle.read(65536)
+        more = handle.read(1)
+    content = head.removeprefix(b"\xef\xbb\xbf")
+    compact = b"".join(content.split())
+    return not more and compact in (b"", b"[]", b"{}")

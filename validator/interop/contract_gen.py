@@ -14,8 +14,21 @@ from typing import Any
 import yaml
 
 from validator.contract.structure import control_char, reserved_text
-from validator.interop.rows import COLUMNS, KEY
+from validator.interop.rows import COLUMNS, KEY, PII
 from validator.interop.table import Destination, Profile
+
+# The table has one row per label: a rule counting rows per item counts labels, not
+# annotations. Coverage is not declared here (the import cannot know how many annotations an
+# item needs); the comment says how to count annotations with the contract's own `where:`.
+HEADER = """\
+# written by `labelpact import`; tighten it by hand
+# One row per label of one annotation: an annotation with several labels (multi-label choices,
+# several regions) has several rows, label_index 0, 1, ... Rules that count rows per item count
+# labels. Every annotation has exactly one row with label_index = 0, so to count annotations
+# per item (coverage) filter on it, e.g.:
+#   coverage: {item: item_id, min_annotations: 3,
+#              where: label_index = 0 AND NOT is_cancelled AND NOT is_prediction}
+"""
 
 PROVENANCE = {
     "annotator": "annotator",
@@ -40,9 +53,7 @@ def contract_yaml(name: str, dest: Destination, profile: Profile, owner: str, fm
     complete = {role: col for role, col in PROVENANCE.items() if _complete(col, profile)}
     if complete:
         doc["provenance"] = complete
-    return "# written by `labelpact import`; tighten it by hand\n" + yaml.safe_dump(
-        doc, sort_keys=False, allow_unicode=True, width=100
-    )
+    return HEADER + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
 
 
 def _complete(column: str, profile: Profile) -> bool:
@@ -61,5 +72,7 @@ def _column(name: str, profile: Profile) -> dict[str, Any]:
     low, high = profile.score_range
     if name == "score" and low is not None and high is not None and low >= 0 and high <= 1:
         out["between"] = [0, 1]
+    if name in PII:
+        out["pii"] = True
     out["description"] = description
     return out

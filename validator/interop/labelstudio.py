@@ -1,7 +1,8 @@
 """Label Studio's JSON export: an array of tasks, each with `annotations` and `predictions`.
 
 Read with ijson one task at a time, so an export of millions of tasks never sits in memory.
-Per annotation: `id`, `completed_by` (a user id, or an object with `email`), `was_cancelled`,
+Per annotation: `id`, `completed_by` (a user id, or a user object with `id` and `email`:
+the id is the annotator either way, the email its own column), `was_cancelled`,
 `ground_truth`, `created_at`, `updated_at` and `result` (regions: `value.<type>` holds the
 labels for `choices`, `labels`, `rectanglelabels`, `polygonlabels`, `taxonomy`, ...). Predictions
 have `model_version` and `score` (per prediction, or per region).
@@ -50,7 +51,21 @@ def _expect_array(handle: Any, path: Path) -> None:
         )
 
 
+# keys of a task in the full JSON export; a record with other fields but none of these is a
+# JSON-MIN record (its fields flattened: `image`, `choice`, `annotator`, `annotation_id`, ...)
+_TASK_KEYS = ("annotations", "completions", "predictions", "data")
+
+
 def _task(task: dict[str, Any], options: ImportOptions, path: str, where: str) -> Iterator[Row]:
+    if set(task) - {"id"} and not any(k in task for k in _TASK_KEYS):
+        raise RecordError(
+            path,
+            where,
+            "this looks like Label Studio's JSON-MIN export (flat records without `annotations`"
+            " or `predictions` lists), which drops who annotated what, cancellations and "
+            "predictions: export the project as JSON instead (Export > JSON, or "
+            "/api/projects/<id>/export?exportType=JSON) and import that file",
+        )
     item = text(task["id"])
     project = options.project or text(task.get("project"))
     version = options.instruction_version
@@ -74,10 +89,13 @@ def _task(task: dict[str, Any], options: ImportOptions, path: str, where: str) -
         yield from _prediction(pred, common, options, path, f"{where}, prediction #{i + 1}")
 
 
-def _annotator(completed_by: Any) -> str | None:
+def _annotator(completed_by: Any) -> tuple[str | None, str | None]:
+    """(user id, email): exports write `completed_by` as the id or as a user object, so the
+    id is the annotator in both (one person, one annotator across exports); the email, when
+    the object has it, goes to its own (personal-data) column."""
     if isinstance(completed_by, dict):
-        return text(completed_by.get("email")) or text(completed_by.get("id"))
-    return text(completed_by)
+        return text(completed_by.get("id")), text(completed_by.get("email"))
+    return text(completed_by), None
 
 
 def _times(record: dict[str, Any], path: str, where: str) -> dict[str, Any]:
@@ -101,10 +119,12 @@ def _annotation(
     for flag in ("was_cancelled", "ground_truth"):
         if not isinstance(ann.get(flag, False), bool):
             raise RecordError(path, where, f"`{flag}` must be true or false")
+    annotator, email = _annotator(ann.get("completed_by"))
     base = dict(
         common,
         annotation_id=ann_id,
-        annotator=_annotator(ann.get("completed_by")),
+        annotator=annotator,
+        annotator_email=email,
         is_cancelled=bool(ann.get("was_cancelled", False)),
         is_gold=bool(ann.get("ground_truth", False)) or options.gold,
         **_times(ann, path, where),

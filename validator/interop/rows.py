@@ -25,6 +25,12 @@ COLUMNS: dict[str, tuple[str, pa.DataType, bool, str]] = {
     "annotation_id": ("varchar", pa.string(), False, "The annotation (or prediction) id."),
     "label_index": ("integer", pa.int32(), False, "Position of the label in its annotation."),
     "annotator": ("varchar", pa.string(), True, "Who labelled (a model for predictions)."),
+    "annotator_email": (
+        "varchar",
+        pa.string(),
+        True,
+        "The annotator's email, where the tool has it.",
+    ),
     "created_at": ("timestamp", pa.timestamp("us"), True, "When the annotation was made (UTC)."),
     "updated_at": ("timestamp", pa.timestamp("us"), True, "When it last changed (UTC)."),
     "label": ("varchar", pa.string(), True, "The label; null for an annotation without one."),
@@ -38,6 +44,7 @@ COLUMNS: dict[str, tuple[str, pa.DataType, bool, str]] = {
 }
 SCHEMA = pa.schema([pa.field(n, t, nullable=null) for n, (_, t, null, _) in COLUMNS.items()])
 KEY = ("annotation_id", "label_index")
+PII = frozenset({"annotator_email"})  # personal data: `pii: true` in a written contract
 
 Row = dict[str, Any]
 
