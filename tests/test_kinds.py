@@ -26,7 +26,7 @@ INCREMENTAL = {
         Kind.NOT_NULL, Kind.ACCEPTED_VALUES, Kind.PATTERN, Kind.BETWEEN, Kind.NOT_IN_FUTURE,
         Kind.NOTES_REQUIRED, Kind.CUSTOM_EXPRESSION, Kind.RELATIONSHIP, Kind.INSTRUCTION_KNOWN,
         Kind.INSTRUCTION_APPROVED, Kind.INSTRUCTION_ACTIVE, Kind.SPLIT_ALLOWED_VERSIONS,
-        Kind.SUPERSEDED_VERSION,
+        Kind.SUPERSEDED_VERSION, Kind.ROLE_NOT_NULL,
     },
     Incremental.PER_GROUP: {
         Kind.AGREEMENT, Kind.BATCH_LOW_CONFIDENCE, Kind.BATCH_MEAN_CONFIDENCE, Kind.LABEL_SHARE,
@@ -49,8 +49,8 @@ INCREMENTAL = {
 
 @pytest.fixture(scope="module")
 def plans(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    """The example contracts, plus the two kinds they do not use: a compound key and the
-    versions allowed per split."""
+    """The example contracts, plus the kinds they do not use: a compound key, the versions
+    allowed per split, and (from the export example's filtered sections) role not-nulls."""
     out = tmp_path_factory.mktemp("contracts")
     shutil.copytree(ROOT / "contracts", out, dirs_exist_ok=True)
     ann = out / "annotations.yml"
@@ -67,6 +67,7 @@ def plans(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-
         adj.read_text(encoding="utf-8").replace("key: [item_id]", "key: [item_id, adjudicator_id]"),
         encoding="utf-8",
     )
+    shutil.copytree(ROOT / "examples" / "export" / "contracts", out, dirs_exist_ok=True)
     return {p.contract.name: p for p in build_plans(load_contracts([out]))}
 
 

@@ -31,40 +31,38 @@ FROM (
     GROUP BY
       item,
       label
-  ), votes AS (
+  ), tops AS (
     SELECT
-      c.k,
+      item,
+      MAX(n) AS m1
+    FROM counts
+    GROUP BY
+      item
+  ), items AS (
+    SELECT
+      c.item,
+      o.m1,
+      SUM(CASE WHEN c.n = o.m1 THEN 1 ELSE 0 END) AS k1,
+      MIN(CASE WHEN c.n = o.m1 THEN c.label END) AS lo1,
+      MAX(CASE WHEN c.n = o.m1 THEN c.label END) AS hi1,
+      MAX(CASE WHEN c.n < o.m1 THEN c.n END) AS m2
+    FROM counts AS c
+    JOIN tops AS o
+      ON o.item = c.item
+    GROUP BY
+      c.item,
+      o.m1
+  ), majorities AS (
+    SELECT
       c.item,
       c.rater,
       c.label,
-      o.label AS cand,
-      o.n - CASE WHEN o.label = c.label THEN 1 ELSE 0 END AS v
+      CASE WHEN n.n < i.m1 THEN CASE WHEN i.k1 = 1 THEN i.lo1 END WHEN i.k1 = 2 THEN CASE WHEN c.label = i.lo1 THEN i.hi1 ELSE i.lo1 END WHEN i.k1 = 1 AND i.m1 - 1 > COALESCE(i.m2, 0) THEN c.label END AS majority
     FROM cur AS c
-    JOIN counts AS o
-      ON o.item = c.item
-  ), tops AS (
-    SELECT
-      k,
-      item,
-      rater,
-      label,
-      cand,
-      v,
-      MAX(v) OVER (PARTITION BY k) AS top_v
-    FROM votes
-  ), majorities AS (
-    SELECT
-      k,
-      item,
-      rater,
-      label,
-      CASE WHEN MAX(top_v) > 0 AND SUM(CASE WHEN v = top_v THEN 1 ELSE 0 END) = 1 THEN MAX(CASE WHEN v = top_v THEN cand END) END AS majority
-    FROM tops
-    GROUP BY
-      k,
-      item,
-      rater,
-      label
+    JOIN counts AS n
+      ON n.item = c.item AND n.label = c.label
+    JOIN items AS i
+      ON i.item = c.item
   ), refs AS (
     SELECT
       m.rater,

@@ -324,14 +324,21 @@ class AnnotatorAgreement(Current):
             "CAST(t.p_label AS VARCHAR) AS label FROM r_t AS t WHERE t.p_label IS NOT NULL "
             "AND t.p_item IS NOT NULL AND t.p_rater IS NOT NULL), "
             "counts AS (SELECT item, label, COUNT(*) AS n FROM cur GROUP BY item, label), "
-            "votes AS (SELECT c.k, c.item, c.rater, c.label, o.label AS cand, o.n - CASE WHEN "
-            "o.label = c.label THEN 1 ELSE 0 END AS v FROM cur AS c JOIN counts AS o "
-            "ON o.item = c.item), "
-            "tops AS (SELECT k, item, rater, label, cand, v, MAX(v) OVER (PARTITION BY k) AS top_v "
-            "FROM votes), "
-            "majorities AS (SELECT k, item, rater, label, CASE WHEN MAX(top_v) > 0 AND "
-            "SUM(CASE WHEN v = top_v THEN 1 ELSE 0 END) = 1 THEN MAX(CASE WHEN v = top_v THEN cand "
-            "END) END AS majority FROM tops GROUP BY k, item, rater, label), "
+            "tops AS (SELECT item, MAX(n) AS m1 FROM counts GROUP BY item), "
+            # per item: the top count m1, how many labels reach it (k1), the lowest and highest
+            # of those labels, and the next lower count m2
+            "items AS (SELECT c.item, o.m1, SUM(CASE WHEN c.n = o.m1 THEN 1 ELSE 0 END) AS k1, "
+            "MIN(CASE WHEN c.n = o.m1 THEN c.label END) AS lo1, MAX(CASE WHEN c.n = o.m1 THEN "
+            "c.label END) AS hi1, MAX(CASE WHEN c.n < o.m1 THEN c.n END) AS m2 FROM counts AS c "
+            "JOIN tops AS o ON o.item = c.item GROUP BY c.item, o.m1), "
+            # the others' unique majority, from the item's counts less this row's own label:
+            # below the top, the top if unique; one of two tied tops, the other; the unique top,
+            # itself if still ahead of the next count (and of zero)
+            "majorities AS (SELECT c.item, c.rater, c.label, CASE WHEN n.n < i.m1 THEN CASE WHEN "
+            "i.k1 = 1 THEN i.lo1 END WHEN i.k1 = 2 THEN CASE WHEN c.label = i.lo1 THEN i.hi1 "
+            "ELSE i.lo1 END WHEN i.k1 = 1 AND i.m1 - 1 > COALESCE(i.m2, 0) THEN c.label END AS "
+            "majority FROM cur AS c JOIN counts AS n ON n.item = c.item AND n.label = c.label "
+            "JOIN items AS i ON i.item = c.item), "
             f"refs AS (SELECT m.rater, m.label, {ref} AS ref FROM majorities AS m {join}) "
             "SELECT rater, COUNT(ref) AS n_items, CAST(SUM(CASE WHEN label = ref THEN 1 ELSE 0 "
             "END) AS DOUBLE PRECISION) / COUNT(ref) AS agreement FROM refs "
