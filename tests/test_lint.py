@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -103,3 +104,20 @@ def test_strict_requires_descriptions(tmp_path: Path) -> None:
         "column 'id' has no description (strict mode)",
         "contract 'c' has no description (strict mode)",
     ]
+
+
+def test_lint_defaults_to_the_projects_contracts_directory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without paths, lint (like compile and docs) reads `contracts` of labelpact.yml in the
+    project found as dbt finds it; a project without one is invalid input (3), not violations."""
+    project = tmp_path / "team"
+    (project / "specs").mkdir(parents=True)
+    (project / "dbt_project.yml").write_text("name: team\nprofile: team\n")
+    (project / "labelpact.yml").write_text("contracts: specs\n")
+    shutil.copy(ROOT / "contracts" / "instruction_versions.yml", project / "specs")
+    assert main(["lint", "--project-dir", str(project)]) == 0
+    assert "1 contract(s) OK" in capsys.readouterr().out
+    (project / "labelpact.yml").write_text("contracts: missing\n")
+    assert main(["lint", "--project-dir", str(project)]) == ExitCode.INVALID
+    assert "no contracts directory" in capsys.readouterr().err

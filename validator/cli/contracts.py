@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from validator.errors import ExitCode, render_problems
+from validator.errors import ExitCode, UsageError, render_problems
 
 if TYPE_CHECKING:
     pass
@@ -17,14 +17,43 @@ from validator.cli.common import _settings, _settings_args
 # --- lint -------------------------------------------------------------------------------------
 
 
-def _lint_args(p: argparse.ArgumentParser) -> None:
+def _paths_args(p: argparse.ArgumentParser) -> None:
+    """Contract paths, defaulting to the project's contracts directory."""
     p.add_argument(
         "paths",
         nargs="*",
         type=Path,
-        default=[Path("contracts")],
-        help="contract files or directories (default: contracts/)",
+        help="contract files or directories (default: the project's contracts directory, "
+        "`contracts` in labelpact.yml, else contracts/)",
     )
+    p.add_argument(
+        "--project-dir",
+        type=Path,
+        default=None,
+        help="dbt project root (default $DBT_PROJECT_DIR, else the nearest directory at or "
+        "above . holding dbt_project.yml)",
+    )
+
+
+def _paths(args: argparse.Namespace) -> list[Path]:
+    """The contract paths given, else the project's contracts directory (which must exist)."""
+    from validator.settings import Settings
+
+    settings = Settings.from_env(project_dir=args.project_dir)
+    args.project_dir = settings.project_dir
+    if args.paths:
+        return list(args.paths)
+    found = settings.contracts_dir
+    if not found.is_dir():
+        raise UsageError(
+            f"no contracts directory {found} (give contract paths, run in a dbt project "
+            "with one, set `contracts` in labelpact.yml, or `labelpact init`)"
+        )
+    return [found]
+
+
+def _lint_args(p: argparse.ArgumentParser) -> None:
+    _paths_args(p)
     p.add_argument(
         "--strict", action="store_true", help="also require descriptions; treat warnings as errors"
     )
@@ -35,7 +64,7 @@ def _lint_args(p: argparse.ArgumentParser) -> None:
 def _lint(args: argparse.Namespace) -> int:
     from validator.contract.lint import lint
 
-    report = lint(args.paths, strict=args.strict)
+    report = lint(_paths(args), strict=args.strict)
     if args.format == "json":
         print(json.dumps(report.to_json(), indent=2))
     else:
@@ -67,20 +96,7 @@ def _schema(args: argparse.Namespace) -> int:
 
 
 def _compile_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "paths",
-        nargs="*",
-        type=Path,
-        default=[Path("contracts")],
-        help="contract files or directories (default: contracts/)",
-    )
-    p.add_argument(
-        "--project-dir",
-        type=Path,
-        default=None,
-        help="dbt project root to write models/, expectations/ into (default "
-        "$DBT_PROJECT_DIR, else the nearest directory at or above . holding dbt_project.yml)",
-    )
+    _paths_args(p)
     p.add_argument(
         "--check",
         action="store_true",
@@ -103,11 +119,9 @@ def _compile(args: argparse.Namespace) -> int:
     )
     from validator.contract.resolve import load_contracts
 
+    args.paths = _paths(args)
     contracts = load_contracts(args.paths)
     dialects = tuple(args.dialects.split(",")) if args.dialects else None
-    from validator.settings import Settings
-
-    args.project_dir = Settings.from_env(project_dir=args.project_dir).project_dir
     artifacts = compile_contracts(contracts, dialects=dialects, root=args.project_dir)
     sources = contract_set(args.paths, args.project_dir)
     if args.check:
@@ -214,8 +228,14 @@ def _diff(args: argparse.Namespace) -> int:
 
 
 def _docs_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("paths", nargs="*", type=Path, default=[Path("contracts")])
-    p.add_argument("--output", "-o", type=Path, default=Path("docs/data-dictionary.md"))
+    _paths_args(p)
+    p.add_argument(
+        "--output",
+        "-o",
+        type=Path,
+        default=Path("docs/data-dictionary.md"),
+        help="the Markdown file to write (default docs/data-dictionary.md)",
+    )
     p.add_argument("--strict", action="store_true", help="fail when any field lacks a description")
 
 
@@ -224,7 +244,7 @@ def _docs(args: argparse.Namespace) -> int:
     from validator.contract.docs import render
     from validator.contract.resolve import load_contracts
 
-    contracts = load_contracts(args.paths, strict=args.strict)
+    contracts = load_contracts(_paths(args), strict=args.strict)
     write_artifacts({args.output.name: render(contracts)}, args.output.parent)
     print(f"wrote {args.output} ({len(contracts)} contracts)")
     return 0
