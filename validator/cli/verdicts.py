@@ -105,7 +105,7 @@ def _ledger_preflight(settings: Any, new_ledger: bool) -> None:
     if new_ledger:
         _say_rotated(ledger.rotate(), ledger.path, file=sys.stderr)
         return
-    problems, _ = ledger.verify()
+    problems = ledger.problems_before_append()
     if problems:
         for problem in problems:
             print(f"TAMPERED: {problem}", file=sys.stderr)

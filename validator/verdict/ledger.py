@@ -162,6 +162,12 @@ class Ledger:
                 "ledger (or `labelpact validate --new-ledger` does both)"
             )
 
+    def problems_before_append(self) -> list[str]:
+        """What `verify` finds, read under the append lock (a concurrent append is never seen
+        half-written): `validate` checks this before any work."""
+        with self._locked():
+            return self.verify()[0]
+
     def rotate(self, now: dt.datetime | None = None) -> list[tuple[Path, Path]]:
         """Move the ledger file and its head aside to `<stem>.<UTC timestamp>.jsonl` (and
         `.jsonl.head`), kept for audit; the next append starts a new ledger with a new identity.
