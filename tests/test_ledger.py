@@ -245,3 +245,95 @@ def test_a_damaged_entry_signature_is_a_problem_not_a_crash(
     _write(writer, lines)
     problems, _ = reader.verify()
     assert any("entry 2" in p and "signature" in p for p in problems), problems
+
+
+def test_verifying_a_ledger_that_is_not_there_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A mistyped path must not look like a healthy, empty ledger."""
+    from validator.cli import main
+
+    missing = tmp_path / "typo" / "ledger.jsonl"
+    for action in ("verify", "show"):
+        assert main(["ledger", action, "--ledger", str(missing)]) == 3
+        captured = capsys.readouterr()
+        assert f"no ledger at {missing}" in captured.err
+        assert "chain intact" not in captured.out
+    assert not missing.parent.exists()
+
+
+def test_append_refuses_a_ledger_that_does_not_verify(tmp_path: Path) -> None:
+    ledger = _filled(tmp_path, 3)
+    lines = _lines(ledger)
+    lines[1] = lines[1].replace('"status":"pass"', '"status":"fail"')
+    _write(ledger, lines)
+    with pytest.raises(LedgerError, match=r"does not verify: entry 2 \(line 2\).*ledger rotate"):
+        ledger.append({"contracts": {}})
+    assert _lines(ledger) == lines
+
+
+def test_rotate_keeps_the_old_ledger_and_the_next_append_starts_a_new_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from validator.cli import main
+
+    ledger = _filled(tmp_path, 3)
+    lines = _lines(ledger)
+    old_id = ledger.ledger_id()
+    _write(ledger, lines[:1] + lines[2:])  # one entry deleted: every append is refused
+    assert main(["ledger", "rotate", "--ledger", str(ledger.path)]) == 0
+    out = capsys.readouterr().out
+    [moved] = sorted(tmp_path.glob("ledger.*Z.jsonl"))
+    assert f"moved {ledger.path} -> {moved}" in out
+    assert f"moved {ledger.head_path} -> {moved}.head" in out
+    assert moved.read_text().splitlines() == lines[:1] + lines[2:]  # kept as it was, for audit
+    assert Path(f"{moved}.head").exists() and not ledger.head_path.exists()
+    assert not ledger.path.exists()
+    entry = ledger.append({"contracts": {"annotations": {"status": "pass"}}})
+    assert entry.seq == 1 and ledger.ledger_id() != old_id
+    assert ledger.verify() == ([], ledger.entries())
+
+
+def test_rotate_never_overwrites_an_earlier_rotation(tmp_path: Path) -> None:
+    import datetime as dt
+
+    when = dt.datetime(2026, 12, 1, 5, 0, tzinfo=dt.UTC)
+    ledger = _filled(tmp_path, 1)
+    assert [dst.name for _, dst in ledger.rotate(when)] == [
+        "ledger.20261201T050000Z.jsonl",
+        "ledger.20261201T050000Z.jsonl.head",
+    ]
+    _filled(tmp_path, 1)
+    with pytest.raises(LedgerError, match="exists already; nothing was moved"):
+        ledger.rotate(when)
+    assert ledger.path.exists() and ledger.head_path.exists()
+
+
+@pytest.mark.parametrize("xdg", [True, False])
+def test_keys_are_generated_outside_the_project_by_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], xdg: bool
+) -> None:
+    """`git add -A` in the project must never take a private key."""
+    import stat
+
+    from validator.cli import main
+
+    project, home = tmp_path / "project", tmp_path / "home"
+    project.mkdir()
+    monkeypatch.chdir(project)
+    monkeypatch.setenv("HOME", str(home))
+    if xdg:
+        monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+        where = tmp_path / "xdg" / "labelpact" / "keys"
+    else:
+        monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+        where = home / ".config" / "labelpact" / "keys"
+    assert main(["keys", "generate", "--name", "ci2"]) == 0
+    out = capsys.readouterr().out
+    assert f"private key: {where / 'ci2.key'}" in out and f"public key:  {where / 'ci2.pub'}" in out
+    assert list(project.iterdir()) == []
+    assert stat.S_IMODE(where.stat().st_mode) == 0o700
+    assert stat.S_IMODE((where / "ci2.key").stat().st_mode) == 0o600
+    with pytest.raises(SystemExit):
+        main(["keys", "--help"])
+    assert "~/.config/labelpact/keys" in capsys.readouterr().out

@@ -535,3 +535,35 @@ def test_keys_come_from_flag_then_environment_then_labelpact_yml(
     assert (s.signing_key, s.trusted_keys) == (Path("/env.key"), (Path("/a.pub"), Path("/b")))
     s = Settings.from_env(project_dir=tmp_path, signing_key=Path("/flag.key"))
     assert s.signing_key == Path("/flag.key")
+
+
+def test_a_new_entry_never_replaces_a_different_mirrored_one(validated: Validated) -> None:
+    """After a rollback the next entry takes the number of one the mirror holds: that row is
+    the evidence and stays; re-mirroring refuses too, unless the rows are identical."""
+    from validator.verdict.ledger import Ledger, MirrorConflict, mirror_all, mirror_to_warehouse
+
+    settings = replace(
+        validated.settings,
+        ledger_path=validated.settings.ledger_path.parent / "rollback" / "ledger.jsonl",
+    )
+    ledger = Ledger(settings.ledger_path)
+    record = ledger_for(validated.settings).entries()[0].record
+    first = ledger.append(record | {"started_at": "2003-01-01T00:00:00+00:00"})
+    mirror_to_warehouse(settings, first)
+    earlier = (ledger.path.read_bytes(), ledger.head_path.read_bytes())
+    later = ledger.append(record | {"started_at": "2003-01-02T00:00:00+00:00"})
+    mirror_to_warehouse(settings, later)
+    ledger.path.write_bytes(earlier[0])
+    ledger.head_path.write_bytes(earlier[1])
+    new = ledger.append(record | {"started_at": "2003-01-03T00:00:00+00:00"})
+    with pytest.raises(MirrorConflict, match="holds a different entry 2 for this ledger"):
+        mirror_to_warehouse(settings, new)
+    ledger_id = ledger.ledger_id()
+    assert ledger_id == first.hash
+    with pytest.raises(MirrorConflict, match="may have been rolled back"):
+        mirror_all(settings, ledger.entries(), ledger_id)
+    assert compare_with_warehouse(settings, [first, later]) == []  # the evidence is intact
+    mirror_all(settings, [first], ledger_id)  # an identical row is rewritten as before
+    assert compare_with_warehouse(settings, [first, new]) == [
+        "entry 2: differs between the file and the warehouse mirror"
+    ]

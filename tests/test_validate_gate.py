@@ -354,3 +354,100 @@ def test_ledger_mirror_command_refuses_a_ledger_that_does_not_verify(
     out = capsys.readouterr()
     assert code == 1
     assert "TAMPERED: entry 1" in out.out and "not mirrored" in out.err
+
+
+def test_gate_of_an_unknown_contract_is_invalid_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A mistyped name must not read as "no validation yet, run validate"."""
+    ledger = str(tmp_path / "ledger.jsonl")
+    assert main(["gate", "nosuch", "--project-dir", str(ROOT), "--ledger", ledger]) == 3
+    err = capsys.readouterr().err
+    assert "unknown contract 'nosuch'; expected one of: adjudications, annotations," in err
+    assert "run `labelpact validate`" not in err
+    assert main(["gate", "annotatons", "--project-dir", str(ROOT), "--ledger", ledger]) == 3
+    assert "unknown contract 'annotatons'; did you mean 'annotations'?" in capsys.readouterr().err
+
+
+def _cli_validate(settings: Settings, monkeypatch: pytest.MonkeyPatch, *extra: str) -> int:
+    monkeypatch.setenv("LABELPACT_DUCKDB", settings.env["LABELPACT_DUCKDB"])
+    ledger = str(settings.ledger_path)
+    return main(
+        ["validate", "--select", "items", "--project-dir", str(ROOT), "--ledger", ledger, *extra]
+    )
+
+
+def test_validate_refuses_a_broken_ledger_and_new_ledger_starts_over(
+    warehouses, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:  # type: ignore[no-untyped-def]
+    """One bad line must not block every gate while validate keeps appending behind it."""
+    settings = _settings(warehouses, tmp_path)
+    ledger = Ledger(settings.ledger_path)
+    for i in range(2):
+        ledger.append({"contracts": {"items": {"status": "pass", "i": i}}})
+    broken = settings.ledger_path.read_text().replace('"i":0', '"i":7')
+    settings.ledger_path.write_text(broken)
+    assert _cli_validate(settings, monkeypatch) == 3
+    err = capsys.readouterr().err
+    assert "TAMPERED: entry 1 (line 1): contents were edited" in err
+    assert "does not verify; nothing was validated or appended" in err
+    assert "`labelpact ledger rotate`" in err
+    assert settings.ledger_path.read_text() == broken
+    assert _cli_validate(settings, monkeypatch, "--new-ledger") == 0
+    captured = capsys.readouterr()
+    [kept] = tmp_path.glob("ledger.*Z.jsonl")
+    assert f"moved {settings.ledger_path} -> {kept} (kept for audit)" in captured.err
+    assert kept.read_text() == broken
+    problems, entries = ledger.verify()
+    assert problems == [] and [e.seq for e in entries] == [1]
+    assert entries[0].record["contracts"]["items"]["status"] == "pass"
+
+
+def test_a_rolled_back_ledger_stays_evident_after_the_next_validate(
+    warehouses, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:  # type: ignore[no-untyped-def]
+    """The file and head put back one entry: the next validate appends a new entry 2, but the
+    mirror keeps the old entry 2 (the evidence) and validate says so; so does `ledger mirror`.
+    Then the source table is dropped: gate refuses naming it, validate names it."""
+    from validator.verdict.ledger import (
+        ROLLBACK_WARNING,
+        compare_with_warehouse,
+        mirror_to_warehouse,
+    )
+
+    settings = _settings(warehouses, tmp_path)
+    assert _cli_validate(settings, monkeypatch) == 0
+    ledger = Ledger(settings.ledger_path)
+    earlier = (ledger.path.read_bytes(), ledger.head_path.read_bytes())
+    first = ledger.entries()[0]
+    later = ledger.append(first.record | {"started_at": "2001-01-01T00:00:00+00:00"})
+    mirror_to_warehouse(settings, later)
+    ledger.path.write_bytes(earlier[0])
+    ledger.head_path.write_bytes(earlier[1])
+    assert compare_with_warehouse(settings, ledger.entries()) == [
+        "entry 2: in the warehouse mirror but not in the file"
+    ]
+    capsys.readouterr()
+    assert _cli_validate(settings, monkeypatch) == 0
+    err = capsys.readouterr().err
+    assert f"WARNING: ledger entry 2 not mirrored to the warehouse: {ROLLBACK_WARNING} 2" in err
+    assert "may have been rolled back" in err
+    entries = ledger.entries()
+    assert entries[1].hash != later.hash
+    assert compare_with_warehouse(settings, entries) == [
+        "entry 2: differs between the file and the warehouse mirror"
+    ]
+    assert compare_with_warehouse(settings, [first, later]) == []  # the old row is still there
+    mirror = ["ledger", "mirror", "--project-dir", str(ROOT), "--ledger", str(ledger.path)]
+    assert main(mirror) == 1
+    assert f"{ROLLBACK_WARNING} 2 for this ledger" in capsys.readouterr().err
+    assert compare_with_warehouse(settings, [first, later]) == []
+
+    with duckdb.connect(settings.env["LABELPACT_DUCKDB"]) as con:
+        con.execute("DROP TABLE raw.items")
+    answer = gate("items", settings=settings)
+    assert not answer.allowed
+    gone = 'contract \'items\': its source "labelpact"."raw"."items" does not exist on duckdb '
+    assert any(r.startswith(gone) for r in answer.reasons), answer.reasons
+    assert _cli_validate(settings, monkeypatch) == 3
+    assert gone in capsys.readouterr().err

@@ -133,8 +133,8 @@ COMMANDS: dict[str, tuple[str, str, Callable[[argparse.ArgumentParser], None], H
         _gate,
     ),
     "ledger": (
-        "verify, show or re-mirror the tamper-evident ledger of verdicts",
-        "labelpact ledger verify --warehouse\n  labelpact ledger mirror",
+        "verify, show, re-mirror or rotate the tamper-evident ledger of verdicts",
+        "labelpact ledger verify --warehouse\n  labelpact ledger mirror\n  labelpact ledger rotate",
         _ledger_args,
         _ledger,
     ),
@@ -186,7 +186,7 @@ COMMANDS: dict[str, tuple[str, str, Callable[[argparse.ArgumentParser], None], H
     ),
     "keys": (
         "create an Ed25519 key pair that signs verdicts",
-        "labelpact keys generate --dir ~/.labelpact --name ci",
+        "labelpact keys generate --name ci",
         _keys_args,
         _keys,
     ),

@@ -43,6 +43,12 @@ def _validate_args(p: argparse.ArgumentParser) -> None:
         "validation, saying why, when that is not possible",
     )
     p.add_argument(
+        "--new-ledger",
+        action="store_true",
+        help="first move the ledger aside (as `labelpact ledger rotate` does) and start a new "
+        "one: the way on when the ledger does not verify, or to start signing",
+    )
+    p.add_argument(
         "--attest",
         type=Path,
         default=None,
@@ -64,6 +70,7 @@ def _validate(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if args.attest and settings.signing_key is None:  # say so before the work, not after
         raise UsageError("--attest needs a signing key (--signing-key or LABELPACT_SIGNING_KEY)")
+    _ledger_preflight(settings, args.new_ledger)
     if args.incremental:
         run = validate_incremental(settings, select=args.select, progress=_progress)
     else:
@@ -77,11 +84,45 @@ def _validate(args: argparse.Namespace) -> int:
     else:
         text = json.dumps(reports.openlineage(run), indent=2)
     _emit(text, args.output)
+    from validator.verdict.ledger import ROLLBACK_WARNING
+
+    for warning in run.warnings:
+        if ROLLBACK_WARNING in warning:  # evidence of a rollback: say it where it is seen
+            print(f"WARNING: {warning}", file=sys.stderr)
     if args.attest:
         from validator.verdict.attest import attest
 
         _write_envelopes([attest(name, settings) for name in sorted(run.verdicts)], args.attest)
     return int(run.exit_code)
+
+
+def _ledger_preflight(settings: Any, new_ledger: bool) -> None:
+    """Before any work: with --new-ledger move the ledger aside; otherwise refuse a ledger
+    that does not verify (appending would hide the damage behind new entries)."""
+    from validator.verdict.ledger import LedgerError, ledger_for
+
+    ledger = ledger_for(settings)
+    if new_ledger:
+        _say_rotated(ledger.rotate(), ledger.path, file=sys.stderr)
+        return
+    problems = ledger.problems_before_append()
+    if problems:
+        for problem in problems:
+            print(f"TAMPERED: {problem}", file=sys.stderr)
+        raise LedgerError(
+            f"the ledger {ledger.path} does not verify; nothing was validated or appended. "
+            "Keep it for audit and start a new ledger: `labelpact ledger rotate` (or "
+            "`labelpact validate --new-ledger`)"
+        )
+
+
+def _say_rotated(moves: list[tuple[Path, Path]], path: Path, file: Any = None) -> None:
+    if not moves:
+        print(f"no ledger at {path}: nothing to move; the next validate starts one", file=file)
+        return
+    for src, dst in moves:
+        print(f"moved {src} -> {dst} (kept for audit)", file=file)
+    print(f"the next validate starts a new ledger at {path}", file=file)
 
 
 def _gate_args(p: argparse.ArgumentParser) -> None:
@@ -134,9 +175,12 @@ def _ledger_args(p: argparse.ArgumentParser) -> None:
     _settings_args(p)
     p.add_argument(
         "action",
-        choices=("verify", "show", "mirror"),
-        help="verify the chain, list entries, or (re)write every entry into the warehouse "
-        "mirror (after failed mirror writes, or for a ledger mirrored before)",
+        choices=("verify", "show", "mirror", "rotate"),
+        help="verify the chain, list entries, (re)write every entry into the warehouse "
+        "mirror (after failed mirror writes, or for a ledger mirrored before; never over a "
+        "different row), or rotate: move the ledger and its head aside to "
+        "<name>.<UTC timestamp>.jsonl, kept for audit, so the next validate starts a new ledger "
+        "(the way on from a ledger that does not verify, and the way to start signing)",
     )
     p.add_argument(
         "--warehouse",
@@ -151,6 +195,16 @@ def _ledger(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     ledger = ledger_for(settings)
+    if args.action == "rotate":
+        _say_rotated(ledger.rotate(), ledger.path)
+        return 0
+    if not ledger.path.exists() and not ledger.head_path.exists():
+        from validator.errors import UsageError
+
+        raise UsageError(
+            f"no ledger at {ledger.path} (a mistyped --ledger or $LABELPACT_LEDGER? "
+            "`labelpact validate` writes it)"
+        )
     problems, entries = ledger.verify()
     if args.action == "mirror":
         return _mirror(settings, ledger, problems, entries)
@@ -206,15 +260,20 @@ def _mirror(settings: Any, ledger: Any, problems: list[str], entries: list[Any])
 def _keys_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("action", choices=("generate",), help="create an Ed25519 key pair")
     p.add_argument(
-        "--dir", type=Path, default=Path(".labelpact/keys"), help="where to write the pair"
+        "--dir",
+        type=Path,
+        default=None,
+        help="where to write the pair (default: $XDG_CONFIG_HOME/labelpact/keys, else "
+        "~/.config/labelpact/keys: outside the project, so `git add` never takes the private "
+        "key; created with mode 0700)",
     )
     p.add_argument("--name", default="labelpact", help="file name stem (NAME.key, NAME.pub)")
 
 
 def _keys(args: argparse.Namespace) -> int:
-    from validator.verdict.signing import generate_keys, load_signer
+    from validator.verdict.signing import default_key_dir, generate_keys, load_signer
 
-    private, public = generate_keys(args.dir, args.name)
+    private, public = generate_keys(args.dir or default_key_dir(), args.name)
     print(f"private key: {private} (mode 0600; keep it where validation runs, e.g. a CI secret)")
     print(f"public key:  {public} (key id {load_signer(private).keyid}; give it to every gate)")
     return 0

@@ -103,6 +103,31 @@ def describe_warehouse(identity: dict[str, str]) -> str:
     return f"{identity['adapter']} {identity['database']} (target {identity['target']})"
 
 
+# How warehouses say a relation is not there (DuckDB, PostgreSQL, Spark, SQLite-likes, MySQL).
+_MISSING = ("does not exist", "not found", "no such table", "doesn't exist")
+
+
+def missing_source(wh: Any, contract: str, relation: str) -> str | None:
+    """`contract 'x': its source raw.x does not exist on duckdb /w.duckdb (target dev)` when
+    the relation is not in the warehouse (None: it is; any other error is raised): said
+    plainly, instead of the engine's catalog error and its guesses at another table."""
+    try:
+        wh.columns(relation)
+    except EngineError as exc:
+        if not any(words in str(exc).lower() for words in _MISSING):
+            raise
+        where = describe_warehouse(warehouse_identity(wh.settings))
+        return f"contract '{contract}': its source {relation} does not exist on {where}"
+    return None
+
+
+def require_source(wh: Any, contract: str, relation: str) -> None:
+    """Raise `EngineError` naming the contract and warehouse when its source is missing."""
+    reason = missing_source(wh, contract, relation)
+    if reason:
+        raise EngineError(reason)
+
+
 def other_warehouse(recorded: dict[str, str] | None, current: dict[str, str]) -> str | None:
     """The reason a verdict from another warehouse does not apply here (None: same one)."""
     if recorded is None:

@@ -68,8 +68,10 @@ def gate(
     try:
         entry = ledger_for(settings).latest(contract)
     except LedgerError as exc:
+        _require_known(contract, settings)
         return Verdict(contract, False, [str(exc)])
     if entry is None:
+        _require_known(contract, settings)
         return Verdict(
             contract,
             False,
@@ -107,6 +109,19 @@ def gate(
     )
 
 
+def _require_known(contract: str, settings: Settings) -> None:
+    """A mistyped name is invalid input, not a missing validation (a contract the ledger
+    knows but the contracts no longer hold is a refusal, `no longer exists`)."""
+    from validator.contract.resolve import load_contracts
+    from validator.errors import did_you_mean
+
+    if not settings.contracts_dir.exists():
+        return
+    names = sorted(c.name for c in load_contracts([settings.contracts_dir]))
+    if contract not in names:
+        raise UsageError(f"unknown contract '{contract}'; {did_you_mean(contract, names)}")
+
+
 def _unchanged(contract: str, verdict: dict[str, Any], settings: Settings) -> list[str]:
     """Every way the contract, compiled checks, warehouse or data differ from the verdict's."""
     from validator.compiler.plan import build_plans
@@ -141,6 +156,9 @@ def _unchanged(contract: str, verdict: dict[str, Any], settings: Settings) -> li
         return [*reasons, other]
     stored = verdict["fingerprint"]
     with Warehouse(settings) as wh:
+        missing = evidence.missing_source(wh, contract, stored["relation"])
+        if missing:
+            return [*reasons, missing]
         now_fp = wh.fingerprint(stored["relation"])
     return reasons + evidence.data_changes(stored, now_fp)
 

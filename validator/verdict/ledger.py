@@ -19,6 +19,7 @@ rows by it, so any number of ledgers mirror into one warehouse.
 
 from __future__ import annotations
 
+import datetime as dt
 import fcntl
 import hashlib
 import json
@@ -33,7 +34,7 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 
-from validator.errors import LabelpactError
+from validator.errors import ExitCode, LabelpactError
 from validator.verdict.signing import Signer, TrustedKeys, load_signer
 
 GENESIS = "0" * 64
@@ -41,6 +42,17 @@ GENESIS = "0" * 64
 
 class LedgerError(LabelpactError):
     """The ledger cannot be read or written."""
+
+
+class MirrorConflict(LedgerError):
+    """The warehouse mirror holds a different entry under the same (ledger, seq): the row is
+    kept (it is the evidence of a rolled-back ledger file), nothing is overwritten."""
+
+    exit_code = ExitCode.VIOLATIONS
+
+
+# The words `validate` looks for to repeat a mirror conflict prominently.
+ROLLBACK_WARNING = "the warehouse mirror holds a different entry"
 
 
 @dataclass(frozen=True)
@@ -95,6 +107,7 @@ class Ledger:
     def append(self, record: dict[str, Any]) -> Entry:
         """Append one record atomically; returns the entry with its sequence and hash."""
         with self._locked():
+            self._refuse_broken_chain()
             last = self._last_line()
             if last is None:
                 seq, prev = 1, GENESIS
@@ -135,6 +148,41 @@ class Ledger:
                 os.close(fd)
             self._write_head(seq, digest, digest if seq == 1 else self.ledger_id())
             return Entry(seq, prev, digest, record, signature)
+
+    def _refuse_broken_chain(self) -> None:
+        """Appending to a ledger that does not verify hides the damage behind new entries
+        (and every gate keeps refusing): refuse, and say how to start a new ledger."""
+        problems, _ = self.verify()
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise LedgerError(
+                f"the ledger {self.path} does not verify: {problems[0]}{more}; nothing was "
+                "appended. `labelpact ledger verify` lists every problem; `labelpact ledger "
+                "rotate` moves it aside (kept for audit) so the next validate starts a new "
+                "ledger (or `labelpact validate --new-ledger` does both)"
+            )
+
+    def problems_before_append(self) -> list[str]:
+        """What `verify` finds, read under the append lock (a concurrent append is never seen
+        half-written): `validate` checks this before any work."""
+        with self._locked():
+            return self.verify()[0]
+
+    def rotate(self, now: dt.datetime | None = None) -> list[tuple[Path, Path]]:
+        """Move the ledger file and its head aside to `<stem>.<UTC timestamp>.jsonl` (and
+        `.jsonl.head`), kept for audit; the next append starts a new ledger with a new identity.
+        Returns (from, to) for each file moved (none: there was no ledger)."""
+        stamp = (now or dt.datetime.now(dt.UTC)).strftime("%Y%m%dT%H%M%SZ")
+        with self._locked():
+            target = self.path.with_name(f"{self.path.stem}.{stamp}{self.path.suffix}")
+            moves = [(self.path, target), (self.head_path, target.with_name(target.name + ".head"))]
+            moves = [(src, dst) for src, dst in moves if src.exists()]
+            for _, dst in moves:
+                if dst.exists():
+                    raise LedgerError(f"{dst} exists already; nothing was moved")
+            for src, dst in moves:
+                os.replace(src, dst)
+        return moves
 
     def _last_line(self) -> str | None:
         if not self.path.exists() or self.path.stat().st_size == 0:
@@ -302,29 +350,58 @@ AUDIT_TABLE = "ledger_entries"
 
 def mirror_to_warehouse(settings: Any, entry: Entry, ledger_id: str | None = None) -> None:
     """Copy one ledger entry into the warehouse table labelpact_audit.ledger_entries, under
-    its ledger's identity (idempotent).
+    its ledger's identity (idempotent). Raises `MirrorConflict`, writing nothing, when the
+    mirror holds a different entry there (a rolled-back ledger file: the row is the evidence).
 
     The JSONL file is the primary; the table lets auditors query verdicts where the data
     lives, and `labelpact ledger verify --warehouse` checks the two agree.
     """
-    from validator.engines.warehouse import Warehouse
-
     if ledger_id is None:
         ledger_id = entry.hash if entry.seq == 1 else Ledger(settings.ledger_path).ledger_id()
     if ledger_id is None:
         raise LedgerError(f"{settings.ledger_path}: no first entry to name the ledger by")
-    with Warehouse(settings, audit=True) as wh:
-        wh.write(mirror_statements(wh.dialect, entry, ledger_id))
+    mirror_all(settings, [entry], ledger_id)
 
 
 def mirror_all(settings: Any, entries: list[Entry], ledger_id: str) -> None:
     """Copy every entry into the mirror table (idempotent: each entry replaces its own row):
-    repairs a mirror after failed writes, or fills it for a ledger mirrored before."""
+    repairs a mirror after failed writes, or fills it for a ledger mirrored before. Writes
+    nothing, raising `MirrorConflict`, when any row there differs from its entry."""
     from validator.engines.warehouse import Warehouse
 
     with Warehouse(settings, audit=True) as wh:
+        wh.write(_mirror_ddl(wh.dialect))
+        conflicts = mirror_conflicts(wh, entries, ledger_id)
+        if conflicts:
+            seqs = ", ".join(str(seq) for seq in conflicts[:5])
+            more = f" and {len(conflicts) - 5} more" if len(conflicts) > 5 else ""
+            raise MirrorConflict(
+                f"{ROLLBACK_WARNING} {seqs}{more} for this ledger ({ledger_id[:12]}): the "
+                "ledger file may have been rolled back; its rows were kept as evidence and "
+                "nothing was overwritten; `labelpact ledger verify --warehouse` compares them"
+            )
         for entry in entries:
             wh.write(mirror_statements(wh.dialect, entry, ledger_id))
+
+
+def mirror_conflicts(wh: Any, entries: list[Entry], ledger_id: str) -> list[int]:
+    """The sequence numbers whose mirror row (of ledger `ledger_id`) differs from the entry
+    (a missing row is no conflict)."""
+    query = (
+        exp.select("seq", "prev", "hash", "record")
+        .from_(exp.to_table(f"{AUDIT_SCHEMA}.{AUDIT_TABLE}"))
+        .where(_mirror_key(ledger_id))
+    )
+    _, rows = wh.query(query.sql(dialect=wh.dialect.sqlglot))
+    mirrored = {int(r[0]): r for r in rows}
+    conflicts = []
+    for e in entries:
+        row = mirrored.get(e.seq)
+        if row is not None and (
+            (row[1], row[2]) != (e.prev, e.hash) or json.loads(row[3]) != e.record
+        ):
+            conflicts.append(e.seq)
+    return conflicts
 
 
 # Constant DDL (no user input), parsed by sqlglot and rendered for the target's dialect.
@@ -347,26 +424,33 @@ def _mirror_key(ledger_id: str, seq: int | None = None) -> exp.Expr:
     return exp.and_(key, exp.EQ(this=exp.column("seq"), expression=exp.convert(seq)))
 
 
+def _mirror_ddl(dialect: Any) -> list[Any]:
+    """The statements that create the mirror's schema and table when they do not exist."""
+    schema = exp.Create(
+        this=exp.Table(db=exp.to_identifier(AUDIT_SCHEMA)), kind="SCHEMA", exists=True
+    )
+    if dialect.audit_by_partition:
+        return [schema, sqlglot.parse_one(_AUDIT_DDL_PARTITIONED, read="spark")]
+    return [schema, sqlglot.parse_one(_AUDIT_DDL)]
+
+
 def mirror_statements(dialect: Any, entry: Entry, ledger_id: str) -> list[Any]:
     """The statements that create the mirror table and replace entry `seq` of ledger
-    `ledger_id` in it."""
+    `ledger_id` in it (callers check `mirror_conflicts` first: a different row there is
+    evidence, never overwritten)."""
     table = exp.to_table(f"{AUDIT_SCHEMA}.{AUDIT_TABLE}")
     key = [exp.convert(ledger_id), exp.convert(entry.seq)]
     row = [
         exp.convert(v) for v in (entry.prev, entry.hash, _canonical(entry.record).decode("utf-8"))
     ]
-    statements: list[Any] = [
-        exp.Create(this=exp.Table(db=exp.to_identifier(AUDIT_SCHEMA)), kind="SCHEMA", exists=True)
-    ]
+    statements: list[Any] = _mirror_ddl(dialect)
     if dialect.audit_by_partition:
-        statements.append(sqlglot.parse_one(_AUDIT_DDL_PARTITIONED, read="spark"))
         spec = [
             exp.EQ(this=exp.column(name), expression=value)
             for name, value in zip(("ledger", "seq"), key, strict=True)
         ]
         table.set("partition", exp.Partition(expressions=spec))
         return [*statements, exp.insert(exp.values([tuple(row)]), table, overwrite=True)]
-    statements.append(sqlglot.parse_one(_AUDIT_DDL))
     delete = exp.delete(table.copy(), where=_mirror_key(ledger_id, entry.seq))
     insert = exp.insert(
         exp.values([(*key, *row)]),

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,13 +40,27 @@ def key_id(public_raw: bytes) -> str:
     return hashlib.sha256(public_raw).hexdigest()[:16]
 
 
+def default_key_dir(env: Mapping[str, str] | None = None) -> Path:
+    """Where `keys generate` writes without `--dir`: `$XDG_CONFIG_HOME/labelpact/keys`, else
+    `~/.config/labelpact/keys`. Outside any project, so a private key is never committed."""
+    env = os.environ if env is None else env
+    config = env.get("XDG_CONFIG_HOME", "")
+    if os.path.isabs(config):  # the XDG spec: a relative value is to be ignored
+        return Path(config) / "labelpact" / "keys"
+    home = env.get("HOME") or str(Path.home())
+    return Path(home) / ".config" / "labelpact" / "keys"
+
+
 def generate_keys(directory: Path, name: str = "labelpact") -> tuple[Path, Path]:
-    """Write NAME.key (PKCS#8 PEM, readable by the owner only) and NAME.pub (PEM)."""
+    """Write NAME.key (PKCS#8 PEM, readable by the owner only) and NAME.pub (PEM); a directory
+    it creates is readable by the owner only (0700)."""
     serialization, ed25519 = _crypto()
     private_path, public_path = directory / f"{name}.key", directory / f"{name}.pub"
     if private_path.exists():
         raise UsageError(f"{private_path} exists; choose another --name or remove it first")
-    directory.mkdir(parents=True, exist_ok=True)
+    if not directory.exists():
+        directory.mkdir(parents=True, mode=0o700)
+        directory.chmod(0o700)  # mkdir's mode is masked by the umask
     private = ed25519.Ed25519PrivateKey.generate()
     pem = private.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()

@@ -341,6 +341,7 @@ def _measure(
     for plan in plans:
         say(f"fingerprint {plan.contract.name}")
         source = sources[plan.contract.name]
+        evidence.require_source(wh, plan.contract.name, source)
         if plan.contract.sections.incremental:
             state = incremental.measure(wh, plan, contracts, relations, source)
             states[plan.contract.name] = state
