@@ -84,3 +84,12 @@ def test_a_null_in_a_sample_shows_as_null() -> None:
     r = _result("annotations.tool.not_null", "not_null", "fail", failures=1,
                 sample=[{"annotation_id": 7, "tool": None}])  # fmt: skip
     assert 'e.g. {"annotation_id": 7, "tool": null}' in console(_run([r]))
+
+
+def test_a_clean_run_prints_no_empty_table_header() -> None:
+    results = [_result(f"annotations.c{i}.not_null", "not_null", "pass") for i in range(3)]
+    text = console(_run(results))
+    assert "status" not in text.splitlines()[0]
+    assert "3/3 checks passed" in text
+    failing = console(_run([*results, _result("annotations.x.unique", "unique", "fail")]))
+    assert failing.splitlines()[0].startswith("status")

@@ -38,6 +38,8 @@ def console(run: ValidationRun, verbose: bool = False) -> str:
             lines.append(f"{indent}{r.message.splitlines()[0][:300]}")
         lines += sample_lines(r, indent)
     lines += not_run_lines(run.results)
+    if len(lines) == 1:  # nothing to list: no header over an empty table
+        lines = []
     passed = sum(1 for r in run.results if r.status == "pass")
     lines.append("")
     for name, v in sorted(run.verdicts.items()):
