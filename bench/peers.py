@@ -55,6 +55,7 @@ COLUMNS = [
     ("tool", "VARCHAR", "string"),
     ("split", "VARCHAR", "string"),
     ("parent_annotation_id", "BIGINT", "integer"),
+    ("seconds_spent", "DOUBLE", "number"),
 ]
 
 # The 14 checks by the ids labelpact gives them; every contender's results are mapped to these.

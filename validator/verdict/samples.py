@@ -65,8 +65,15 @@ def sample_rows(
 
 
 # Columns of failing-rows queries that carry a parameter column under another name (the
-# per-annotator rule's `rater`, agreement's `group_key`, ...): output name -> parameter field.
-_RENAMED = {"rater": "rater", "item": "item", "group_key": "by", "seg": "by"}
+# per-annotator rules' `rater` and `annotator`, agreement's `group_key`, ...): output name ->
+# parameter field.
+_RENAMED = {
+    "rater": "rater",
+    "annotator": "annotator",
+    "item": "item",
+    "group_key": "by",
+    "seg": "by",
+}
 
 
 def renamed_personal(check: Check, pii: set[str]) -> set[str]:
