@@ -25,7 +25,12 @@ from report import targets
 
 ROWS = 2000
 ALL = lab.contenders(datacontract=True)
-NAMES = [f"{c.name} ({c.scope})" for c in ALL]
+# The suite dry-runs the contenders of the simple checks, where the bench's own mapping of each
+# tool's output to check ids lives; the all-checks contenders run labelpact's own paths (dbt
+# build, GX, validate), which the end-to-end tests hold to every fault. `./run bench` dry-runs
+# all of them before it times anything.
+SIMPLE = [c for c in ALL if c.scope == "simple"]
+NAMES = [f"{c.name} ({c.scope})" for c in SIMPLE]
 
 
 def _datacontract_available() -> bool:
@@ -45,6 +50,7 @@ def dry_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any
     clean = lab.prepare(ROWS, datacontract=with_dc, base=base / "data")
     faulty = lab.prepare(ROWS, faulty=True, datacontract=with_dc, base=base / "data")
     found = lab.contenders(datacontract=with_dc, work=base / "work")
+    found = [c for c in found if c.scope == "simple"]
     return lab.dry_run(found, clean, faulty, work=base / "work")
 
 
@@ -64,10 +70,7 @@ def test_contender_passes_clean_data_and_fails_the_faults(
     assert record["clean_failing"] == []
     assert record["clean_exit"] == 0
     assert record["faulty_exit"] == 1
-    if name.endswith("(simple)"):
-        assert set(record["faulty_failing"]) == lab.FAULTS
-    else:
-        assert set(record["faulty_failing"]) >= lab.FAULTS
+    assert set(record["faulty_failing"]) == lab.FAULTS
 
 
 def _run(exit: int) -> lab.Run:
