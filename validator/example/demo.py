@@ -95,7 +95,7 @@ def _validate_and_gate(
     gate and validate refuse, the ledger verified. True when every step behaved."""
     from validator.example import data as exampledata
 
-    say("4. labelpact validate: dbt build in-process, fingerprint, ledger")
+    say("4. labelpact validate: dbt builds the models, the checks run in shared scans, ledger")
     run = validate(settings, project=project)
     ok = run.exit_code == ExitCode.OK
     passed = sum(r.status == "pass" for r in run.results)
