@@ -1,13 +1,12 @@
 """The fingerprint's cost next to the floor scan (issue #16: at most one scan's time).
 
 In one process on the same DuckDB file (2 threads), the median of three runs of: the floor
-query (`run.FLOOR_SQL`, one scan evaluating the simple checks), `Warehouse.fingerprint` of
+query (`peers.floor_sql()`, one scan evaluating the simple checks), `Warehouse.fingerprint` of
 the source relation (the schema from the catalog, then one query: row count, sum and xor of
 DuckDB's native row hash), and the md5-of-the-row-text fingerprint it replaced.
 
     python bench/fingerprint.py --rows 1000000       # writes bench/fingerprint.{json,md}
 
-`bench/run.py` runs it too and puts its table into bench/results.md.
 """
 
 from __future__ import annotations
@@ -37,14 +36,16 @@ def _median(fn: Callable[[], object]) -> float:
 
 
 def measure(db: Path) -> dict[str, float]:
-    from run import FLOOR_SQL
+    from peers import ROOT, floor_sql
     from sqlglot import exp
 
     from validator.compiler.sql.dialects import Dialect, get_dialect
     from validator.engines.warehouse import Warehouse
     from validator.settings import Settings
 
-    settings = Settings(duckdb_path=db, duckdb_memory="2GB")
+    floor = floor_sql()
+    env = {"LABELPACT_DUCKDB": str(db), "LABELPACT_DUCKDB_MEMORY": "2GB"}
+    settings = Settings(project_dir=ROOT, target="duckdb", env=env)
     with Warehouse(settings) as wh:
         wh.query("SET threads = 2")
         columns = [c for c, _ in wh.schema("raw.annotations")]
@@ -61,9 +62,9 @@ def measure(db: Path) -> dict[str, float]:
             .from_(exp.to_table("raw.annotations"))
             .sql(dialect="duckdb")
         )
-        wh.query(FLOOR_SQL)  # warm the file cache once for every contender alike
+        wh.query(floor)  # warm the file cache once for every contender alike
         return {
-            "floor_s": _median(lambda: wh.query(FLOOR_SQL)),
+            "floor_s": _median(lambda: wh.query(floor)),
             "fingerprint_s": _median(lambda: wh.fingerprint("raw.annotations")),
             "md5_fingerprint_s": _median(lambda: wh.query(old_sql)),
         }
