@@ -30,12 +30,11 @@ from typing import Any
 import ijson
 
 from validator.errors import RecordError
-from validator.interop.jsonstream import array_items, first_char, short
-from validator.interop.rows import ImportOptions, Row, dig, row, text
+from validator.interop.jsonstream import array_items, first_char, json_lines, short
+from validator.interop.rows import ImportOptions, Row, row, text
 
 TOOL = "argilla"
 STATUSES = ("submitted", "draft", "discarded")
-MAX_LINE = 64 * 1024 * 1024
 _RESPONSES, _USERS, _STATUS = ".responses", ".responses.users", ".responses.status"
 _SUGGESTION = ".suggestion"
 
@@ -85,18 +84,7 @@ def _from_array(handle: Any, path: Path, project: str, options: ImportOptions) -
 
 
 def _from_lines(handle: Any, path: Path, project: str, options: ImportOptions) -> Iterator[Row]:
-    for number, raw in enumerate(iter(lambda: handle.readline(MAX_LINE + 1), b""), 1):
-        where = f"line {number}"
-        if len(raw) > MAX_LINE:
-            raise RecordError(str(path), where, f"line is longer than {MAX_LINE} bytes")
-        if not raw.strip():
-            continue
-        try:
-            record = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise RecordError(str(path), where, f"invalid JSON: {exc}") from None
-        except RecursionError:
-            raise RecordError(str(path), where, "JSON nested too deeply") from None
+    for number, where, record in json_lines(handle, path):
         item = _item(record, str(path), where)
         where = f"line {number} (record {item})"
         questions = _flat(record, str(path), where)
@@ -172,9 +160,7 @@ def _record(
     path: str,
     where: str,
 ) -> Iterator[Row]:
-    version = options.instruction_version
-    if options.instruction_field:
-        version = text(dig(record, options.instruction_field)) or version
+    version = options.version_of(record)
     common = {
         "tool": TOOL,
         "tool_version": options.tool_version,

@@ -1,11 +1,13 @@
-"""Read the elements of a top-level JSON array one at a time, refusing hostile nesting.
+"""Read exports one record at a time: the elements of a top-level JSON array (refusing hostile
+nesting), or the lines of JSON Lines (refusing overlong lines).
 
-Shared by the importers of JSON-array exports (Label Studio's tasks, Argilla's records), so an
-export of millions of records never sits in memory.
+Shared by the importers (Label Studio's and Argilla's arrays; Prodigy's, SageMaker's and
+Argilla's JSON Lines), so an export of millions of records never sits in memory.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,7 @@ import ijson
 
 from validator.errors import RecordError
 
+MAX_LINE = 64 * 1024 * 1024  # one record; a longer line is not an export's record
 MAX_DEPTH = 64  # a record nests a few levels; deeper is hostile (and ijson would build it all)
 _STARTS = ("start_map", "start_array")
 _ENDS = ("end_map", "end_array")
@@ -59,3 +62,21 @@ def first_char(handle: Any) -> bytes:
 def short(exc: Exception) -> str:
     """An exception's message on one line, at most 200 characters."""
     return " ".join(str(exc).split())[:200]
+
+
+def json_lines(handle: Any, path: Path) -> Iterator[tuple[int, str, Any]]:
+    """(line number, "line N", the parsed value) of each non-blank line of a JSON Lines file
+    opened in binary mode; a bad line raises `RecordError` naming it."""
+    for number, raw in enumerate(iter(lambda: handle.readline(MAX_LINE + 1), b""), 1):
+        where = f"line {number}"
+        if len(raw) > MAX_LINE:
+            raise RecordError(str(path), where, f"line is longer than {MAX_LINE} bytes")
+        if not raw.strip():
+            continue
+        try:
+            record = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise RecordError(str(path), where, f"invalid JSON: {exc}") from None
+        except RecursionError:
+            raise RecordError(str(path), where, "JSON nested too deeply") from None
+        yield number, where, record

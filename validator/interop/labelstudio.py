@@ -18,7 +18,7 @@ import ijson
 
 from validator.errors import RecordError
 from validator.interop.jsonstream import array_items, first_char, short
-from validator.interop.rows import ImportOptions, Row, dig, parse_time, row, text
+from validator.interop.rows import ImportOptions, Row, parse_time, row, text
 
 TOOL = "label-studio"
 # result types whose value holds no label (free text, geometry links)
@@ -68,9 +68,7 @@ def _task(task: dict[str, Any], options: ImportOptions, path: str, where: str) -
         )
     item = text(task["id"])
     project = options.project or text(task.get("project"))
-    version = options.instruction_version
-    if options.instruction_field:
-        version = text(dig(task, options.instruction_field)) or version
+    version = options.version_of(task)
     common = {
         "tool": TOOL,
         "tool_version": options.tool_version,

@@ -10,35 +10,23 @@ span label) or a top-level `label` (binary tasks; a rejected one keeps `answer: 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from validator.errors import RecordError
-from validator.interop.rows import ImportOptions, Row, dig, parse_time, row, text
+from validator.interop.jsonstream import json_lines
+from validator.interop.rows import ImportOptions, Row, parse_time, row, text
 
 TOOL = "prodigy"
 ANSWERS = ("accept", "reject", "ignore")
-MAX_LINE = 64 * 1024 * 1024  # one example; a longer line is not a Prodigy record
 
 
 def read(path: Path, options: ImportOptions) -> Iterator[Row]:
     """Rows of a Prodigy JSONL export (see module docstring)."""
     project = options.project or path.stem
     with path.open("rb") as handle:
-        for number, raw in enumerate(iter(lambda: handle.readline(MAX_LINE + 1), b""), 1):
-            where = f"line {number}"
-            if len(raw) > MAX_LINE:
-                raise RecordError(str(path), where, f"line is longer than {MAX_LINE} bytes")
-            if not raw.strip():
-                continue
-            try:
-                record = json.loads(raw)
-            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                raise RecordError(str(path), where, f"invalid JSON: {exc}") from None
-            except RecursionError:
-                raise RecordError(str(path), where, "JSON nested too deeply") from None
+        for _, where, record in json_lines(handle, path):
             if not isinstance(record, dict):
                 raise RecordError(str(path), where, "each line must be a JSON object")
             yield from _answer(record, project, options, str(path), where)
@@ -59,9 +47,7 @@ def _answer(
         at = parse_time(record.get("_timestamp"))
     except (ValueError, OverflowError, OSError) as exc:
         raise RecordError(path, where, f"bad `_timestamp`: {exc}") from None
-    version = options.instruction_version
-    if options.instruction_field:
-        version = text(dig(record, options.instruction_field)) or version
+    version = options.version_of(record)
     meta = record.get("meta")
     score = meta.get("score") if isinstance(meta, dict) else None
     base = {

@@ -60,6 +60,13 @@ class ImportOptions:
     control: str | None = None  # Label Studio: only results of this control tag (from_name)
     gold: bool = False  # every row of this export is gold (e.g. a CVAT ground-truth job)
 
+    def version_of(self, record: Any) -> str | None:
+        """The instruction version of a JSON record: its `instruction_field`, else the one
+        version given for the export."""
+        if self.instruction_field:
+            return text(dig(record, self.instruction_field)) or self.instruction_version
+        return self.instruction_version
+
 
 # An importer turns one export file into rows; it raises RecordError naming the bad record.
 Reader = Callable[[Path, ImportOptions], Iterator[Row]]

@@ -13,16 +13,15 @@ worker-response files, which are not read), so `annotator` is null.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from validator.errors import RecordError
-from validator.interop.rows import ImportOptions, Row, dig, parse_time, row, text
+from validator.interop.jsonstream import json_lines
+from validator.interop.rows import ImportOptions, Row, parse_time, row, text
 
 TOOL = "sagemaker-ground-truth"
-MAX_LINE = 64 * 1024 * 1024
 SINGLE = ("image-classification", "text-classification", "label-verification")
 MULTI = ("image-classification-multilabel", "text-classification-multilabel")
 
@@ -30,18 +29,7 @@ MULTI = ("image-classification-multilabel", "text-classification-multilabel")
 def read(path: Path, options: ImportOptions) -> Iterator[Row]:
     """Rows of an output manifest (see module docstring)."""
     with path.open("rb") as handle:
-        for number, raw in enumerate(iter(lambda: handle.readline(MAX_LINE + 1), b""), 1):
-            where = f"line {number}"
-            if len(raw) > MAX_LINE:
-                raise RecordError(str(path), where, f"line is longer than {MAX_LINE} bytes")
-            if not raw.strip():
-                continue
-            try:
-                record = json.loads(raw)
-            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                raise RecordError(str(path), where, f"invalid JSON: {exc}") from None
-            except RecursionError:
-                raise RecordError(str(path), where, "JSON nested too deeply") from None
+        for number, where, record in json_lines(handle, path):
             if not isinstance(record, dict):
                 raise RecordError(str(path), where, "each line must be a JSON object")
             yield from _line(record, number, options, str(path), where)
@@ -56,9 +44,7 @@ def _line(
     attributes = [k[: -len("-metadata")] for k in record if k.endswith("-metadata")]
     if not attributes:
         raise RecordError(path, where, "no label attribute (`<name>` with `<name>-metadata`)")
-    version = options.instruction_version
-    if options.instruction_field:
-        version = text(dig(record, options.instruction_field)) or version
+    version = options.version_of(record)
     for attr in attributes:
         meta = record[f"{attr}-metadata"]
         at = f"{where}, `{attr}`"
