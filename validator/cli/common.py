@@ -42,8 +42,8 @@ def _settings_args(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _dbt_args(p: argparse.ArgumentParser) -> None:
-    """dbt's own options for finding the project and the warehouse, with dbt's precedence."""
+def _project_dir_arg(p: argparse.ArgumentParser) -> None:
+    """dbt's option for finding the project, with dbt's precedence."""
     p.add_argument(
         "--project-dir",
         type=Path,
@@ -51,6 +51,11 @@ def _dbt_args(p: argparse.ArgumentParser) -> None:
         help="dbt project root (default $DBT_PROJECT_DIR, else the nearest directory at or "
         "above . holding dbt_project.yml)",
     )
+
+
+def _dbt_args(p: argparse.ArgumentParser) -> None:
+    """dbt's own options for finding the project and the warehouse, with dbt's precedence."""
+    _project_dir_arg(p)
     p.add_argument(
         "--profiles-dir",
         type=Path,

@@ -12,7 +12,7 @@ from validator.errors import ExitCode, UsageError, render_problems
 
 if TYPE_CHECKING:
     pass
-from validator.cli.common import _settings, _settings_args
+from validator.cli.common import _project_dir_arg, _settings, _settings_args
 
 # --- lint -------------------------------------------------------------------------------------
 
@@ -26,13 +26,7 @@ def _paths_args(p: argparse.ArgumentParser) -> None:
         help="contract files or directories (default: the project's contracts directory, "
         "`contracts` in labelpact.yml, else contracts/)",
     )
-    p.add_argument(
-        "--project-dir",
-        type=Path,
-        default=None,
-        help="dbt project root (default $DBT_PROJECT_DIR, else the nearest directory at or "
-        "above . holding dbt_project.yml)",
-    )
+    _project_dir_arg(p)
 
 
 def _paths(args: argparse.Namespace) -> list[Path]:
