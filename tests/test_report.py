@@ -178,3 +178,17 @@ def test_the_report_reads_every_engine_through_its_profile(report, name, request
         }
 
     assert flat(got.key) == pytest.approx(flat(expected.key))
+
+
+def test_report_picks_the_annotation_contract_or_asks() -> None:
+    from validator.cli.data import _annotation_contract
+    from validator.contract.resolve import load_contracts
+    from validator.errors import UsageError
+
+    contracts = {c.name: c for c in load_contracts([ROOT / "contracts"])}
+    assert _annotation_contract(contracts) == "annotations"
+    items = {"items": contracts["items"]}
+    assert _annotation_contract(items) == "items"  # a project's only contract
+    two = {n: contracts[n] for n in ("items", "adjudications")}
+    with pytest.raises(UsageError, match="give --contract, one of: items, adjudications"):
+        _annotation_contract(two)

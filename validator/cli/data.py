@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from validator.errors import ExitCode
 
@@ -108,7 +108,13 @@ def _gx(args: argparse.Namespace) -> int:
 
 def _report_args(p: argparse.ArgumentParser) -> None:
     _settings_args(p)
-    p.add_argument("--contract", default="annotations", help="contract to report on")
+    p.add_argument(
+        "--contract",
+        default=None,
+        help="contract to report on (default: the one contract with annotation sections: "
+        "provenance, agreement, uncertainty, label_distribution or annotators; or the "
+        "project's only contract)",
+    )
     p.add_argument("--output", "-o", type=Path, default=Path("target/labelpact-report.html"))
     p.add_argument(
         "--croissant",
@@ -125,6 +131,26 @@ def _report_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cite-as", default=None, help="citation text for --croissant")
 
 
+ANNOTATION_SECTIONS = ("provenance", "agreement", "uncertainty", "label_distribution", "annotators")
+
+
+def _annotation_contract(contracts: dict[str, Any]) -> str:
+    """The name of the one contract that describes annotations (has an annotation section)."""
+    from validator.errors import UsageError
+
+    found = [
+        name
+        for name, c in contracts.items()
+        if any(getattr(c.sections, s, None) is not None for s in ANNOTATION_SECTIONS)
+    ]
+    if not found and len(contracts) == 1:
+        found = list(contracts)  # a project's only contract
+    if len(found) != 1:
+        which = ", ".join(found or contracts) or "none"
+        raise UsageError(f"which contract? give --contract, one of: {which}")
+    return found[0]
+
+
 def _report(args: argparse.Namespace) -> int:
     from validator.compiler.artifacts import write_artifacts
     from validator.contract.resolve import load_contracts
@@ -133,6 +159,7 @@ def _report(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     contracts = {c.name: c for c in load_contracts([settings.contracts_dir])}
+    args.contract = args.contract or _annotation_contract(contracts)
     if args.contract not in contracts:
         from validator.errors import UsageError, did_you_mean
 
@@ -309,6 +336,7 @@ def _audit(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     contracts = {c.name: c for c in load_contracts([settings.contracts_dir])}
+    args.contract = args.contract or _annotation_contract(contracts)
     if args.contract not in contracts:
         from validator.errors import UsageError, did_you_mean
 
