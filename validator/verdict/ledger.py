@@ -82,6 +82,12 @@ def head_message(ledger: str | None, seq: int, digest: str) -> bytes:
     return _canonical({"head": {"ledger": ledger, "seq": seq, "hash": digest}})
 
 
+# The files' state each ledger (path, trusted key ids) last verified intact in this process:
+# an append re-verifies the whole chain only when the files changed since (validate checks the
+# ledger before its work, then appends: one full pass, not two).
+_VERIFIED: dict[tuple[Path, tuple[str, ...]], tuple[Any, ...]] = {}
+
+
 class Ledger:
     """The ledger at `path` (JSONL) with its head anchor at `path` + `.head`."""
 
@@ -147,12 +153,40 @@ class Ledger:
             finally:
                 os.close(fd)
             self._write_head(seq, digest, digest if seq == 1 else self.ledger_id())
+            _VERIFIED[self._verified_key()] = self._files_state()  # intact plus this entry
             return Entry(seq, prev, digest, record, signature)
+
+    def _files_state(self) -> tuple[Any, ...]:
+        """Identity, size and modification time of the ledger and its head (None: missing)."""
+
+        def state(path: Path) -> tuple[int, int, int, int] | None:
+            try:
+                st = path.stat()
+            except FileNotFoundError:
+                return None
+            return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+        return (state(self.path), state(self.head_path))
+
+    def _verified_key(self) -> tuple[Path, tuple[str, ...]]:
+        keys = tuple(sorted(self.trusted.keys)) if self.trusted else ()
+        return (self.path.resolve(), keys)
+
+    def _problems_locked(self) -> list[str]:
+        """`verify`'s problems (the caller holds the lock); skipped when the files are as this
+        process last verified them intact."""
+        key, now = self._verified_key(), self._files_state()
+        if _VERIFIED.get(key) == now:
+            return []
+        problems, _ = self.verify()
+        if not problems:
+            _VERIFIED[key] = now
+        return problems
 
     def _refuse_broken_chain(self) -> None:
         """Appending to a ledger that does not verify hides the damage behind new entries
         (and every gate keeps refusing): refuse, and say how to start a new ledger."""
-        problems, _ = self.verify()
+        problems = self._problems_locked()
         if problems:
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
             raise LedgerError(
@@ -166,7 +200,7 @@ class Ledger:
         """What `verify` finds, read under the append lock (a concurrent append is never seen
         half-written): `validate` checks this before any work."""
         with self._locked():
-            return self.verify()[0]
+            return self._problems_locked()
 
     def rotate(self, now: dt.datetime | None = None) -> list[tuple[Path, Path]]:
         """Move the ledger file and its head aside to `<stem>.<UTC timestamp>.jsonl` (and
