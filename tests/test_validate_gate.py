@@ -8,7 +8,9 @@ import json
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -34,13 +36,13 @@ def _settings(engine, tmp_path: Path, fault: str | None = None) -> Settings:  # 
     return engine.settings(fault, ledger, db)
 
 
-CHANGE_ONE_ROW = (
-    "UPDATE raw.annotations SET confidence = 0.99 WHERE annotation_id = "
-    "(SELECT min(annotation_id) FROM raw.annotations)"
-)
+FIRST_ROW = "annotation_id = (SELECT min(annotation_id) FROM raw.annotations)"
+CHANGE_ONE_ROW = f"UPDATE raw.annotations SET confidence = 0.99 WHERE {FIRST_ROW}"
 
 
-def _change_one_row(engine, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+def _change_one_row(engine, settings: Settings) -> Callable[[], None]:  # type: ignore[no-untyped-def]
+    """Change one row of raw.annotations; returns what puts the clean data back (the data and
+    validation are shared with other tests, see `clean_runs`)."""
     if engine.name == "postgres":
         import psycopg2
 
@@ -52,26 +54,53 @@ def _change_one_row(engine, settings: Settings) -> None:  # type: ignore[no-unty
         con.commit()
         con.close()
         engine.loaded = False  # the shared server's data is no longer the clean data
-    elif engine.name == "spark":  # plain Spark tables have no UPDATE: load a changed copy
+        return lambda: engine.load(None)
+    if engine.name == "spark":  # plain Spark tables have no UPDATE: load a changed copy
         changed = settings.ledger_path.parent / "changed.duckdb"
         shutil.copy(engine.path(None), changed)
         with duckdb.connect(str(changed)) as con:
             con.execute(CHANGE_ONE_ROW)
         engine.server.load(changed)
         engine.loaded = False
-    else:
-        with duckdb.connect(settings.env["LABELPACT_DUCKDB"]) as con:
-            con.execute(CHANGE_ONE_ROW)
+        return lambda: engine.load(None)
+    db = settings.env["LABELPACT_DUCKDB"]
+    with duckdb.connect(db) as con:
+        [(before,)] = con.execute(
+            f"SELECT confidence FROM raw.annotations WHERE {FIRST_ROW}"
+        ).fetchall()
+        con.execute(CHANGE_ONE_ROW)
+
+    def restore() -> None:
+        with duckdb.connect(db) as con:
+            con.execute(f"UPDATE raw.annotations SET confidence = ? WHERE {FIRST_ROW}", [before])
+
+    return restore
+
+
+@pytest.fixture(scope="module")
+def clean_runs() -> dict[str, tuple[Settings, Any]]:
+    """One validation of the clean data per engine (its settings and run), shared by the tests
+    that read its outcome, its one-entry ledger and the warehouse it ran on (a validation
+    costs ~7 s on Spark). A test that changes the data puts it back (`_change_one_row`)."""
+    return {}
+
+
+def _clean_run(engine, runs, tmp_path_factory) -> tuple[Settings, Any]:  # type: ignore[no-untyped-def]
+    if engine.name not in runs:
+        settings = _settings(engine, tmp_path_factory.mktemp(f"clean-{engine.name}"))
+        runs[engine.name] = (settings, validate(settings, project=engine.project))
+    engine.env(None)  # PostgreSQL, Spark: load the clean data again if another test replaced it
+    return runs[engine.name]
 
 
 @pytest.fixture()
-def settings(engine, tmp_path: Path) -> Settings:  # type: ignore[no-untyped-def]
-    return _settings(engine, tmp_path)
+def settings(engine, clean_runs, tmp_path_factory) -> Settings:  # type: ignore[no-untyped-def]
+    return _clean_run(engine, clean_runs, tmp_path_factory)[0]
 
 
 @pytest.fixture()
-def validated(settings: Settings, engine):  # type: ignore[no-untyped-def]
-    return validate(settings, project=engine.project)
+def validated(engine, clean_runs, tmp_path_factory):  # type: ignore[no-untyped-def]
+    return _clean_run(engine, clean_runs, tmp_path_factory)[1]
 
 
 def test_clean_validation_passes_and_is_recorded(validated, settings: Settings) -> None:  # type: ignore[no-untyped-def]
@@ -104,13 +133,18 @@ def test_gate_refuses_stale_verdicts(validated, settings: Settings) -> None:  # 
 
 
 def test_gate_refuses_changed_data(validated, settings: Settings, engine) -> None:  # type: ignore[no-untyped-def]
-    _change_one_row(engine, settings)
-    verdict = gate("annotations", settings=settings)
-    assert not verdict.allowed
-    assert len(verdict.reasons) == 1
-    assert verdict.reasons[0].startswith("data changed since validation")
-    # other contracts' data did not change
-    assert gate("items", settings=settings).allowed
+    restore = _change_one_row(engine, settings)
+    try:
+        verdict = gate("annotations", settings=settings)
+        assert not verdict.allowed
+        assert len(verdict.reasons) == 1
+        assert verdict.reasons[0].startswith("data changed since validation")
+        # other contracts' data did not change
+        assert gate("items", settings=settings).allowed
+    finally:
+        restore()
+    # the validation is shared with other tests: its data is as it was again
+    assert gate("annotations", settings=settings).allowed
 
 
 def test_gate_refuses_failed_verdicts_and_hides_pii(engine, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -179,8 +213,10 @@ def test_junit_report_parses_with_a_junit_reader(warehouses, tmp_path: Path) -> 
     assert failing == ["annotations.uncertainty.notes_required"]
 
 
-def test_openlineage_facets_load_in_the_openlineage_client(warehouses, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    validated = validate(_settings(warehouses, tmp_path), project=warehouses.project)
+def test_openlineage_facets_load_in_the_openlineage_client(
+    warehouses, clean_runs, tmp_path_factory
+) -> None:  # type: ignore[no-untyped-def]
+    validated = _clean_run(warehouses, clean_runs, tmp_path_factory)[1]  # DuckDB's clean run
     from openlineage.client.generated.data_quality_assertions_dataset import (
         Assertion,
         DataQualityAssertionsDatasetFacet,
