@@ -76,6 +76,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         "check_sql_s": round(check_sql, 3),
         "checks": len(run.results),
         "slowest": slowest[:6],
+        "all": slowest,
         "exit": int(run.exit_code),
     }
 

@@ -15,6 +15,7 @@ from validator.compiler.targets.dbt import item_stats_models
 from validator.contract.resolve import load_contracts
 from validator.engines.check_runner import row_condition, run_checks
 from validator.engines.warehouse import Warehouse
+from validator.verdict import run_metrics
 
 PLANS = build_plans(load_contracts([ROOT / "contracts"]))
 
@@ -66,6 +67,16 @@ def test_shared_scans_count_what_dbt_build_counts(request, name, fault, tmp_path
     shared = [q for q in run.queries if len(q.checks) > 1]
     assert any(all(c.startswith("annotations.") for c in q.checks) for q in shared)
     assert sum(len(q.checks) for q in shared) >= 14
+    # the checks judging per-group figures (agreement per batch, per annotator) fetched the
+    # figures once; the run's metrics taken from them equal the metrics read afresh
+    valued = {c.id for c in checks if c.kind in (Kind.AGREEMENT, Kind.ANNOTATOR_AGREEMENT)}
+    assert len(valued) >= 2 and valued <= set(run.values)
+    contracts = {p.contract.name: p.contract for p in PLANS}
+    with Warehouse(settings) as wh:
+        fresh = run_metrics.for_plans(wh, PLANS, contracts, relations)
+        reused = run_metrics.for_plans(wh, PLANS, contracts, relations, known=run.values)
+    figures = fresh[0]["annotations"]
+    assert reused == fresh and figures["agreement"]["groups"] and figures["annotator_summary"]
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,11 @@ being its schema check, and the shared per-item aggregates), then runs the check
   WHERE <condition>` with a condition that reads no other relation) are counted together in
   one aggregate query per relation, `SUM(CASE WHEN <condition> THEN 1 ELSE 0 END)` each: one
   scan instead of one per check, with the same count as `WHERE <condition>`;
+- checks that judge a kind's per-group figures (agreement per batch, per annotator: a
+  failing-rows query `SELECT * FROM (<values>) AS q WHERE <condition>`) fetch the figures
+  once, each flagged `CASE WHEN <condition> THEN 1 ELSE 0 END`: their sum is the count of
+  `WHERE <condition>`, and the figures are kept (`CheckRun.values`) for the run's metrics,
+  which would otherwise compute the same figures again (`verdict/run_metrics.py`);
 - every other check runs as `SELECT count(*) FROM (<its query>)`, its query being the text of
   the singular test dbt runs on this engine (`targets.dbt.singular_query`) or, for the generic
   column tests, the kind's failing-rows query, counted the way dbt's test macro counts
@@ -26,6 +31,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlglot import exp
 
@@ -56,6 +62,8 @@ class CheckRun:
 
     outcomes: dict[str, CheckOutcome] = field(default_factory=dict)
     queries: list[Query] = field(default_factory=list)
+    # check id -> the rows of its kind's `values` (per-group figures), for checks run valued
+    values: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
 
 
 def row_condition(query: exp.Expr, relation: exp.Table) -> exp.Expr | None:
@@ -75,6 +83,24 @@ def row_condition(query: exp.Expr, relation: exp.Table) -> exp.Expr | None:
     return condition
 
 
+def valued_query(query: exp.Expr) -> exp.Select | None:
+    """For `query` = `SELECT * FROM (<values>) AS q WHERE <condition>`: `SELECT *, CASE WHEN
+    <condition> THEN 1 ELSE 0 END AS lp_failing FROM (<values>) AS q` (every row of the
+    figures, flagged as the filter keeps it), else None."""
+    if not isinstance(query, exp.Select):
+        return None
+    used = {k for k, v in query.args.items() if v}
+    if used - {"expressions", "from_", "from", "where"} or "where" not in used:
+        return None
+    if len(query.expressions) != 1 or not isinstance(query.expressions[0], exp.Star):
+        return None
+    source = query.args.get("from_") or query.args.get("from")
+    if source is None or not isinstance(source.this, exp.Subquery):
+        return None
+    flag = exp.alias_(_case(query.args["where"].this), "lp_failing")
+    return exp.select(exp.Star(), flag).from_(source.this.copy())
+
+
 class Runner:
     """The checks of some plans, run on one open warehouse connection."""
 
@@ -92,7 +118,7 @@ class Runner:
 
     def check_all(self, plans: list[Plan]) -> CheckRun:
         folded: dict[str, list[tuple[Check, exp.Expr]]] = {}
-        alone: list[tuple[Check, str]] = []
+        alone: list[tuple[Check, str, exp.Select | None]] = []
         for plan in plans:
             stats = {c.id: m for m, cs in item_stats_models(plan).items() for c in cs}
             for check in plan.checks:
@@ -106,11 +132,13 @@ class Runner:
                 if condition is not None:
                     folded.setdefault(check.contract, []).append((check, condition))
                 else:
-                    alone.append((check, self._count_sql(check, plan, stats.get(check.id))))
+                    valued = self._valued(check, plan) if check.id not in stats else None
+                    count = self._count_sql(check, plan, stats.get(check.id))
+                    alone.append((check, count, valued))
         for contract, checks in folded.items():
             self._folded(contract, checks)
-        for check, sql in alone:
-            self._alone(check, sql)
+        for check, sql, valued in alone:
+            self._alone(check, sql, valued)
         self._shared_times()
         return self.run
 
@@ -134,6 +162,16 @@ class Runner:
         except ValueError:
             return None
         return row_condition(query, self.table(check.contract))
+
+    def _valued(self, check: Check, plan: Plan) -> exp.Select | None:
+        """The flagged figures of a check judging its kind's `values` (see `valued_query`)."""
+        if not hasattr(check.params, "values") or check.params.dbt is not DbtForm.SINGULAR:
+            return None
+        try:
+            query = failing_rows(check, self.table, self.wh.dialect, plan.contract.key)
+        except ValueError:
+            return None
+        return valued_query(query)
 
     def _count_sql(self, check: Check, plan: Plan, stats_model: str | None) -> str:
         """`SELECT count(*)` over the query dbt's test of `check` runs."""
@@ -182,17 +220,24 @@ class Runner:
         query = exp.select(exp.Count(this=exp.Star())).from_(self.table(check.contract))
         return self.sql(query.where(cond.copy()))
 
-    def _alone(self, check: Check, sql: str) -> None:
+    def _alone(self, check: Check, sql: str, valued: exp.Select | None = None) -> None:
+        """Run `sql` (a count), or the `valued` figures whose flags sum to that count."""
         started = time.monotonic()
+        run = sql if valued is None else self.sql(valued)
         try:
-            _, rows = self.wh.query(sql)
+            _, rows = self.wh.query(run)
         except EngineError as exc:
             self.wh.recover()
             self._outcome(check, None, time.monotonic() - started, sql, str(exc), error=True)
             return
         seconds = time.monotonic() - started
-        self.run.queries.append(Query(sql, [check.id], seconds))
-        self._outcome(check, int(rows[0][0]), seconds, sql)
+        self.run.queries.append(Query(run, [check.id], seconds))
+        if valued is None:
+            failures = int(rows[0][0])
+        else:
+            failures = sum(int(r[-1]) for r in rows)
+            self.run.values[check.id] = [tuple(r[:-1]) for r in rows]
+        self._outcome(check, failures, seconds, sql)
 
     def _outcome(
         self,

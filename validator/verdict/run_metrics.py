@@ -23,7 +23,7 @@ from sqlglot import exp
 
 from validator.compiler.kinds import Agreement as AgreementParams
 from validator.compiler.kinds import AnnotatorAgreement, Filtered, Kind, current_rows
-from validator.compiler.plan import Plan
+from validator.compiler.plan import Check, Plan
 from validator.compiler.sql.checks import RelationFor
 from validator.compiler.sql.filters import filter_rows
 from validator.compiler.sql.templates import template
@@ -152,11 +152,27 @@ def low_shares(
     ]
 
 
+Figures = dict[str, list[tuple[Any, ...]]]
+
+
+def figures(wh: Warehouse, check: Check, rel: RelationFor, known: Figures) -> list[tuple[Any, ...]]:
+    """The rows of `check`'s kind's `values`: those its run already fetched (`known`, by
+    check id: `engines.check_runner` keeps them), else read now."""
+    if check.id in known:
+        return known[check.id]
+    return rows_of(wh, check.params.values(check, rel))  # type: ignore[attr-defined]
+
+
 def measure(
-    wh: Warehouse, plan: Plan, contracts: dict[str, Contract], rel: RelationFor
+    wh: Warehouse,
+    plan: Plan,
+    contracts: dict[str, Contract],
+    rel: RelationFor,
+    known: Figures | None = None,
 ) -> KeyMetrics:
     """Every key metric of `plan`'s contract, read from the warehouse (each over the rows its
-    section's rules count)."""
+    section's rules count); per-group figures the run's checks fetched are taken from `known`."""
+    known = known or {}
     contract = plan.contract
     s = contract.sections
     table = rel(contract.name)
@@ -166,13 +182,13 @@ def measure(
             m.agreement_metric = check.params.metric
             m.agreement = {
                 str(r[0]): None if r[3] is None else float(r[3])
-                for r in rows_of(wh, check.params.values(check, rel))
+                for r in figures(wh, check, rel, known)
             }
     roles = label_roles(contract)
     if roles.label:
         m.label_shares = label_shares(wh, roles.label, section_rows(plan, roles.section, rel))
     if roles.rater:
-        m.annotators = _annotator_figures(wh, plan, roles.rater, rel)
+        m.annotators = _annotator_figures(wh, plan, roles.rater, rel, known)
         m.annotator_summary = summary(plan, m.annotators)
     if s.uncertainty and s.uncertainty.batch:
         ((_, m.low_share),) = low_shares(wh, s.uncertainty, section_rows(plan, "uncertainty", rel))
@@ -198,7 +214,7 @@ def label_shares(wh: Warehouse, label: str, current: exp.Expr) -> dict[str, floa
 
 
 def _annotator_figures(
-    wh: Warehouse, plan: Plan, rater: str, rel: RelationFor
+    wh: Warehouse, plan: Plan, rater: str, rel: RelationFor, known: Figures
 ) -> dict[str, AnnotatorFigures]:
     """Labels and low-confidence share per annotator over all their labels (those the
     uncertainty rules count, with a `where:`); agreement per annotator over current labels,
@@ -221,7 +237,7 @@ def _annotator_figures(
         out[str(who)] = AnnotatorFigures(labels=int(n), low_share=share)
     for check in plan.checks:
         if isinstance(check.params, AnnotatorAgreement):
-            for who, n_items, value in rows_of(wh, check.params.values(check, rel)):
+            for who, n_items, value in figures(wh, check, rel, known):
                 fig = out.setdefault(str(who), AnnotatorFigures())
                 fig.agreement = None if value is None else float(value)
                 fig.agreement_items = int(n_items)
@@ -404,11 +420,13 @@ def for_plans(
     contracts: dict[str, Contract],
     relations: dict[str, str],
     secret: bytes | None = None,
+    known: Figures | None = None,
 ) -> tuple[dict[str, dict[str, Any]], list[str]]:
     """The ledger form of each selected annotation contract's metrics, and a warning for each
     contract whose metrics could not be read (its model failed to build, say): the verdict
     is recorded either way, that run is a gap in the trend. Groups named by personal data
-    are kept under pseudonyms keyed by `secret`, or not at all (`verdict/pseudonyms.py`)."""
+    are kept under pseudonyms keyed by `secret`, or not at all (`verdict/pseudonyms.py`).
+    `known`: per-group figures the run's checks already fetched, by check id."""
     from validator.errors import EngineError
     from validator.verdict.pseudonyms import for_ledger
 
@@ -421,7 +439,7 @@ def for_plans(
         if not has_metrics(plan.contract):
             continue
         try:
-            measured = measure(wh, plan, contracts, rel)
+            measured = measure(wh, plan, contracts, rel, known)
             out[plan.contract.name] = compact(for_ledger(measured, plan.contract, secret))
         except EngineError as exc:
             warnings.append(f"metrics of {plan.contract.name} not recorded: {exc}")

@@ -253,11 +253,13 @@ def validate(
     verdicts: dict[str, ContractVerdict] = {}
     with warehouse as wh:
         outcomes = dict(build.outcomes)
+        known: run_metrics.Figures = {}
         if not by_dbt:
             say(f"checks: {sum(len(p.checks) for p in plans)} on one connection")
             shared = {m: project.relation_name(m) for p in plans for m in item_stats_models(p)}
             checks = run_checks(wh, plans, relations | shared, build, say)
             outcomes.update(checks.outcomes)
+            known = checks.values
             say(f"checks finished: {len(checks.queries)} queries")
         for plan in plans:
             for check in plan.checks:
@@ -265,7 +267,9 @@ def validate(
         fingerprints, states = _measure(wh, plans, contracts, relations, sources, say)
         for result, check in failed_checks(results, plans):
             result.sample = sample_rows(wh, check, contracts, relations)
-        metrics, metric_warnings = run_metrics.for_plans(wh, plans, contracts, relations, secret)
+        metrics, metric_warnings = run_metrics.for_plans(
+            wh, plans, contracts, relations, secret, known
+        )
     if gx:  # after our own connection closed: GX's duckdb-engine opens the file its own way
         _run_gx(warehouse, plans, results, say)
     for plan in plans:
