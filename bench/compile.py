@@ -57,6 +57,7 @@ def write_contracts(target: Path, n: int) -> None:
         doc["contract"] = f"annotations_{i}"
         doc["source"] = {"dbt_source": f"raw.annotations_{i}"}
         doc.pop("adjudication", None)  # adjudications names the columns of `annotations`
+        doc.pop("audits", None)  # so does audit_results (its records name `annotations`' key)
         (contracts / f"annotations_{i}.yml").write_text(yaml.safe_dump(doc, sort_keys=False))
     for name in ("dbt_project.yml", "profiles.yml"):
         shutil.copy(ROOT / name, target)

@@ -259,4 +259,6 @@ def report(payload: dict[str, Any]) -> list[str]:
     lines += targets(payload)
     lines += _scale(payload)
     lines += _compile(payload["compile"])
+    for stage, why in payload.get("failed", {}).items():
+        lines += ["", f"**{stage} failed in this run**: {why}"]
     return lines

@@ -33,6 +33,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -155,6 +156,17 @@ def large_and_incremental(large: int, batch: int) -> dict[str, dict[str, object]
     return results
 
 
+def _kept(stage: str, failed: dict[str, str], run: Any, *args: Any) -> Any:
+    """`run(*args)`, or {} with the failure kept in `failed`: a stage that fails after the
+    side-by-side must not lose the results measured before it."""
+    try:
+        return run(*args)
+    except (Exception, SystemExit) as exc:  # a failed command raises SystemExit
+        failed[stage] = str(exc) or type(exc).__name__
+        print(f"{stage} FAILED ({failed[stage]}); the other results are kept", flush=True)
+        return {}
+
+
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -257,13 +269,20 @@ def main(argv: list[str] | None = None) -> int:
     }
     load["after_side_by_side"] = os.getloadavg()
     load["max_1min_seen"] = round(load_max, 2)  # type: ignore[assignment]
-    scale = large_and_incremental(args.large, args.batch) if args.large else {}
+    failed: dict[str, str] = {}
+    scale = (
+        _kept("large and incremental runs", failed, large_and_incremental, args.large, args.batch)
+        if args.large
+        else {}
+    )
     compile_speed: dict[str, object] = {}
     if args.contracts:
         print(f"compile speed, {args.contracts} contracts ...", flush=True)
         from compile import main as compile_bench
 
-        compile_speed = compile_bench(["--contracts", str(args.contracts)])
+        compile_speed = _kept(
+            "compile speed", failed, compile_bench, ["--contracts", str(args.contracts)]
+        )
     load["end"] = os.getloadavg()
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     payload = {
@@ -280,13 +299,14 @@ def main(argv: list[str] | None = None) -> int:
         "scale": scale,
         "compile": compile_speed,
         "fingerprint": fingerprint,
+        "failed": failed,
     }
     (BENCH / "results.json").write_text(json.dumps(payload, indent=2) + "\n")
     lines = report(payload)
     lines += ["", *fingerprint_report(args.rows, fingerprint)]  # type: ignore[arg-type]
     (BENCH / "results.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ SPARK_UNSUPPORTED: dict[str, str] = {}
 # On Spark each fault costs a dbt build (~10 s) and GX's Spark datasource about one Spark job
 # per expectation (~60 s per fault). The default run covers one fault per kind of rendering
 # there (a column rule, a regex, another contract's relation, a cross-contract aggregate, a
-# recursive CTE, agreement, per-annotator rules, Spark's own percentile (turnaround), a
+# recursive CTE, agreement, per-annotator rules, turnaround's running-count percentiles, a
 # warning, the schema); the other Spark cases carry the `spark_full` mark:
 # `./run tests -m spark_full` runs them.
 SPARK_FAULTS = {

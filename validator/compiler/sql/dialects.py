@@ -55,21 +55,6 @@ class Dialect:
     def now(self) -> exp.Expr:
         return exp.CurrentTimestamp()
 
-    # Exact percentile, interpolated linearly between ranks: an aggregate `NAME(value, q)`;
-    # None: the standard PERCENTILE_CONT(q) WITHIN GROUP (ORDER BY value).
-    percentile_function: ClassVar[str | None] = None
-
-    def percentile(self, value: exp.Expr, q: float) -> exp.Expr:
-        """The exact `q` quantile of `value` over a group (an aggregate)."""
-        if self.percentile_function:
-            return exp.Anonymous(
-                this=self.percentile_function, expressions=[value, exp.Literal.number(q)]
-            )
-        return exp.WithinGroup(
-            this=exp.PercentileCont(this=exp.Literal.number(q)),
-            expression=exp.Order(expressions=[exp.Ordered(this=value)]),
-        )
-
     def seconds_between(self, start: exp.Expr, end: exp.Expr) -> exp.Expr:
         """Seconds (fractional) from timestamp `start` to timestamp `end`."""
         return exp.Sub(this=self.epoch_seconds(end), expression=self.epoch_seconds(start))
@@ -147,7 +132,6 @@ class DuckDB(Dialect):
     reads_local_parquet = True
 
     fingerprint_algorithm = "duckdb-hash"
-    percentile_function = "QUANTILE_CONT"
     hash_varies_with_version = True
 
     def hex_to_bigint(self, hex_text: exp.Expr) -> exp.Expr:
@@ -214,7 +198,6 @@ class Spark(Dialect):
     location_parameters = ("spark.sql.warehouse.dir",)  # a `session` profile's host is "NA"
     type_names = {"varchar": "string", "integer": "int"}
     fingerprint_algorithm = "spark-xxhash64"
-    percentile_function = "PERCENTILE"  # exact; PERCENTILE_APPROX is what sqlglot would pick
 
     def epoch_seconds(self, ts: exp.Expr) -> exp.Expr:
         return exp.cast(ts, "double")  # seconds since the epoch, with the fraction
