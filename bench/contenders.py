@@ -54,30 +54,42 @@ class Run:
         }
 
 
+# Runs argv[1:] in a child and reports that child's rusage as the last line of the output.
+# The command is started from this small, freshly started process, not from the benchmark's:
+# Linux keeps a process's peak RSS across exec, so a command forked from the benchmark (whose
+# own memory grows to hundreds of MB generating data) would report at least that peak.
+_LAUNCHER = (
+    "import json, os, sys\n"
+    "pid = os.posix_spawnp(sys.argv[1], sys.argv[1:], os.environ)\n"
+    "_, status, u = os.wait4(pid, 0)\n"
+    "sys.stdout.flush()\n"
+    "print(RUSAGE + json.dumps([u.ru_utime + u.ru_stime, u.ru_maxrss]), flush=True)\n"
+    "sys.exit(os.waitstatus_to_exitcode(status))\n"
+)
+_RUSAGE = "\n@@labelpact-bench-rusage@@ "
+
+
 def measure(cmd: list[str], env: dict[str, str] | None = None, cwd: Path = ROOT) -> Run:
     """Run `cmd` in its own process; wall time, CPU time (user + system, its threads and
-    waited-for children included) and peak RSS of that process, from os.wait4. CPU time is
-    the steadier number on a shared machine: waiting for a core is not counted."""
+    waited-for children included) and peak RSS of that process, from os.wait4 in a small
+    launcher (see `_LAUNCHER`). CPU time is the steadier number on a shared machine: waiting
+    for a core is not counted."""
     start = time.monotonic()
-    proc = subprocess.Popen(
-        cmd,
+    launcher = f"RUSAGE = {_RUSAGE!r}\n{_LAUNCHER}"
+    proc = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", launcher, *cmd],
         cwd=cwd,
         env={**os.environ, **(env or {})},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
-    assert proc.stdout is not None
-    output = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
     wall = time.monotonic() - start
-    return Run(
-        round(wall, 3),
-        round(usage.ru_utime + usage.ru_stime, 3),
-        round(usage.ru_maxrss / 1024, 1),
-        proc.returncode,
-        output.decode(errors="replace"),
-    )
+    text = proc.stdout.decode(errors="replace")
+    output, found, usage = text.rpartition(_RUSAGE)
+    if not found:  # the command could not be started
+        raise BenchError(f"could not run {' '.join(cmd)}:\n{text[-2000:]}")
+    cpu, maxrss = json.loads(usage)
+    return Run(round(wall, 3), round(cpu, 3), round(maxrss / 1024, 1), proc.returncode, output)
 
 
 @dataclass(frozen=True)
