@@ -27,69 +27,53 @@ FROM (
       g,
       item,
       v
-  ), `groups` AS (
-    SELECT
-      g
-    FROM ic
-    GROUP BY
-      g
-  ), items AS (
-    SELECT
-      g,
-      item,
-      SUM(n_ic) AS m_i,
-      SUM(n_ic * n_ic) AS sq,
-      MIN(v) AS v_single
-    FROM ic
-    GROUP BY
-      g,
-      item
-  ), marginals AS (
+  ), totals AS (
     SELECT
       g,
       v,
-      SUM(n) AS n_c
-    FROM (
-      SELECT
-        g,
-        v,
-        n_ic AS n
-      FROM ic
-      UNION ALL
-      SELECT
-        g,
-        v_single AS v,
-        -m_i AS n
-      FROM items
-      WHERE
-        m_i = 1
-    ) AS u
+      n_ic,
+      SUM(n_ic) OVER (PARTITION BY g, item) AS m_i
+    FROM ic
+  ), per_value AS (
+    SELECT
+      g,
+      v,
+      SUM(CASE WHEN m_i >= 2 THEN n_ic ELSE 0 END) AS n_c,
+      SUM(CASE WHEN m_i >= 2 THEN n_ic * (
+        m_i - n_ic
+      ) / (
+        m_i - 1
+      ) ELSE 0 END) AS d_o,
+      SUM(CASE WHEN m_i >= 2 THEN n_ic / m_i ELSE 0 END) AS items
+    FROM totals
     GROUP BY
       g,
       v
-    HAVING
-      SUM(n) > 0
+  ), `groups` AS (
+    SELECT
+      g
+    FROM per_value
+    GROUP BY
+      g
   ), observed AS (
     SELECT
       g,
-      COUNT(*) AS n_items,
-      SUM(m_i) AS n,
-      SUM((
-        m_i * m_i - sq
-      ) / (
-        m_i - 1
-      )) AS d_o
-    FROM items
-    WHERE
-      m_i >= 2
+      CAST(ROUND(SUM(items)) AS INT64) AS n_items,
+      SUM(n_c) AS n,
+      SUM(d_o) AS d_o
+    FROM per_value
     GROUP BY
       g
+    HAVING
+      SUM(n_c) > 0
   ), expected AS (
     SELECT
       g,
       COUNT(*) AS n_values,
       SUM(n_c * n_c) AS sum_sq
-    FROM marginals
+    FROM per_value
+    WHERE
+      n_c > 0
     GROUP BY
       g
   )

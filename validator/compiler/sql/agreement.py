@@ -54,21 +54,32 @@ marginals AS (SELECT g, v, SUM(n) AS n_c FROM (
               GROUP BY g, v HAVING SUM(n) > 0),
 """
 
-_ALPHA_NOMINAL = (
-    _COUNTS
-    + _PAIRABLE
-    + """
-observed AS (SELECT g, COUNT(*) AS n_items, SUM(m_i) AS n,
-             SUM((m_i * m_i - sq) / (m_i - 1)) AS d_o FROM items WHERE m_i >= 2 GROUP BY g),
+# Nominal alpha in one pass over the value counts: each count carries its item's total m_i (a
+# window, which spills to disk, where per-item totals joined or aggregated again beside the
+# per-value counts ran out of DuckDB's 1 GB at 100M ratings), then everything sums per (group,
+# value): the pairable marginal n_c, the item's share of D_o, n_ic * (m_i - n_ic) / (m_i - 1)
+# (summing to (m_i^2 - sum_c n_ic^2) / (m_i - 1) per item), and n_ic / m_i (summing to 1 per
+# item: the item count).
+_ALPHA_NOMINAL = """
+WITH agreement_ratings AS (SELECT 1),
+ic AS (SELECT g, item, v, CAST(COUNT(*) AS DOUBLE PRECISION) AS n_ic
+       FROM agreement_ratings GROUP BY g, item, v),
+totals AS (SELECT g, v, n_ic, SUM(n_ic) OVER (PARTITION BY g, item) AS m_i FROM ic),
+per_value AS (SELECT g, v, SUM(CASE WHEN m_i >= 2 THEN n_ic ELSE 0 END) AS n_c,
+              SUM(CASE WHEN m_i >= 2 THEN n_ic * (m_i - n_ic) / (m_i - 1) ELSE 0 END) AS d_o,
+              SUM(CASE WHEN m_i >= 2 THEN n_ic / m_i ELSE 0 END) AS items
+              FROM totals GROUP BY g, v),
+groups AS (SELECT g FROM per_value GROUP BY g),
+observed AS (SELECT g, CAST(ROUND(SUM(items)) AS BIGINT) AS n_items, SUM(n_c) AS n,
+             SUM(d_o) AS d_o FROM per_value GROUP BY g HAVING SUM(n_c) > 0),
 expected AS (SELECT g, COUNT(*) AS n_values, SUM(n_c * n_c) AS sum_sq
-             FROM marginals GROUP BY g)
+             FROM per_value WHERE n_c > 0 GROUP BY g)
 SELECT {key}, COALESCE(o.n_items, 0) AS n_items,
        CAST(COALESCE(o.n, 0) AS BIGINT) AS n_ratings,
        CAST(CASE WHEN e.n_values >= 2
             THEN 1 - (o.n - 1) * o.d_o / (o.n * o.n - e.sum_sq) END AS DOUBLE PRECISION) AS value
 FROM groups AS t LEFT JOIN observed AS o ON o.g = t.g LEFT JOIN expected AS e ON e.g = t.g
 """
-)
 
 _POSITIONS = {
     # Rank order of the pairable values; v is distinct within a group here.
