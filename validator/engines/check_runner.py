@@ -66,18 +66,27 @@ class CheckRun:
     values: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
 
 
-def row_condition(query: exp.Expr, relation: exp.Table) -> exp.Expr | None:
-    """The condition of `query` when it is `SELECT <columns> FROM relation WHERE <condition>`
-    over `relation` alone (no join, grouping, subquery, aggregate or window), else None."""
+def _filter(query: exp.Expr) -> tuple[exp.Expr, exp.Expr] | None:
+    """(source, condition) when `query` is `SELECT <columns> FROM <source> WHERE <condition>`
+    and nothing more (no join, grouping, ordering or limit), else None."""
     if not isinstance(query, exp.Select):
         return None
     used = {k for k, v in query.args.items() if v}
     if used - {"expressions", "from_", "from", "where"} or "where" not in used:
         return None
     source = query.args.get("from_") or query.args.get("from")
-    if source is None or source.this != relation:
+    if source is None:
         return None
-    condition: exp.Expr = query.args["where"].this
+    return source.this, query.args["where"].this
+
+
+def row_condition(query: exp.Expr, relation: exp.Table) -> exp.Expr | None:
+    """The condition of `query` when it is `SELECT <columns> FROM relation WHERE <condition>`
+    over `relation` alone (no join, grouping, subquery, aggregate or window), else None."""
+    parts = _filter(query)
+    if parts is None or parts[0] != relation:
+        return None
+    condition = parts[1]
     if any(condition.find(t) for t in (exp.Select, exp.Subquery, exp.AggFunc, exp.Window)):
         return None
     return condition
@@ -87,18 +96,13 @@ def valued_query(query: exp.Expr) -> exp.Select | None:
     """For `query` = `SELECT * FROM (<values>) AS q WHERE <condition>`: `SELECT *, CASE WHEN
     <condition> THEN 1 ELSE 0 END AS lp_failing FROM (<values>) AS q` (every row of the
     figures, flagged as the filter keeps it), else None."""
-    if not isinstance(query, exp.Select):
-        return None
-    used = {k for k, v in query.args.items() if v}
-    if used - {"expressions", "from_", "from", "where"} or "where" not in used:
+    parts = _filter(query)
+    if parts is None or not isinstance(parts[0], exp.Subquery):
         return None
     if len(query.expressions) != 1 or not isinstance(query.expressions[0], exp.Star):
         return None
-    source = query.args.get("from_") or query.args.get("from")
-    if source is None or not isinstance(source.this, exp.Subquery):
-        return None
-    flag = exp.alias_(_case(query.args["where"].this), "lp_failing")
-    return exp.select(exp.Star(), flag).from_(source.this.copy())
+    flag = exp.alias_(_case(parts[1]), "lp_failing")
+    return exp.select(exp.Star(), flag).from_(parts[0].copy())
 
 
 class Runner:
@@ -128,11 +132,14 @@ class Runner:
                 if skipped:
                     self._outcome(check, None, 0.0, "", f"skipped: model {skipped} did not build")
                     continue
-                condition = self._condition(check, plan) if check.id not in stats else None
+                query = self._failing(check, plan) if check.id not in stats else None
+                condition = (
+                    None if query is None else row_condition(query, self.table(check.contract))
+                )
                 if condition is not None:
                     folded.setdefault(check.contract, []).append((check, condition))
                 else:
-                    valued = self._valued(check, plan) if check.id not in stats else None
+                    valued = self._valued(check, query)
                     count = self._count_sql(check, plan, stats.get(check.id))
                     alone.append((check, count, valued))
         for contract, checks in folded.items():
@@ -156,22 +163,20 @@ class Runner:
                 return name
         return None
 
-    def _condition(self, check: Check, plan: Plan) -> exp.Expr | None:
+    def _failing(self, check: Check, plan: Plan) -> exp.Expr | None:
+        """The kind's failing-rows query of `check` (None: the kind has no SQL rendering)."""
         try:
-            query = failing_rows(check, self.table, self.wh.dialect, plan.contract.key)
+            return failing_rows(check, self.table, self.wh.dialect, plan.contract.key)
         except ValueError:
             return None
-        return row_condition(query, self.table(check.contract))
 
-    def _valued(self, check: Check, plan: Plan) -> exp.Select | None:
-        """The flagged figures of a check judging its kind's `values` (see `valued_query`)."""
-        if not hasattr(check.params, "values") or check.params.dbt is not DbtForm.SINGULAR:
+    @staticmethod
+    def _valued(check: Check, query: exp.Expr | None) -> exp.Select | None:
+        """The flagged figures of a singular check judging its kind's `values` (small: one row
+        per group or annotator), see `valued_query`."""
+        if query is None or check.params.dbt is not DbtForm.SINGULAR:
             return None
-        try:
-            query = failing_rows(check, self.table, self.wh.dialect, plan.contract.key)
-        except ValueError:
-            return None
-        return valued_query(query)
+        return valued_query(query) if hasattr(check.params, "values") else None
 
     def _count_sql(self, check: Check, plan: Plan, stats_model: str | None) -> str:
         """`SELECT count(*)` over the query dbt's test of `check` runs."""

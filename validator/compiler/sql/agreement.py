@@ -36,12 +36,12 @@ _GROUP_KEY = "CASE WHEN t.g = '' THEN NULL ELSE SUBSTRING(t.g, 2) END AS group_k
 
 # Counts are DOUBLE from the start: every division is a float division on every engine, and
 # sums of whole numbers stay exact in a double far beyond 10M ratings.
-_COUNTS = """
+_VALUE_COUNTS = """
 WITH agreement_ratings AS (SELECT 1),
 ic AS (SELECT g, item, v, CAST(COUNT(*) AS DOUBLE PRECISION) AS n_ic
        FROM agreement_ratings GROUP BY g, item, v),
-groups AS (SELECT g FROM ic GROUP BY g),
 """
+_COUNTS = _VALUE_COUNTS + "groups AS (SELECT g FROM ic GROUP BY g),\n"
 
 # Krippendorff. Pairable values are all values minus those of single-rating items, so no
 # per-item total has to be joined or windowed back onto the value counts.
@@ -60,10 +60,9 @@ marginals AS (SELECT g, v, SUM(n) AS n_c FROM (
 # value): the pairable marginal n_c, the item's share of D_o, n_ic * (m_i - n_ic) / (m_i - 1)
 # (summing to (m_i^2 - sum_c n_ic^2) / (m_i - 1) per item), and n_ic / m_i (summing to 1 per
 # item: the item count).
-_ALPHA_NOMINAL = """
-WITH agreement_ratings AS (SELECT 1),
-ic AS (SELECT g, item, v, CAST(COUNT(*) AS DOUBLE PRECISION) AS n_ic
-       FROM agreement_ratings GROUP BY g, item, v),
+_ALPHA_NOMINAL = (
+    _VALUE_COUNTS
+    + """
 totals AS (SELECT g, v, n_ic, SUM(n_ic) OVER (PARTITION BY g, item) AS m_i FROM ic),
 per_value AS (SELECT g, v, SUM(CASE WHEN m_i >= 2 THEN n_ic ELSE 0 END) AS n_c,
               SUM(CASE WHEN m_i >= 2 THEN n_ic * (m_i - n_ic) / (m_i - 1) ELSE 0 END) AS d_o,
@@ -80,6 +79,7 @@ SELECT {key}, COALESCE(o.n_items, 0) AS n_items,
             THEN 1 - (o.n - 1) * o.d_o / (o.n * o.n - e.sum_sq) END AS DOUBLE PRECISION) AS value
 FROM groups AS t LEFT JOIN observed AS o ON o.g = t.g LEFT JOIN expected AS e ON e.g = t.g
 """
+)
 
 _POSITIONS = {
     # Rank order of the pairable values; v is distinct within a group here.
