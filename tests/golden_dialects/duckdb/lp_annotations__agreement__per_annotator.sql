@@ -1,86 +1,103 @@
 SELECT
   *
 FROM (
-  WITH cur AS (
-    SELECT
-      t."annotation_id" AS k,
-      t."item_id" AS item,
-      t."annotator_id" AS rater,
-      CAST(t."label" AS TEXT) AS label
-    FROM (
-      SELECT
-        *
-      FROM analytics.annotations AS t
-      WHERE
-        NOT EXISTS(
-          SELECT
-            1
-          FROM analytics.annotations AS c
-          WHERE
-            c."parent_annotation_id" = t."annotation_id"
-        )
-    ) AS t
-    WHERE
-      t."label" IS NOT NULL AND t."item_id" IS NOT NULL AND t."annotator_id" IS NOT NULL
-  ), counts AS (
+  WITH counts AS (
     SELECT
       item,
       label,
       COUNT(*) AS n
-    FROM cur
+    FROM (
+      SELECT
+        t."item_id" AS item,
+        t."annotator_id" AS rater,
+        CAST(t."label" AS TEXT) AS label
+      FROM (
+        SELECT
+          *
+        FROM analytics.annotations AS t
+        WHERE
+          NOT EXISTS(
+            SELECT
+              1
+            FROM analytics.annotations AS c
+            WHERE
+              c."parent_annotation_id" = t."annotation_id"
+          )
+      ) AS t
+      WHERE
+        t."label" IS NOT NULL AND t."item_id" IS NOT NULL AND t."annotator_id" IS NOT NULL
+    ) AS c
     GROUP BY
       item,
       label
   ), tops AS (
     SELECT
       item,
-      MAX(n) AS m1
+      label,
+      n,
+      MAX(n) OVER (PARTITION BY item) AS m1
     FROM counts
-    GROUP BY
-      item
   ), items AS (
     SELECT
-      c.item,
-      o.m1,
-      SUM(CASE WHEN c.n = o.m1 THEN 1 ELSE 0 END) AS k1,
-      MIN(CASE WHEN c.n = o.m1 THEN c.label END) AS lo1,
-      MAX(CASE WHEN c.n = o.m1 THEN c.label END) AS hi1,
-      MAX(CASE WHEN c.n < o.m1 THEN c.n END) AS m2
-    FROM counts AS c
-    JOIN tops AS o
-      ON o.item = c.item
+      item,
+      SUM(CASE WHEN n = m1 THEN 1 ELSE 0 END) AS k1,
+      MIN(CASE WHEN n = m1 THEN label END) AS lo1,
+      MAX(CASE WHEN n = m1 THEN label END) AS hi1,
+      CASE WHEN MAX(m1) - 1 > COALESCE(MAX(CASE WHEN n < m1 THEN n END), 0) THEN 1 ELSE 0 END AS firm
+    FROM tops
     GROUP BY
-      c.item,
-      o.m1
-  ), majorities AS (
-    SELECT
-      c.item,
-      c.rater,
-      c.label,
-      CASE WHEN n.n < i.m1 THEN CASE WHEN i.k1 = 1 THEN i.lo1 END WHEN i.k1 = 2 THEN CASE WHEN c.label = i.lo1 THEN i.hi1 ELSE i.lo1 END WHEN i.k1 = 1 AND i.m1 - 1 > COALESCE(i.m2, 0) THEN c.label END AS majority
-    FROM cur AS c
-    JOIN counts AS n
-      ON n.item = c.item AND n.label = c.label
-    JOIN items AS i
-      ON i.item = c.item
+      item
   ), refs AS (
     SELECT
-      m.rater,
-      m.label,
-      COALESCE(CAST(a."decision" AS TEXT), m.majority) AS ref
-    FROM majorities AS m
+      i.item,
+      CAST(a."decision" AS TEXT) AS dec,
+      i.k1,
+      i.lo1,
+      i.hi1,
+      i.firm
+    FROM items AS i
     LEFT JOIN analytics.adjudications AS a
-      ON a."item_id" = m.item
+      ON a."item_id" = i.item
+    WHERE
+      NOT CAST(a."decision" AS TEXT) IS NULL OR i.k1 <= 2
+  ), judged AS (
+    SELECT
+      c.rater,
+      CASE WHEN NOT r.dec IS NULL THEN 1 WHEN r.k1 = 1 THEN CASE WHEN c.label = r.lo1 THEN r.firm ELSE 1 END WHEN c.label = r.lo1 OR c.label = r.hi1 THEN 1 ELSE 0 END AS has_ref,
+      CASE WHEN NOT r.dec IS NULL THEN CASE WHEN c.label = r.dec THEN 1 ELSE 0 END WHEN r.k1 = 1 AND c.label = r.lo1 THEN r.firm ELSE 0 END AS agrees
+    FROM (
+      SELECT
+        t."item_id" AS item,
+        t."annotator_id" AS rater,
+        CAST(t."label" AS TEXT) AS label
+      FROM (
+        SELECT
+          *
+        FROM analytics.annotations AS t
+        WHERE
+          NOT EXISTS(
+            SELECT
+              1
+            FROM analytics.annotations AS c
+            WHERE
+              c."parent_annotation_id" = t."annotation_id"
+          )
+      ) AS t
+      WHERE
+        t."label" IS NOT NULL AND t."item_id" IS NOT NULL AND t."annotator_id" IS NOT NULL
+    ) AS c
+    JOIN refs AS r
+      ON r.item = c.item
   )
   SELECT
     rater,
-    COUNT(ref) AS n_items,
-    CAST(SUM(CASE WHEN label = ref THEN 1 ELSE 0 END) AS DOUBLE) / COUNT(ref) AS agreement
-  FROM refs
-  WHERE
-    ref IS NOT NULL
+    SUM(has_ref) AS n_items,
+    CAST(SUM(agrees) AS DOUBLE) / SUM(has_ref) AS agreement
+  FROM judged
   GROUP BY
     rater
+  HAVING
+    SUM(has_ref) > 0
 ) AS q
 WHERE
   q.n_items >= 20 AND q.agreement < 0.4
