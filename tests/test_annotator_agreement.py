@@ -86,8 +86,32 @@ def test_matches_pandas_on_random_data(seed: int, adjudicated: bool) -> None:
     want = _reference(df, adj if adjudicated else None)
     assert set(got) == set(want)
     for rater, (n, share) in want.items():
-        assert got[rater][0] == n
-        assert got[rater][1] == pytest.approx(share, abs=1e-12)
+        n_items, n_agree, agreement = got[rater]
+        assert n_items == n and n_agree == round(share * n)
+        assert agreement == pytest.approx(share, abs=1e-12)
+
+
+@pytest.mark.parametrize("adjudicated", [True, False])
+def test_counts_of_disjoint_items_add_up_to_the_whole(adjudicated: bool) -> None:
+    """What `validate --incremental` relies on: `values` over two sets of items, added per
+    annotator, equals `values` over all of them, and the rule judges the totals alike."""
+    df, adj = _data(5)
+    con = duckdb.connect()
+    con.register("adj", adj)
+    first = df["item"].isin({f"it{i}" for i in range(0, 300, 3)})
+    parts = []
+    for part in (df[first], df[~first]):
+        con.register("t", part)
+        parts.append([(r, *v) for r, v in _sql(con, _check(adjudicated), failing=False).items()])
+    con.register("t", df)
+    check = _check(adjudicated, min_=0.7, min_items=10)
+    p = check.params
+    assert isinstance(p, AnnotatorAgreement)
+    total = p.add(*parts)
+    assert {r[0]: tuple(r[1:]) for r in total} == _sql(con, check, failing=False)
+    judged = con.execute(p.judge_rows(total).sql("duckdb")).fetchall()
+    assert {r[0] for r in judged} == set(_sql(con, check, failing=True))
+    assert judged  # the threshold judges someone
 
 
 def test_fails_only_judged_annotators_below_the_minimum() -> None:

@@ -118,6 +118,10 @@ SCENARIOS: dict[str, tuple[list[str], list[str]]] = {
         [
             "UPDATE raw.annotations SET label = 'zebra' WHERE annotation_id < 40",
             "UPDATE raw.annotations SET annotator_id = 'nobody' WHERE annotation_id = 41",
+            # one annotator disagrees with everyone in the old batches: per-annotator agreement
+            # fails on the stored counts plus the new batches'
+            "UPDATE raw.annotations SET label = 'zebra' WHERE annotator_id = "
+            "(SELECT min(annotator_id) FROM raw.annotations)",
         ],
         [],
     ),
@@ -150,6 +154,9 @@ def test_incremental_verdict_equals_full_verdict(
     assert inc.mode == ("full" if fell_back else "incremental")
     if name.startswith("faults"):
         assert full.verdicts["annotations"].status == "fail"
+    if name == "faults in the old batches carry over":
+        agreement = {r.check_id: r for r in inc.results}["annotations.agreement.per_annotator"]
+        assert agreement.status == "fail" and "added to the stored counts" in agreement.message
     if name == "faults in the new batch":  # failing rows of the new batch are shown
         by_id = {r.check_id: r for r in inc.results}
         sample = by_id["annotations.label.accepted_values"].sample
@@ -173,6 +180,9 @@ def test_incremental_run_reads_only_the_new_batches(
     assert "against the whole table" in by_id["annotations.annotation_id.unique"].message
     assert "new items" in by_id["annotations.coverage.min_annotations"].message
     assert "whole table" in by_id["annotations.revisions.parent_exists"].message
+    agreement = by_id["annotations.agreement.per_annotator"]
+    assert "added to the stored counts" in agreement.message
+    assert "\"batch_id\" IN ('b0006'" in agreement.sql and "'b0005'" not in agreement.sql
     sql = by_id["annotations.label.accepted_values"].sql
     # the base data has batches b0001-b0005: only the appended ones are read
     assert "\"batch_id\" IN ('b0006'" in sql and "'b0005'" not in sql

@@ -96,6 +96,7 @@ FROM (
   SELECT
     rater,
     SUM(has_ref) AS n_items,
+    SUM(agrees) AS n_agree,
     CAST(SUM(agrees) AS DOUBLE) / SUM(has_ref) AS agreement
   FROM judged
   GROUP BY
@@ -200,6 +201,7 @@ FROM (
   SELECT
     rater,
     SUM(has_ref) AS n_items,
+    SUM(agrees) AS n_agree,
     CAST(SUM(agrees) AS DOUBLE PRECISION) / SUM(has_ref) AS agreement
   FROM judged
   GROUP BY
@@ -304,6 +306,7 @@ FROM (
   SELECT
     rater,
     SUM(has_ref) AS n_items,
+    SUM(agrees) AS n_agree,
     CAST(SUM(agrees) AS DOUBLE) / SUM(has_ref) AS agreement
   FROM judged
   GROUP BY

@@ -14,6 +14,10 @@ check reads. An incremental run then finds the batches that are new since, and:
 - rules per item (coverage, adjudication, one current row per lineage) run on the new batches
   when the items in them are new items and the adjudication records of old items are as
   before; otherwise they run on the whole table;
+- per-annotator agreement keeps, per annotator, the number of labels with a reference and how
+  many of those agree with it; a label's reference depends only on its item, so under the same
+  conditions as rules per item the new batches' counts add to the stored ones and the rule
+  judges the totals (else it reads the whole table);
 - everything else (revision chains, items with no annotation, one instruction version per
   split, the registry) runs on the whole table, and says so. Why these cannot add a count
   of the new batches to the stored one: a new row can repair an old failure as well as add
@@ -52,7 +56,7 @@ from validator.engines.warehouse import Warehouse, fingerprint_hash
 from validator.errors import EngineError, LabelpactError
 from validator.settings import Settings
 
-STATE_FORMAT = 2
+STATE_FORMAT = 3  # 3: per-group sums of ITEM_SUMS kinds
 SMALL_RELATION = 100_000  # other relations up to this size are compared by content, not size
 
 
@@ -79,14 +83,16 @@ def batch_column(contract: Contract) -> str:
 
 
 def mode(check: Check, contract: Contract) -> str:
-    """How an incremental run computes `check`: rows | unique | items | full | schema (as its
-    kind declares: `Params.incremental`)."""
+    """How an incremental run computes `check`: rows | unique | items | sums | full | schema
+    (as its kind declares: `Params.incremental`)."""
     p = check.params
     if p.incremental is Incremental.PER_GROUP:
         return "rows" if p.group_column() == batch_column(contract) else "full"
-    if p.incremental is Incremental.PER_ITEM:
+    if p.incremental in (Incremental.PER_ITEM, Incremental.ITEM_SUMS):
         item = item_column(contract)
-        return "items" if item is not None and item in p.item_columns() else "full"
+        if item is None or item not in p.item_columns():
+            return "full"
+        return "items" if p.incremental is Incremental.PER_ITEM else "sums"
     return {
         Incremental.SCHEMA: "schema",
         Incremental.ROWS: "rows",
@@ -114,8 +120,11 @@ def measure(
     contracts: dict[str, Contract],
     relations: dict[str, str],
     source: str,
+    known: dict[str, list[tuple[Any, ...]]] | None = None,
 ) -> dict[str, Any]:
     """What a full validation records for later incremental runs (besides failure counts).
+    `known`: the `values` rows the run's checks fetched, by check id (the per-group sums of
+    ITEM_SUMS kinds are taken from them, else read).
 
     Batches are fingerprinted on the contract's `source` relation with every column it has,
     as `Warehouse.fingerprint` does for the whole relation, so their total is that
@@ -132,7 +141,28 @@ def measure(
         "columns": model_columns,
         "signatures": signatures(wh, plan, contracts, relations),
         "source": {"relation": source, "schema": schema},
+        "sums": _sums(wh, plan, relations, known or {}),
     }
+
+
+def _sums(
+    wh: Warehouse, plan: Plan, relations: dict[str, str], known: dict[str, list[tuple[Any, ...]]]
+) -> dict[str, list[list[Any]]]:
+    """Per check of an ITEM_SUMS kind, its `values` over the whole table (a check whose query
+    failed has none: the next incremental run reads the whole table for it)."""
+    out: dict[str, list[list[Any]]] = {}
+    for check in plan.checks:
+        if mode(check, plan.contract) != "sums":
+            continue
+        rows = known.get(check.id)
+        if rows is None:
+            query = check.params.values(check, lambda n: _table(wh, relations[n]))  # type: ignore[attr-defined]
+            try:
+                rows = wh.query(query.sql(dialect=wh.dialect.sqlglot))[1]
+            except EngineError:
+                continue
+        out[check.id] = [list(r) for r in check.params.add(rows)]  # type: ignore[attr-defined]
+    return out
 
 
 def source_fingerprint(wh: Warehouse, state: dict[str, Any]) -> dict[str, Any]:
@@ -325,6 +355,7 @@ def write_state(
         "batches": measured["batches"].rows,
         "signatures": measured["signatures"],
         "source": measured["source"],
+        "sums": measured["sums"],
         "failures": failures,
     }
     write_artifacts({path.name: json.dumps(state, sort_keys=True) + "\n"}, path.parent)
@@ -382,6 +413,7 @@ class ContractRun:
         self._check_corrections()
         self.signatures = signatures(wh, plan, contracts, self.relations)
         self.items_reason = self._items_reason()
+        self.sums: dict[str, list[list[Any]]] = {}  # ITEM_SUMS checks' totals after this run
 
     def _check_columns(self) -> None:
         if [list(c) for c in self.wh.columns(self.own)] != self.state["columns"]:
@@ -479,6 +511,8 @@ class ContractRun:
         how = mode(check, self.contract)
         if how == "schema":  # the column signature was compared above
             return Outcome(None, how, time.monotonic() - started, "")
+        if how == "sums":
+            return self._summed(check, before, started)
         if how in ("rows", "items") and self._others_changed(check, before, how):
             how = "full"
         if how == "items" and self.items_reason:
@@ -494,6 +528,27 @@ class ContractRun:
         found = self._count(sql)
         total = found if how == "full" else before + found
         return Outcome(total, how, time.monotonic() - started, sql)
+
+    def _summed(self, check: Check, before: int, started: float) -> Outcome:
+        """An ITEM_SUMS check: the stored per-group sums plus those of the new batches (when
+        per-item rules may read only them), else the whole table's; the rule judges them."""
+        p: Any = check.params
+        stored = self.state["sums"].get(check.id)
+        how = "sums"
+        if stored is None or self.items_reason or self._others_changed(check, before, "items"):
+            how = "full"
+        sql = ""
+        if how == "full" or self.new:
+            read = self._rel_for(check, "items" if how == "sums" else how)
+            sql = self._sql(p.values(check, read))
+            found = self.wh.query(sql)[1]
+            rows = p.add(stored, found) if how == "sums" else p.add(found)
+        else:
+            rows = p.add(stored)
+        self.sums[check.id] = [list(r) for r in rows]
+        judged = f"SELECT count(*) FROM ({self._sql(p.judge_rows(rows))}) AS lp_f"
+        failures = self._count(judged) if rows else 0
+        return Outcome(failures, how, time.monotonic() - started, sql or judged)
 
     def _others_changed(self, check: Check, failures_before: int, how: str) -> bool:
         for name in other_relations(check):

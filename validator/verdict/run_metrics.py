@@ -237,7 +237,7 @@ def _annotator_figures(
         out[str(who)] = AnnotatorFigures(labels=int(n), low_share=share)
     for check in plan.checks:
         if isinstance(check.params, AnnotatorAgreement):
-            for who, n_items, value in figures(wh, check, rel, known):
+            for who, n_items, _agreeing, value in figures(wh, check, rel, known):
                 fig = out.setdefault(str(who), AnnotatorFigures())
                 fig.agreement = None if value is None else float(value)
                 fig.agreement_items = int(n_items)

@@ -264,7 +264,7 @@ def validate(
         for plan in plans:
             for check in plan.checks:
                 results.append(_result(check, outcomes.get(check.id)))
-        fingerprints, states = _measure(wh, plans, contracts, relations, sources, say)
+        fingerprints, states = _measure(wh, plans, contracts, relations, sources, say, known)
         for result, check in failed_checks(results, plans):
             result.sample = sample_rows(wh, check, contracts, relations)
         metrics, metric_warnings = run_metrics.for_plans(
@@ -337,9 +337,11 @@ def _measure(
     relations: dict[str, str],
     sources: dict[str, str],
     say: Callable[[str], None],
+    known: run_metrics.Figures,
 ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
     """(fingerprint, incremental state) of each selected contract's source; the state only for
-    contracts that declare batches (their fingerprint is the sum of their batches')."""
+    contracts that declare batches (their fingerprint is the sum of their batches'). `known`:
+    the per-group figures the run's checks fetched."""
     fingerprints: dict[str, dict[str, Any]] = {}
     states: dict[str, dict[str, Any]] = {}
     for plan in plans:
@@ -347,7 +349,7 @@ def _measure(
         source = sources[plan.contract.name]
         evidence.require_source(wh, plan.contract.name, source)
         if plan.contract.sections.incremental:
-            state = incremental.measure(wh, plan, contracts, relations, source)
+            state = incremental.measure(wh, plan, contracts, relations, source, known)
             states[plan.contract.name] = state
             fingerprints[plan.contract.name] = {
                 **incremental.source_fingerprint(wh, state),
@@ -445,6 +447,7 @@ def validate_incremental(
                 "columns": state["columns"],
                 "signatures": crun.signatures,
                 "source": state["source"],
+                "sums": crun.sums,
             }
             incremental.write_state(
                 settings,
@@ -480,6 +483,7 @@ def _incremental_result(check: Check, outcome: incremental.Outcome) -> CheckResu
     scope = {
         "rows": "new batches",
         "items": "new batches (new items)",
+        "sums": "new batches (new items), added to the stored counts per group",
         "unique": "values in new batches, against the whole table",
         "full": "whole table",
         "schema": "column signature",

@@ -92,6 +92,7 @@ FROM (
   SELECT
     rater,
     SUM(has_ref) AS n_items,
+    SUM(agrees) AS n_agree,
     CAST(SUM(agrees) AS DOUBLE) / SUM(has_ref) AS agreement
   FROM judged
   GROUP BY

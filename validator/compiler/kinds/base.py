@@ -81,6 +81,9 @@ class Incremental(StrEnum):
     PER_GROUP = "per_group"  # per group: as ROWS when grouped by the batch column, else FULL
     UNIQUE = "unique"  # the values new rows carry, counted over the whole table
     PER_ITEM = "per_item"  # per item: the new batches when their items are new, else FULL
+    # per group, from sums over items (`values` rows: group, additive counts, derived figures):
+    # the last run's sums plus the new batches' when their items are new, else FULL
+    ITEM_SUMS = "item_sums"
     FULL = "full"  # always the whole table
 
 

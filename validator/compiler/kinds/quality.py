@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlglot import exp
 
@@ -302,8 +302,9 @@ class AnnotatorAgreement(Current):
     unique majority of the other annotators' current labels of the item."""
 
     kind: ClassVar[Kind] = Kind.ANNOTATOR_AGREEMENT
-    # An annotator's labels span batches: always the whole table.
-    incremental: ClassVar[Incremental] = Incremental.FULL
+    # An annotator's labels span batches, but a label's reference depends only on its item:
+    # labels of new items add to each annotator's counts (`add`).
+    incremental: ClassVar[Incremental] = Incremental.ITEM_SUMS
     key: str = column()
     item: str = column()
     rater: str = column()
@@ -315,7 +316,8 @@ class AnnotatorAgreement(Current):
     min_items: int
 
     def values(self, check: Check, rel: RelationFor) -> exp.Select:
-        """Per annotator: `rater`, `n_items` (labels with a reference), `agreement`.
+        """Per annotator: `rater`, `n_items` (labels with a reference), `n_agree` (of those,
+        equal to it), `agreement`.
 
         Whether a label agrees with the others' unique majority depends only on its item's
         label counts: the top count, how many labels reach it (k1), the lowest and highest of
@@ -346,8 +348,9 @@ class AnnotatorAgreement(Current):
             "= r.hi1 THEN 1 ELSE 0 END AS has_ref, CASE WHEN NOT r.dec IS NULL THEN CASE WHEN "
             "c.label = r.dec THEN 1 ELSE 0 END WHEN r.k1 = 1 AND c.label = r.lo1 THEN r.firm "
             "ELSE 0 END AS agrees FROM r_cur AS c JOIN refs AS r ON r.item = c.item) "
-            "SELECT rater, SUM(has_ref) AS n_items, CAST(SUM(agrees) AS DOUBLE PRECISION) / "
-            "SUM(has_ref) AS agreement FROM judged GROUP BY rater HAVING SUM(has_ref) > 0",
+            "SELECT rater, SUM(has_ref) AS n_items, SUM(agrees) AS n_agree, "
+            "CAST(SUM(agrees) AS DOUBLE PRECISION) / SUM(has_ref) AS agreement FROM judged "
+            "GROUP BY rater HAVING SUM(has_ref) > 0",
             ids={"p_ritem": self.rec_item or "x", "p_dec": self.rec_decision or "x"},
             tables={
                 "r_cur": self._current(check, rel),
@@ -370,8 +373,40 @@ class AnnotatorAgreement(Current):
     def failing_rows(
         self, check: Check, rel: RelationFor, d: Dialect, key: tuple[str, ...]
     ) -> exp.Query:
+        return self.judge(self.values(check, rel).subquery("q"))
+
+    def judge(self, values: exp.Expr) -> exp.Query:
+        """The annotators of `values` (rows as `values` returns them) that fail the rule."""
         return template(
             "SELECT * FROM r_q AS q WHERE q.n_items >= v_n AND q.agreement < v_min",
             values={"v_n": self.min_items, "v_min": self.min},
-            tables={"r_q": self.values(check, rel).subquery("q")},
+            tables={"r_q": values},
         )
+
+    def judge_rows(self, rows: Sequence[Sequence[Any]]) -> exp.Query:
+        """`judge` over rows as `values` returns them, held in the query (`add`'s totals)."""
+        columns = ["rater", "n_items", "n_agree", "agreement"]
+        held = exp.values([tuple(r) for r in rows], alias="v", columns=columns)
+        return self.judge(exp.select(*columns).from_(held).subquery("q"))
+
+    @staticmethod
+    def add(*runs: Iterable[Sequence[Any]]) -> list[tuple[Any, int, int, float]]:
+        """`values` rows of disjoint sets of items, summed per annotator (sorted by annotator):
+        what `values` returns over all of them."""
+        sums: dict[Any, list[int]] = {}
+        for rows in runs:
+            for rater, n_items, n_agree, *_ in rows:
+                total = sums.setdefault(rater, [0, 0])
+                total[0] += int(n_items)
+                total[1] += int(n_agree)
+        return [
+            (rater, n, a, a / n) for rater, (n, a) in sorted(sums.items(), key=lambda r: str(r[0]))
+        ]
+
+    def item_columns(self) -> tuple[str, ...]:
+        return (self.item,)
+
+    def item_records(self) -> tuple[str, str] | None:
+        if self.records is not None and self.rec_item and self.rec_decision:
+            return self.records, self.rec_item
+        return None

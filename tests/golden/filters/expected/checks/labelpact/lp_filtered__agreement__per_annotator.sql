@@ -108,6 +108,7 @@ FROM (
   SELECT
     rater,
     SUM(has_ref) AS n_items,
+    SUM(agrees) AS n_agree,
     CAST(SUM(agrees) AS DOUBLE) / SUM(has_ref) AS agreement
   FROM judged
   GROUP BY
@@ -224,6 +225,7 @@ FROM (
   SELECT
     rater,
     SUM(has_ref) AS n_items,
+    SUM(agrees) AS n_agree,
     CAST(SUM(agrees) AS DOUBLE PRECISION) / SUM(has_ref) AS agreement
   FROM judged
   GROUP BY
@@ -340,6 +342,7 @@ FROM (
   SELECT
     rater,
     SUM(has_ref) AS n_items,
+    SUM(agrees) AS n_agree,
     CAST(SUM(agrees) AS DOUBLE) / SUM(has_ref) AS agreement
   FROM judged
   GROUP BY
