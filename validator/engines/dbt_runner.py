@@ -143,6 +143,9 @@ class DbtProject:
             str(self.profiles_dir),
             "--quiet",
             "--no-use-colors",
+            # labelpact reads dbt's results in-process: writing manifest.json and
+            # run_results.json (0.2-0.4 s a run) would only overwrite the team's own artifacts.
+            "--no-write-json",
         ]
         if self.target:
             args += ["--target", self.target]
