@@ -55,6 +55,7 @@ from validator.contract.model import Contract
 from validator.engines.warehouse import Warehouse, fingerprint_hash
 from validator.errors import EngineError, LabelpactError
 from validator.settings import Settings
+from validator.verdict.run_metrics import Figures, figures
 
 STATE_FORMAT = 3  # 3: per-group sums of ITEM_SUMS kinds
 SMALL_RELATION = 100_000  # other relations up to this size are compared by content, not size
@@ -120,7 +121,7 @@ def measure(
     contracts: dict[str, Contract],
     relations: dict[str, str],
     source: str,
-    known: dict[str, list[tuple[Any, ...]]] | None = None,
+    known: Figures | None = None,
 ) -> dict[str, Any]:
     """What a full validation records for later incremental runs (besides failure counts).
     `known`: the `values` rows the run's checks fetched, by check id (the per-group sums of
@@ -146,7 +147,7 @@ def measure(
 
 
 def _sums(
-    wh: Warehouse, plan: Plan, relations: dict[str, str], known: dict[str, list[tuple[Any, ...]]]
+    wh: Warehouse, plan: Plan, relations: dict[str, str], known: Figures
 ) -> dict[str, list[list[Any]]]:
     """Per check of an ITEM_SUMS kind, its `values` over the whole table (a check whose query
     failed has none: the next incremental run reads the whole table for it)."""
@@ -154,13 +155,10 @@ def _sums(
     for check in plan.checks:
         if mode(check, plan.contract) != "sums":
             continue
-        rows = known.get(check.id)
-        if rows is None:
-            query = check.params.values(check, lambda n: _table(wh, relations[n]))  # type: ignore[attr-defined]
-            try:
-                rows = wh.query(query.sql(dialect=wh.dialect.sqlglot))[1]
-            except EngineError:
-                continue
+        try:
+            rows = figures(wh, check, lambda n: _table(wh, relations[n]), known)
+        except EngineError:
+            continue
         out[check.id] = [list(r) for r in check.params.add(rows)]  # type: ignore[attr-defined]
     return out
 
