@@ -149,7 +149,8 @@ def test_low_confidence_rate_matches_pandas(seed: int) -> None:
         annotator="rater", confidence="conf", below=0.5, max_rate=0.3, min_labels=40
     )
     got = _values(df, params)
-    assert {r: (v[0], pytest.approx(v[1], abs=1e-12)) for r, v in got.items()} == want
+    assert {r: (v[0], pytest.approx(v[2], abs=1e-12)) for r, v in got.items()} == want
+    assert all(v[1] == round(v[0] * v[2]) for v in got.values())  # n_low: the rate's numerator
     failing = {r for r, (n, m) in want.items() if n >= 40 and m > 0.3}
     assert _failing(df, params) == failing and "r2" in failing
 
@@ -162,9 +163,52 @@ def test_corrected_rate_matches_pandas(seed: int) -> None:
         annotator="rater", key="id", parent="parent", max_rate=0.15, min_labels=30
     )
     got = _values(df, params)
-    assert {r: (v[0], pytest.approx(v[1], abs=1e-12)) for r, v in got.items()} == want
+    assert {r: (v[0], pytest.approx(v[2], abs=1e-12)) for r, v in got.items()} == want
+    assert all(v[1] == round(v[0] * v[2]) for v in got.values())  # n_corrected
     failing = {r for r, (n, m) in want.items() if n >= 30 and m > 0.15}
     assert _failing(df, params) == failing and failing
+
+
+def _chains(df: pd.DataFrame) -> pd.Series:
+    """Each row's correction chain (the id at its root): rows of different chains never name
+    each other as parent."""
+    pairs = zip(df["id"], df["parent"], strict=True)
+    parent = {int(i): (None if pd.isna(p) else int(p)) for i, p in pairs}
+
+    def root(i: int) -> int:
+        while parent.get(i) is not None and parent[i] != i:
+            i = parent[i]  # type: ignore[assignment]
+        return i
+
+    return df["id"].map(root)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        AnnotatorLowConfidence(
+            annotator="rater", confidence="conf", below=0.5, max_rate=0.3, min_labels=40
+        ),
+        AnnotatorCorrected(
+            annotator="rater", key="id", parent="parent", max_rate=0.15, min_labels=30
+        ),
+    ],
+    ids=["low_confidence", "corrected"],
+)
+def test_counts_of_disjoint_rows_add_up_to_the_whole(params: Any) -> None:
+    """What `validate --incremental` relies on (ROW_SUMS): `values` over two sets of rows
+    whose correction chains do not cross, added per annotator, equals `values` over all of
+    them, and the rule judges the totals alike."""
+    df = _data(6)
+    first = _chains(df) % 3 == 0
+    parts = [[(r, *v) for r, v in _values(p, params).items()] for p in (df[first], df[~first])]
+    total = params.add(*parts)
+    whole = _values(df, params)
+    assert {r[0]: (r[1], r[2]) for r in total} == {r: (v[0], v[1]) for r, v in whole.items()}
+    assert all(r[3] == pytest.approx(whole[r[0]][2], abs=1e-12) for r in total)
+    con = duckdb.connect()
+    judged = {r[0] for r in con.execute(params.judge_rows(total).sql("duckdb")).fetchall()}
+    assert judged == _failing(df, params) and judged
 
 
 def _pace(took: pd.Series, by: pd.Series) -> dict[str, tuple[int, float, float]]:

@@ -91,6 +91,11 @@ def _scenario(
     return inc, full, settings
 
 
+# the first (min) or second (max) annotation id above {lo} + 30 (ids have gaps)
+PAIR = (
+    "SELECT {}(annotation_id) FROM (SELECT annotation_id FROM raw.annotations "
+    "WHERE annotation_id > {{lo}} + 30 ORDER BY annotation_id LIMIT 2) AS p"
+)
 SCENARIOS: dict[str, tuple[list[str], list[str]]] = {
     "clean": ([], []),
     "faults in the new batch": (
@@ -112,6 +117,19 @@ SCENARIOS: dict[str, tuple[list[str], list[str]]] = {
             "raw.adjudications)",
             "DELETE FROM raw.annotations WHERE item_id = (SELECT max(item_id) FROM raw.items) "
             "AND annotation_id % 8 > 0",
+            # correction chains within the new batches: a dangling parent, a cycle of two
+            "UPDATE raw.annotations SET parent_annotation_id = 999999998 "
+            "WHERE annotation_id = {lo} + 20",
+            *(
+                f"UPDATE raw.annotations SET parent_annotation_id = ({PAIR.format(a)}) "
+                f"WHERE annotation_id = ({PAIR.format(b)})"
+                for a, b in (("max", "min"), ("min", "max"))
+            ),
+            # a newcomer unsure of all 40 of their labels: per-annotator low confidence fails
+            # on the new batches' counts
+            "UPDATE raw.annotations SET annotator_id = 'newcomer', confidence = 0.1 "
+            "WHERE annotation_id IN (SELECT annotation_id FROM raw.annotations "
+            "WHERE annotation_id > {lo} + 100 ORDER BY annotation_id LIMIT 40)",
         ],
     ),
     "faults in the old batches carry over": (
@@ -122,6 +140,12 @@ SCENARIOS: dict[str, tuple[list[str], list[str]]] = {
             # fails on the stored counts plus the new batches'
             "UPDATE raw.annotations SET label = 'zebra' WHERE annotator_id = "
             "(SELECT min(annotator_id) FROM raw.annotations)",
+            # ... and is unsure of all their labels: low confidence fails on the stored counts
+            # plus the new batches'
+            "UPDATE raw.annotations SET confidence = 0.1 WHERE annotator_id = "
+            "(SELECT min(annotator_id) FROM raw.annotations)",
+            # a dangling parent in an old batch stays a failure of the chain rules
+            "UPDATE raw.annotations SET parent_annotation_id = 999999999 WHERE annotation_id = 42",
         ],
         [],
     ),
@@ -135,6 +159,12 @@ SCENARIOS: dict[str, tuple[list[str], list[str]]] = {
         [],
         [
             "UPDATE raw.annotations SET parent_annotation_id = 16 WHERE annotation_id = {lo} + 1",
+        ],
+    ),
+    "an old row names a new row as its parent: validated in full": (
+        [],
+        [
+            "UPDATE raw.annotations SET parent_annotation_id = {hi} WHERE annotation_id = 17",
         ],
     ),
 }
@@ -154,11 +184,17 @@ def test_incremental_verdict_equals_full_verdict(
     assert inc.mode == ("full" if fell_back else "incremental")
     if name.startswith("faults"):
         assert full.verdicts["annotations"].status == "fail"
+    by_id = {r.check_id: r for r in inc.results}
+    if name.startswith("faults"):  # each fault fails its rule, computed incrementally
+        for check in ("annotators.low_confidence", "revisions.parent_exists"):
+            assert by_id[f"annotations.{check}"].status == "fail", check
+            assert "whole table" not in by_id[f"annotations.{check}"].message
+    if name == "faults in the new batch":
+        assert by_id["annotations.revisions.no_cycles"].failures == 2
     if name == "faults in the old batches carry over":
-        agreement = {r.check_id: r for r in inc.results}["annotations.agreement.per_annotator"]
+        agreement = by_id["annotations.agreement.per_annotator"]
         assert agreement.status == "fail" and "added to the stored counts" in agreement.message
     if name == "faults in the new batch":  # failing rows of the new batch are shown
-        by_id = {r.check_id: r for r in inc.results}
         sample = by_id["annotations.label.accepted_values"].sample
         assert {row["label"] for row in sample} == {"zebra"}
         assert by_id["annotations.annotation_id.unique"].sample
@@ -179,7 +215,11 @@ def test_incremental_run_reads_only_the_new_batches(
     assert "new batches" in by_id["annotations.agreement.krippendorff_alpha"].message
     assert "against the whole table" in by_id["annotations.annotation_id.unique"].message
     assert "new items" in by_id["annotations.coverage.min_annotations"].message
-    assert "whole table" in by_id["annotations.revisions.parent_exists"].message
+    assert "new batches" in by_id["annotations.revisions.parent_exists"].message
+    assert "whole table" in by_id["annotations.annotators.label_mix"].message
+    low = by_id["annotations.annotators.low_confidence"]
+    assert "added to the stored counts" in low.message and "new items" not in low.message
+    assert "\"batch_id\" IN ('b0006'" in low.sql and "'b0005'" not in low.sql
     agreement = by_id["annotations.agreement.per_annotator"]
     assert "added to the stored counts" in agreement.message
     assert "\"batch_id\" IN ('b0006'" in agreement.sql and "'b0005'" not in agreement.sql

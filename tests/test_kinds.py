@@ -26,7 +26,8 @@ INCREMENTAL = {
         Kind.NOT_NULL, Kind.ACCEPTED_VALUES, Kind.PATTERN, Kind.BETWEEN, Kind.NOT_IN_FUTURE,
         Kind.NOTES_REQUIRED, Kind.CUSTOM_EXPRESSION, Kind.RELATIONSHIP, Kind.INSTRUCTION_KNOWN,
         Kind.INSTRUCTION_APPROVED, Kind.INSTRUCTION_ACTIVE, Kind.SPLIT_ALLOWED_VERSIONS,
-        Kind.SUPERSEDED_VERSION, Kind.ROLE_NOT_NULL,
+        Kind.SUPERSEDED_VERSION, Kind.ROLE_NOT_NULL, Kind.REVISION_PARENT, Kind.REVISION_CYCLE,
+        Kind.REVISION_TIME_ORDER,
     },
     Incremental.PER_GROUP: {
         Kind.AGREEMENT, Kind.BATCH_LOW_CONFIDENCE, Kind.BATCH_MEAN_CONFIDENCE, Kind.LABEL_SHARE,
@@ -38,12 +39,10 @@ INCREMENTAL = {
         Kind.ADJUDICATION_UNNEEDED, Kind.ADJUDICATION_DECISION, Kind.REVISION_SINGLE_CURRENT,
     },
     Incremental.ITEM_SUMS: {Kind.ANNOTATOR_AGREEMENT},
+    Incremental.ROW_SUMS: {Kind.ANNOTATOR_LOW_CONFIDENCE, Kind.ANNOTATOR_CORRECTED},
     Incremental.FULL: {
-        Kind.SPLIT_SINGLE_VERSION, Kind.REGISTRY_NO_OVERLAP, Kind.REVISION_PARENT,
-        Kind.REVISION_CYCLE, Kind.REVISION_TIME_ORDER, Kind.COVERAGE_MISSING,
-        Kind.AUDIT_ERROR_RATE,
-        Kind.ANNOTATOR_LABEL_MIX, Kind.ANNOTATOR_LOW_CONFIDENCE, Kind.ANNOTATOR_CORRECTED,
-        Kind.ANNOTATOR_TURNAROUND,
+        Kind.SPLIT_SINGLE_VERSION, Kind.REGISTRY_NO_OVERLAP, Kind.COVERAGE_MISSING,
+        Kind.AUDIT_ERROR_RATE, Kind.ANNOTATOR_LABEL_MIX, Kind.ANNOTATOR_TURNAROUND,
     },
 }  # fmt: skip
 
@@ -148,7 +147,10 @@ def test_incremental_mode_follows_the_grouping_and_item_columns(plans) -> None: 
     assert modes["annotations.agreement.krippendorff_alpha"] == "rows"  # by the batch column
     assert modes["annotations.coverage.min_annotations"] == "items"
     assert modes["annotations.revisions.single_current"] == "items"  # lineage has the item
-    assert modes["annotations.revisions.no_cycles"] == "full"
+    assert modes["annotations.revisions.no_cycles"] == "rows"  # chains never span old and new
+    assert modes["annotations.agreement.per_annotator"] == "sums"
+    assert modes["annotations.annotators.low_confidence"] == "row_sums"
+    assert modes["annotations.annotators.turnaround"] == "full"
     assert modes["annotations.annotation_id.unique"] == "unique"
     assert modes["annotations.schema"] == "schema"
 

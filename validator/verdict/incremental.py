@@ -6,8 +6,12 @@ check's failure count, the column signature of the relation and the size of ever
 check reads. An incremental run then finds the batches that are new since, and:
 
 - row rules (not null, accepted values, ranges, provenance, instruction versions, custom
-  expressions, ...) and rules per batch (agreement, uncertainty, label mix, when grouped by the
-  batch column) run on the new batches only; their failures add to the stored ones;
+  expressions, ...), rules per batch (agreement, uncertainty, label mix, when grouped by the
+  batch column) and revision chains (the parent exists, no cycle, a correction is later than
+  what it corrects) run on the new batches only; their failures add to the stored ones. For
+  revision chains this holds because the run goes on only while no row of a new batch and no
+  row of an older one name each other as parent: every chain lies within the old batches or
+  within the new ones;
 - uniqueness is checked for the values the new rows carry, against the whole table, so a key
   duplicated across an old and a new batch is caught; a value that was already duplicated is
   not counted twice;
@@ -17,13 +21,16 @@ check reads. An incremental run then finds the batches that are new since, and:
 - per-annotator agreement keeps, per annotator, the number of labels with a reference and how
   many of those agree with it; a label's reference depends only on its item, so under the same
   conditions as rules per item the new batches' counts add to the stored ones and the rule
-  judges the totals (else it reads the whole table);
-- everything else (revision chains, items with no annotation, one instruction version per
-  split, the registry) runs on the whole table, and says so. Why these cannot add a count
-  of the new batches to the stored one: a new row can repair an old failure as well as add
-  one (an old row's dangling parent id may arrive in a new batch; an item without annotations
-  gets its first one), and the state keeps failure counts, not the failing rows or items, so
-  the old failures a new batch repairs are unknown without reading them again.
+  judges the totals (else it reads the whole table). The per-annotator rates of low-confidence
+  and of corrected labels keep their counts the same way, added up whatever items the new
+  batches label (each row counts on its own);
+- everything else (items with no annotation, one instruction version per split, the registry,
+  audited error rates, the per-annotator label mix and turnaround) runs on the whole table, and
+  says so. Why these cannot add a count of the new batches to the stored one: a new row can
+  repair an old failure as well as add one (an item without annotations gets its first one),
+  a figure may not be a sum (a percentile, a divergence from the population's shares), or its
+  inputs arrive later (audit results), and the state keeps failure counts, not the failing
+  rows or items.
 
 New batches are found without counting the old ones (`new_batch_counts`): one `count(*)` of
 the relation checks the stored sizes still add up, and only the rows of batches that sort
@@ -33,8 +40,8 @@ the rows outside the validated batches, are grouped and counted.
 The fingerprint of the data is the stored fingerprint of the old batches plus that of the new
 ones (row hashes are summed and xor-ed, so this equals the fingerprint of the whole table that
 `gate` recomputes). When the assumptions do not hold (a validated batch changed or vanished, a
-correction in a new batch corrects an old row, the columns changed, no state yet), the run is
-a full validation and says why.
+correction in a new batch corrects an old row or an old row names a new one as its parent, the
+columns changed, no state yet), the run is a full validation and says why.
 """
 
 from __future__ import annotations
@@ -57,7 +64,7 @@ from validator.errors import EngineError, LabelpactError
 from validator.settings import Settings
 from validator.verdict.run_metrics import Figures, figures
 
-STATE_FORMAT = 3  # 3: per-group sums of ITEM_SUMS kinds
+STATE_FORMAT = 3  # 3: per-group sums of ITEM_SUMS and ROW_SUMS kinds
 SMALL_RELATION = 100_000  # other relations up to this size are compared by content, not size
 
 
@@ -84,8 +91,8 @@ def batch_column(contract: Contract) -> str:
 
 
 def mode(check: Check, contract: Contract) -> str:
-    """How an incremental run computes `check`: rows | unique | items | sums | full | schema
-    (as its kind declares: `Params.incremental`)."""
+    """How an incremental run computes `check`: rows | unique | items | sums | row_sums | full
+    | schema (as its kind declares: `Params.incremental`)."""
     p = check.params
     if p.incremental is Incremental.PER_GROUP:
         return "rows" if p.group_column() == batch_column(contract) else "full"
@@ -98,6 +105,7 @@ def mode(check: Check, contract: Contract) -> str:
         Incremental.SCHEMA: "schema",
         Incremental.ROWS: "rows",
         Incremental.UNIQUE: "unique",
+        Incremental.ROW_SUMS: "row_sums",
         Incremental.FULL: "full",
     }[p.incremental]
 
@@ -149,11 +157,11 @@ def measure(
 def _sums(
     wh: Warehouse, plan: Plan, relations: dict[str, str], known: Figures
 ) -> dict[str, list[list[Any]]]:
-    """Per check of an ITEM_SUMS kind, its `values` over the whole table (a check whose query
-    failed has none: the next incremental run reads the whole table for it)."""
+    """Per check run from sums (ITEM_SUMS, ROW_SUMS kinds), its `values` over the whole table
+    (a check whose query failed has none: the next incremental run reads the whole table)."""
     out: dict[str, list[list[Any]]] = {}
     for check in plan.checks:
-        if mode(check, plan.contract) != "sums":
+        if mode(check, plan.contract) not in ("sums", "row_sums"):
             continue
         try:
             rows = figures(wh, check, lambda n: _table(wh, relations[n]), known)
@@ -457,13 +465,22 @@ class ContractRun:
         key, parent = _q(self.wh, self.contract.key[0]), _q(self.wh, r.parent)
         new = self._sql(self.restricted())
         old = self._sql(_old_batches(self.batch, _values(self.new)))
-        # An inner join on the few parents the new rows name: the old keys are only scanned.
+        # Inner joins on the few parents the new rows name, and on the new keys: the old keys
+        # and parents are only scanned.
         sql = (
             f"SELECT count(*) FROM {self.own} AS o JOIN (SELECT DISTINCT {parent} AS p "
             f"FROM {new} WHERE {parent} IS NOT NULL) AS c ON o.{key} = c.p WHERE {old}"
         )
         if self._count(sql):
             raise NotIncremental("a correction in a new batch corrects a row of an older batch")
+        # The other way round (a row validated before named a key that only now arrived: its
+        # revision_parent failure would now be fixed, and the new row no longer current).
+        sql = (
+            f"SELECT count(*) FROM {self.own} AS o JOIN (SELECT DISTINCT {key} AS k "
+            f"FROM {new}) AS n ON o.{parent} = n.k WHERE o.{parent} IS NOT NULL AND {old}"
+        )
+        if self._count(sql):
+            raise NotIncremental("a row of an older batch names a row of a new batch as its parent")
 
     def _items_reason(self) -> str | None:
         """Why rules per item cannot run on the new batches alone (None: they can)."""
@@ -509,8 +526,8 @@ class ContractRun:
         how = mode(check, self.contract)
         if how == "schema":  # the column signature was compared above
             return Outcome(None, how, time.monotonic() - started, "")
-        if how == "sums":
-            return self._summed(check, before, started)
+        if how in ("sums", "row_sums"):
+            return self._summed(check, how, before, started)
         if how in ("rows", "items") and self._others_changed(check, before, how):
             how = "full"
         if how == "items" and self.items_reason:
@@ -527,20 +544,25 @@ class ContractRun:
         total = found if how == "full" else before + found
         return Outcome(total, how, time.monotonic() - started, sql)
 
-    def _summed(self, check: Check, before: int, started: float) -> Outcome:
-        """An ITEM_SUMS check: the stored per-group sums plus those of the new batches (when
-        per-item rules may read only them), else the whole table's; the rule judges them."""
+    def _summed(self, check: Check, how: str, before: int, started: float) -> Outcome:
+        """A check run from sums: the stored per-group sums plus those of the new batches
+        (ITEM_SUMS: when per-item rules may read only them), else the whole table's; the rule
+        judges the totals."""
         p: Any = check.params
         stored = self.state["sums"].get(check.id)
-        how = "sums"
-        if stored is None or self.items_reason or self._others_changed(check, before, "items"):
+        scope = "items" if how == "sums" else "rows"
+        if (
+            stored is None
+            or (how == "sums" and self.items_reason)
+            or self._others_changed(check, before, scope)
+        ):
             how = "full"
         sql = ""
         if how == "full" or self.new:
-            read = self._rel_for(check, "items" if how == "sums" else how)
+            read = self._rel_for(check, "full" if how == "full" else scope)
             sql = self._sql(p.values(check, read))
             found = self.wh.query(sql)[1]
-            rows = p.add(stored, found) if how == "sums" else p.add(found)
+            rows = p.add(found) if how == "full" else p.add(stored, found)
         else:
             rows = p.add(stored)
         self.sums[check.id] = [list(r) for r in rows]

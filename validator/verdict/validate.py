@@ -484,6 +484,7 @@ def _incremental_result(check: Check, outcome: incremental.Outcome) -> CheckResu
         "rows": "new batches",
         "items": "new batches (new items)",
         "sums": "new batches (new items), added to the stored counts per group",
+        "row_sums": "new batches, added to the stored counts per group",
         "unique": "values in new batches, against the whole table",
         "full": "whole table",
         "schema": "column signature",

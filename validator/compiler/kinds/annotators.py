@@ -3,7 +3,9 @@ low-confidence labels, rate of corrected labels, turnaround.
 
 Each kind has `values` (one row per annotator, or per group: the figures reports show) and
 fails the rows of `values` out of bounds, for annotators with at least `min_labels` labels.
-An annotator's labels span batches, so every kind reads the whole table.
+An annotator's labels span batches: the rates of low-confidence and of corrected labels are
+counts that add up over batches (ROW_SUMS: an incremental run adds the new batches' counts to
+the stored ones); the label mix and the turnaround percentiles read the whole table.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from validator.compiler.kinds.base import (
     Incremental,
     Kind,
     Params,
+    RatioSums,
     RelationFor,
     column,
     from_current,
@@ -39,14 +42,13 @@ _JENSEN_SHANNON = (
 MEASURES = {"total_variation": _TOTAL_VARIATION, "jensen_shannon": _JENSEN_SHANNON}
 
 
-def _judged(
-    values: exp.Select, min_labels: int, out_of_bounds: str, **bounds: object
-) -> exp.Select:
-    """The rows of `values` with at least `min_labels` labels whose figures are out of bounds."""
+def _judged(values: exp.Expr, min_labels: int, out_of_bounds: str, **bounds: object) -> exp.Select:
+    """The rows of `values` (a query, or a subquery named q) with at least `min_labels` labels
+    whose figures are out of bounds."""
     return template(
         f"SELECT * FROM r_q AS q WHERE q.n_labels >= v_min_labels AND ({out_of_bounds})",
         values={"v_min_labels": min_labels, **bounds},
-        tables={"r_q": values.subquery("q")},
+        tables={"r_q": values.subquery("q") if isinstance(values, exp.Select) else values},
     )
 
 
@@ -93,12 +95,13 @@ class AnnotatorLabelMix(Current):
 
 
 @dataclass(frozen=True, kw_only=True)
-class AnnotatorLowConfidence(Params):
+class AnnotatorLowConfidence(RatioSums, Params):
     """Per annotator, the share of their labels (with a confidence) below `below` is at most
     `max_rate`. Every label counts, corrected ones too: each was given with that confidence."""
 
     kind: ClassVar[Kind] = Kind.ANNOTATOR_LOW_CONFIDENCE
-    incremental: ClassVar[Incremental] = Incremental.FULL
+    incremental: ClassVar[Incremental] = Incremental.ROW_SUMS
+    sum_columns = ("annotator", "n_labels", "n_low", "low_rate")
     annotator: str = column()
     confidence: str = column()
     below: float
@@ -106,11 +109,13 @@ class AnnotatorLowConfidence(Params):
     min_labels: int
 
     def values(self, check: Check, rel: RelationFor) -> exp.Select:
-        """Per annotator: `annotator`, `n_labels` (with a confidence), `low_rate`."""
+        """Per annotator: `annotator`, `n_labels` (with a confidence), `n_low` (of those, below
+        `below`), `low_rate`."""
         return template(
-            "SELECT t.p_ann AS annotator, COUNT(*) AS n_labels, CAST(SUM(CASE WHEN t.p_c < "
-            "v_below THEN 1 ELSE 0 END) AS DOUBLE PRECISION) / COUNT(*) AS low_rate "
-            "FROM r_t AS t WHERE t.p_c IS NOT NULL AND t.p_ann IS NOT NULL GROUP BY t.p_ann",
+            "SELECT annotator, n_labels, n_low, CAST(n_low AS DOUBLE PRECISION) / n_labels AS "
+            "low_rate FROM (SELECT t.p_ann AS annotator, COUNT(*) AS n_labels, SUM(CASE WHEN "
+            "t.p_c < v_below THEN 1 ELSE 0 END) AS n_low FROM r_t AS t WHERE t.p_c IS NOT NULL "
+            "AND t.p_ann IS NOT NULL GROUP BY t.p_ann) AS g",
             ids={"p_ann": self.annotator, "p_c": self.confidence},
             values={"v_below": self.below},
             tables={"r_t": rel(check.contract)},
@@ -119,18 +124,23 @@ class AnnotatorLowConfidence(Params):
     def failing_rows(
         self, check: Check, rel: RelationFor, d: Dialect, key: tuple[str, ...]
     ) -> exp.Query:
-        return _judged(
-            self.values(check, rel), self.min_labels, "q.low_rate > v_max", v_max=self.max_rate
-        )
+        return self.judge(self.values(check, rel))
+
+    def judge(self, values: exp.Expr) -> exp.Select:
+        return _judged(values, self.min_labels, "q.low_rate > v_max", v_max=self.max_rate)
 
 
 @dataclass(frozen=True, kw_only=True)
-class AnnotatorCorrected(Params):
+class AnnotatorCorrected(RatioSums, Params):
     """Per annotator, the share of their labels that a later row corrects (its `parent` names
     the label's key) is at most `max_rate`; every label of theirs counts, corrections too."""
 
     kind: ClassVar[Kind] = Kind.ANNOTATOR_CORRECTED
-    incremental: ClassVar[Incremental] = Incremental.FULL
+    # Whether a label is corrected depends on the rows naming it: an incremental run goes on
+    # only while no row of a new batch and no row of an old one name each other, so the
+    # counts of old labels stay as stored.
+    incremental: ClassVar[Incremental] = Incremental.ROW_SUMS
+    sum_columns = ("annotator", "n_labels", "n_corrected", "corrected_rate")
     annotator: str = column()
     key: str = column()
     parent: str = column()
@@ -138,13 +148,14 @@ class AnnotatorCorrected(Params):
     min_labels: int
 
     def values(self, check: Check, rel: RelationFor) -> exp.Select:
-        """Per annotator: `annotator`, `n_labels`, `corrected_rate`."""
+        """Per annotator: `annotator`, `n_labels`, `n_corrected`, `corrected_rate`."""
         return template(
-            "SELECT t.p_ann AS annotator, COUNT(*) AS n_labels, CAST(SUM(CASE WHEN c.corrected "
-            "IS NULL THEN 0 ELSE 1 END) AS DOUBLE PRECISION) / COUNT(*) AS corrected_rate "
+            "SELECT annotator, n_labels, n_corrected, CAST(n_corrected AS DOUBLE PRECISION) / "
+            "n_labels AS corrected_rate FROM (SELECT t.p_ann AS annotator, COUNT(*) AS n_labels, "
+            "SUM(CASE WHEN c.corrected IS NULL THEN 0 ELSE 1 END) AS n_corrected "
             "FROM r_t AS t LEFT JOIN (SELECT DISTINCT f.p_parent AS corrected FROM r_t AS f "
             "WHERE f.p_parent IS NOT NULL) AS c ON c.corrected = t.p_key "
-            "WHERE t.p_ann IS NOT NULL GROUP BY t.p_ann",
+            "WHERE t.p_ann IS NOT NULL GROUP BY t.p_ann) AS g",
             ids={"p_ann": self.annotator, "p_key": self.key, "p_parent": self.parent},
             tables={"r_t": rel(check.contract)},
         )
@@ -152,12 +163,10 @@ class AnnotatorCorrected(Params):
     def failing_rows(
         self, check: Check, rel: RelationFor, d: Dialect, key: tuple[str, ...]
     ) -> exp.Query:
-        return _judged(
-            self.values(check, rel),
-            self.min_labels,
-            "q.corrected_rate > v_max",
-            v_max=self.max_rate,
-        )
+        return self.judge(self.values(check, rel))
+
+    def judge(self, values: exp.Expr) -> exp.Select:
+        return _judged(values, self.min_labels, "q.corrected_rate > v_max", v_max=self.max_rate)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -14,6 +14,7 @@ expectations, where GX has one).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum, StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -84,6 +85,9 @@ class Incremental(StrEnum):
     # per group, from sums over items (`values` rows: group, additive counts, derived figures):
     # the last run's sums plus the new batches' when their items are new, else FULL
     ITEM_SUMS = "item_sums"
+    # per group, from sums over rows (`values` rows as above): the last run's sums plus the new
+    # batches', whatever items they label (every row counts on its own)
+    ROW_SUMS = "row_sums"
     FULL = "full"  # always the whole table
 
 
@@ -175,6 +179,37 @@ class Params:
         """PER_ITEM kinds reading a second relation per item: (its contract, its item
         column)."""
         return None
+
+
+class RatioSums:
+    """Kinds run from sums (ITEM_SUMS, ROW_SUMS): `values` rows are (group, n, k, k / n) under
+    the names `sum_columns`, where n and k are counts over disjoint sets of rows that add up,
+    and `judge` fails the out-of-bounds rows of such values."""
+
+    sum_columns: ClassVar[tuple[str, str, str, str]]
+
+    def judge(self, values: exp.Expr) -> exp.Query:
+        raise NotImplementedError
+
+    @staticmethod
+    def add(*runs: Iterable[Sequence[Any]]) -> list[tuple[Any, int, int, float]]:
+        """`values` rows of disjoint sets of rows, summed per group (sorted by group): what
+        `values` returns over all of them."""
+        sums: dict[Any, list[int]] = {}
+        for rows in runs:
+            for group, n, k, *_ in rows:
+                total = sums.setdefault(group, [0, 0])
+                total[0] += int(n)
+                total[1] += int(k)
+        return [
+            (group, n, k, k / n) for group, (n, k) in sorted(sums.items(), key=lambda r: str(r[0]))
+        ]
+
+    def judge_rows(self, rows: Sequence[Sequence[Any]]) -> exp.Query:
+        """`judge` over rows as `values` returns them, held in the query (`add`'s totals)."""
+        columns = list(self.sum_columns)
+        held = exp.values([tuple(r) for r in rows], alias="v", columns=columns)
+        return self.judge(exp.select(*columns).from_(held).subquery("q"))
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -278,6 +278,10 @@ MAX_CHAIN = 100
 
 @dataclass(frozen=True, kw_only=True)
 class _Revision(Params):
+    # An incremental run goes on only while no row of a new batch names a row of an older one
+    # as its parent, nor the other way round: every correction chain lies within the old
+    # batches or within the new ones, so a chain's faults are found on the new batches alone.
+    incremental: ClassVar[Incremental] = Incremental.ROWS
     key: str = column()
     parent: str = column()
 

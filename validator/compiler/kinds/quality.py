@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from sqlglot import exp
 
@@ -14,6 +14,7 @@ from validator.compiler.kinds.base import (
     Incremental,
     Kind,
     Params,
+    RatioSums,
     RelationFor,
     column,
     current_rows,
@@ -295,7 +296,7 @@ class AuditErrorRate(Params):
 
 
 @dataclass(frozen=True, kw_only=True)
-class AnnotatorAgreement(Current):
+class AnnotatorAgreement(RatioSums, Current):
     """Per annotator, the share of their current labels equal to the item's reference label
     is at least `min` (annotators with fewer than `min_items` labels with a reference are not
     judged). The reference is the adjudicated decision (`records`) where there is one, else the
@@ -305,6 +306,7 @@ class AnnotatorAgreement(Current):
     # An annotator's labels span batches, but a label's reference depends only on its item:
     # labels of new items add to each annotator's counts (`add`).
     incremental: ClassVar[Incremental] = Incremental.ITEM_SUMS
+    sum_columns = ("rater", "n_items", "n_agree", "agreement")
     key: str = column()
     item: str = column()
     rater: str = column()
@@ -382,26 +384,6 @@ class AnnotatorAgreement(Current):
             values={"v_n": self.min_items, "v_min": self.min},
             tables={"r_q": values},
         )
-
-    def judge_rows(self, rows: Sequence[Sequence[Any]]) -> exp.Query:
-        """`judge` over rows as `values` returns them, held in the query (`add`'s totals)."""
-        columns = ["rater", "n_items", "n_agree", "agreement"]
-        held = exp.values([tuple(r) for r in rows], alias="v", columns=columns)
-        return self.judge(exp.select(*columns).from_(held).subquery("q"))
-
-    @staticmethod
-    def add(*runs: Iterable[Sequence[Any]]) -> list[tuple[Any, int, int, float]]:
-        """`values` rows of disjoint sets of items, summed per annotator (sorted by annotator):
-        what `values` returns over all of them."""
-        sums: dict[Any, list[int]] = {}
-        for rows in runs:
-            for rater, n_items, n_agree, *_ in rows:
-                total = sums.setdefault(rater, [0, 0])
-                total[0] += int(n_items)
-                total[1] += int(n_agree)
-        return [
-            (rater, n, a, a / n) for rater, (n, a) in sorted(sums.items(), key=lambda r: str(r[0]))
-        ]
 
     def item_columns(self) -> tuple[str, ...]:
         return (self.item,)
