@@ -36,3 +36,16 @@ def test_readme_starts_with_the_two_commands() -> None:
         "bash .ci/run" in (ROOT / ".ci" / "run").read_text()
         or "./run tests" in (ROOT / ".ci" / "run").read_text()
     )
+
+
+def test_version_names_labelpact_and_the_tools_it_drives(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from importlib import metadata
+
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out.strip()
+    assert out.startswith(f"labelpact {metadata.version('labelpact')} (")
+    assert f"dbt-core {metadata.version('dbt-core')}" in out

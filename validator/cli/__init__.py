@@ -27,6 +27,19 @@ EXIT_CODES = textwrap.dedent("""\
 Handler = Callable[[argparse.Namespace], int]
 
 
+class _Version(argparse.Action):
+    """`--version`: the installed versions, looked up only when asked for."""
+
+    def __init__(self, option_strings: list[str], dest: str, help: str | None = None) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_args: object) -> None:
+        from validator.versions import version_line
+
+        print(version_line())
+        parser.exit()
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="labelpact",
@@ -37,6 +50,9 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    parser.add_argument(
+        "--version", action=_Version, help="print the versions of labelpact, dbt, GX and DuckDB"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (helptext, example, configure, _) in COMMANDS.items():
         p = sub.add_parser(

@@ -3,7 +3,6 @@ and record the verdict in the ledger."""
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import getpass
 import platform
@@ -11,7 +10,6 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from importlib import metadata
 from typing import Any
 
 from validator.compiler.artifacts import check_artifacts, compile_plans, contract_set
@@ -30,6 +28,7 @@ from validator.verdict.ledger import ledger_for, mirror_to_warehouse
 from validator.verdict.pseudonyms import read_secret
 from validator.verdict.samples import failed_checks, sample_rows
 from validator.verdict.samples import masked as masked
+from validator.versions import versions
 
 Progress = Callable[[str], None]
 
@@ -121,14 +120,6 @@ class ValidationRun:
         }
 
 
-def _versions() -> dict[str, str]:
-    out = {}
-    for dist in ("labelpact", "dbt-core", "dbt-duckdb", "great-expectations", "duckdb", "sqlglot"):
-        with contextlib.suppress(metadata.PackageNotFoundError):
-            out[dist] = metadata.version(dist)
-    return out
-
-
 def _environment(wh: Warehouse) -> dict[str, Any]:
     try:
         user = getpass.getuser()
@@ -136,7 +127,7 @@ def _environment(wh: Warehouse) -> dict[str, Any]:
         user = "unknown"
     where = wh.describe()
     return {
-        "versions": _versions(),
+        "versions": versions(),
         "user": user,
         "host": socket.gethostname(),
         "python": platform.python_version(),
