@@ -221,6 +221,13 @@ def _scale(payload: dict[str, Any]) -> list[str]:
         f"| {name} | {r['wall_s']} | {r['cpu_s']} | {r.get('sql_s', '')} | {r['peak_mb']} |"
         for name, r in scale.items()
     ]
+    for name, r in scale.items():
+        if r.get("slowest"):
+            shown = ", ".join(
+                f"{check} {s}" + (f" ({scope})" if scope else "")
+                for check, s, scope in r["slowest"]
+            )
+            lines += ["", f"Slowest checks of {name} (s): {shown}"]
     return lines
 
 

@@ -100,6 +100,13 @@ def labelpact_validate(db: Path, out: Path, *flags: str) -> dict[str, object]:
     report_ = json.loads(out.read_text())
     result["sql_s"] = round(sum(c["duration"] for c in report_["checks"]), 3)
     result["checks"] = len(report_["checks"])
+    # the slowest checks and what each read (an incremental run says "whole table" or "new
+    # batches"): where the time of a large or incremental run went
+    slowest = sorted(report_["checks"], key=lambda c: -c["duration"])[:8]
+    result["slowest"] = [
+        [c["check_id"], round(c["duration"], 2), c["message"].partition("checked: ")[2]]
+        for c in slowest
+    ]
     return result
 
 
