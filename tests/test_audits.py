@@ -10,6 +10,7 @@ from statistics import NormalDist
 import duckdb
 import numpy as np
 import pytest
+import sqlglot
 from helpers import ROOT
 from statsmodels.stats.proportion import proportion_confint
 
@@ -96,6 +97,32 @@ def test_only_groups_whose_lower_bound_exceeds_the_limit_fail(con, max_rate: flo
     # a bare ratio would fail more groups: the small ones the interval protects
     by_ratio = {g for g, (n, e, _) in ref.items() if e / n > max_rate}
     assert failing < by_ratio
+
+
+@pytest.mark.parametrize("max_rate", [0.2, 0.4])
+def test_counts_of_disjoint_labels_add_up_to_the_whole(con, max_rate: float) -> None:  # type: ignore[no-untyped-def]
+    """What `validate --incremental` relies on (ROW_SUMS): `values` over two disjoint sets of
+    labels, each with its audits, added per group equals `values` over all labels (rates and
+    Wilson bounds recomputed from the summed counts), and the rule judges the totals alike."""
+    check = _check(max_rate=max_rate, confidence=0.95)
+    p = check.params
+    assert isinstance(p, AuditErrorRate)
+
+    def values(where: str) -> list[tuple[object, ...]]:
+        part = sqlglot.parse_one(f"SELECT * FROM annotations WHERE {where}").subquery("s")
+        tables = {"annotations": part, "audit_results": sqlglot.exp.to_table("audit_results")}
+        query = p.values(check, lambda name: tables[name])
+        return con.execute(query.sql("duckdb")).fetchall()
+
+    whole = {r[0]: r[1:] for r in values("TRUE")}
+    total = p.add(values("annotation_id % 3 = 0"), values("annotation_id % 3 <> 0"))
+    assert {r[0] for r in total} == set(whole)
+    for group, n, k, rate, lower in total:
+        assert (n, k) == whole[group][:2]
+        assert rate == pytest.approx(whole[group][2], abs=1e-12)
+        assert lower == pytest.approx(whole[group][3], abs=1e-12)
+    judged = {r[0] for r in con.execute(p.judge_rows(total).sql("duckdb")).fetchall()}
+    assert judged == set(_run(con, check)) and judged
 
 
 def test_example_contract_plans_both_groupings() -> None:

@@ -130,6 +130,17 @@ SCENARIOS: dict[str, tuple[list[str], list[str]]] = {
             "UPDATE raw.annotations SET annotator_id = 'newcomer', confidence = 0.1 "
             "WHERE annotation_id IN (SELECT annotation_id FROM raw.annotations "
             "WHERE annotation_id > {lo} + 100 ORDER BY annotation_id LIMIT 40)",
+            # every audit of the new labels finds an error (the audit rules read the whole
+            # table here: a new row took an old row's key, which older audits may name)
+            "UPDATE raw.audit_results SET verdict = 'incorrect', error_type = 'wrong_class' "
+            "WHERE annotation_id >= {lo}",
+        ],
+    ),
+    "faults in the new batch's audits": (
+        [],
+        [
+            "UPDATE raw.audit_results SET verdict = 'incorrect', error_type = 'wrong_class' "
+            "WHERE annotation_id >= {lo}",
         ],
     ),
     "faults in the old batches carry over": (
@@ -146,8 +157,30 @@ SCENARIOS: dict[str, tuple[list[str], list[str]]] = {
             "(SELECT min(annotator_id) FROM raw.annotations)",
             # a dangling parent in an old batch stays a failure of the chain rules
             "UPDATE raw.annotations SET parent_annotation_id = 999999999 WHERE annotation_id = 42",
+            # the first batch's audits all found errors: its audited error rate fails
+            "UPDATE raw.audit_results SET verdict = 'incorrect', error_type = 'wrong_class' "
+            "WHERE annotation_id IN (SELECT annotation_id FROM raw.annotations "
+            "WHERE batch_id = 'b0001')",
         ],
         [],
+    ),
+    # audits of older labels arrive, or change: the audit rules read the whole table
+    "a new audit of an old label: audits read the whole table": (
+        [],
+        [
+            "INSERT INTO raw.audit_results (annotation_id, item_id, auditor_id, verdict, "
+            "error_type, audited_at) SELECT annotation_id, item_id, 'aud_99', 'incorrect', "
+            "'wrong_class', annotated_at FROM raw.annotations WHERE annotation_id = "
+            "(SELECT min(annotation_id) FROM raw.annotations)",
+        ],
+    ),
+    "an old audit's verdict changed: audits read the whole table": (
+        [],
+        [
+            "UPDATE raw.audit_results SET verdict = CASE verdict WHEN 'correct' THEN "
+            "'incorrect' ELSE 'correct' END WHERE annotation_id = (SELECT min(annotation_id) "
+            "FROM raw.audit_results)",
+        ],
     ),
     "an old batch changed: validated in full": (
         [],
@@ -185,7 +218,14 @@ def test_incremental_verdict_equals_full_verdict(
     if name.startswith("faults"):
         assert full.verdicts["annotations"].status == "fail"
     by_id = {r.check_id: r for r in inc.results}
+    audits = [by_id[f"annotations.audits.{g}_error_rate"] for g in ("batch", "annotator")]
+    if not fell_back:  # the audit rules add the new labels' audits unless older ones changed
+        whole = name.endswith("audits read the whole table") or name == "faults in the new batch"
+        assert all(("whole table" in a.message) == whole for a in audits), name
     if name.startswith("faults"):  # each fault fails its rule, computed incrementally
+        audited = audits[0].status == "fail" and "whole table" not in audits[0].message
+        assert audited == (name != "faults in the new batch")
+    if name in ("faults in the new batch", "faults in the old batches carry over"):
         for check in ("annotators.low_confidence", "revisions.parent_exists"):
             assert by_id[f"annotations.{check}"].status == "fail", check
             assert "whole table" not in by_id[f"annotations.{check}"].message
@@ -222,6 +262,9 @@ def test_incremental_run_reads_only_the_new_batches(
     assert "\"batch_id\" IN ('b0006'" in low.sql and "'b0005'" not in low.sql
     agreement = by_id["annotations.agreement.per_annotator"]
     assert "added to the stored counts" in agreement.message
+    audits = by_id["annotations.audits.batch_error_rate"]
+    assert "added to the stored counts" in audits.message
+    assert "\"batch_id\" IN ('b0006'" in audits.sql and "'b0005'" not in audits.sql
     assert "\"batch_id\" IN ('b0006'" in agreement.sql and "'b0005'" not in agreement.sql
     sql = by_id["annotations.label.accepted_values"].sql
     # the base data has batches b0001-b0005: only the appended ones are read

@@ -39,10 +39,12 @@ INCREMENTAL = {
         Kind.ADJUDICATION_UNNEEDED, Kind.ADJUDICATION_DECISION, Kind.REVISION_SINGLE_CURRENT,
     },
     Incremental.ITEM_SUMS: {Kind.ANNOTATOR_AGREEMENT},
-    Incremental.ROW_SUMS: {Kind.ANNOTATOR_LOW_CONFIDENCE, Kind.ANNOTATOR_CORRECTED},
+    Incremental.ROW_SUMS: {
+        Kind.ANNOTATOR_LOW_CONFIDENCE, Kind.ANNOTATOR_CORRECTED, Kind.AUDIT_ERROR_RATE,
+    },
     Incremental.FULL: {
         Kind.SPLIT_SINGLE_VERSION, Kind.REGISTRY_NO_OVERLAP, Kind.COVERAGE_MISSING,
-        Kind.AUDIT_ERROR_RATE, Kind.ANNOTATOR_LABEL_MIX, Kind.ANNOTATOR_TURNAROUND,
+        Kind.ANNOTATOR_LABEL_MIX, Kind.ANNOTATOR_TURNAROUND,
     },
 }  # fmt: skip
 
@@ -150,6 +152,7 @@ def test_incremental_mode_follows_the_grouping_and_item_columns(plans) -> None: 
     assert modes["annotations.revisions.no_cycles"] == "rows"  # chains never span old and new
     assert modes["annotations.agreement.per_annotator"] == "sums"
     assert modes["annotations.annotators.low_confidence"] == "row_sums"
+    assert modes["annotations.audits.batch_error_rate"] == "row_sums"  # audits name labels
     assert modes["annotations.annotators.turnaround"] == "full"
     assert modes["annotations.annotation_id.unique"] == "unique"
     assert modes["annotations.schema"] == "schema"

@@ -6,121 +6,127 @@ SELECT
   *
 FROM (
   SELECT
-    g."annotator_id",
-    g.n_audited,
-    g.n_errors,
-    g.error_rate,
+    w."annotator_id",
+    w.n_audited,
+    w.n_errors,
+    w.error_rate,
     (
-      g.error_rate + 3.8414588206941236 / (
-        2 * g.n_audited
-      ) - 1.9599639845400536 * SQRT(g.error_rate * (
-        1 - g.error_rate
-      ) / g.n_audited + 3.8414588206941236 / (
-        4 * g.n_audited * g.n_audited
+      w.error_rate + 3.8414588206941236 / (
+        2 * w.n
+      ) - 1.9599639845400536 * SQRT(w.error_rate * (
+        1 - w.error_rate
+      ) / w.n + 3.8414588206941236 / (
+        4 * w.n * w.n
       ))
     ) / (
-      1 + 3.8414588206941236 / g.n_audited
+      1 + 3.8414588206941236 / w.n
     ) AS error_rate_lower
   FROM (
     SELECT
-      e."annotator_id",
-      CAST(COUNT(*) AS DOUBLE) AS n_audited,
-      CAST(SUM(e.is_error) AS DOUBLE) AS n_errors,
-      CAST(SUM(e.is_error) AS DOUBLE) / COUNT(*) AS error_rate
+      c."annotator_id",
+      c.n_audited,
+      c.n_errors,
+      CAST(c.n_errors AS DOUBLE) / c.n_audited AS error_rate,
+      CAST(c.n_audited AS DOUBLE) AS n
     FROM (
       SELECT
         t."annotator_id",
-        CASE WHEN a."verdict" IN ('incorrect') THEN 1 ELSE 0 END AS is_error
+        COUNT(*) AS n_audited,
+        SUM(CASE WHEN a."verdict" IN ('incorrect') THEN 1 ELSE 0 END) AS n_errors
       FROM {{ ref('annotations') }} AS t
       JOIN {{ ref('audit_results') }} AS a
         ON a."annotation_id" = t."annotation_id"
-    ) AS e
-    GROUP BY
-      e."annotator_id"
-  ) AS g
-) AS w
+      GROUP BY
+        t."annotator_id"
+    ) AS c
+  ) AS w
+) AS q
 WHERE
-  w.error_rate_lower > 0.3
+  q.error_rate_lower > 0.3
 {%- elif target.type in ('postgres', 'redshift',) %}
 SELECT
   *
 FROM (
   SELECT
-    g."annotator_id",
-    g.n_audited,
-    g.n_errors,
-    g.error_rate,
+    w."annotator_id",
+    w.n_audited,
+    w.n_errors,
+    w.error_rate,
     (
-      g.error_rate + 3.8414588206941236 / (
-        2 * g.n_audited
-      ) - 1.9599639845400536 * SQRT(g.error_rate * (
-        1 - g.error_rate
-      ) / g.n_audited + 3.8414588206941236 / (
-        4 * g.n_audited * g.n_audited
+      w.error_rate + 3.8414588206941236 / (
+        2 * w.n
+      ) - 1.9599639845400536 * SQRT(w.error_rate * (
+        1 - w.error_rate
+      ) / w.n + 3.8414588206941236 / (
+        4 * w.n * w.n
       ))
     ) / (
-      1 + 3.8414588206941236 / g.n_audited
+      1 + 3.8414588206941236 / w.n
     ) AS error_rate_lower
   FROM (
     SELECT
-      e."annotator_id",
-      CAST(COUNT(*) AS DOUBLE PRECISION) AS n_audited,
-      CAST(SUM(e.is_error) AS DOUBLE PRECISION) AS n_errors,
-      CAST(SUM(e.is_error) AS DOUBLE PRECISION) / COUNT(*) AS error_rate
+      c."annotator_id",
+      c.n_audited,
+      c.n_errors,
+      CAST(c.n_errors AS DOUBLE PRECISION) / c.n_audited AS error_rate,
+      CAST(c.n_audited AS DOUBLE PRECISION) AS n
     FROM (
       SELECT
         t."annotator_id",
-        CASE WHEN a."verdict" IN ('incorrect') THEN 1 ELSE 0 END AS is_error
+        COUNT(*) AS n_audited,
+        SUM(CASE WHEN a."verdict" IN ('incorrect') THEN 1 ELSE 0 END) AS n_errors
       FROM {{ ref('annotations') }} AS t
       JOIN {{ ref('audit_results') }} AS a
         ON a."annotation_id" = t."annotation_id"
-    ) AS e
-    GROUP BY
-      e."annotator_id"
-  ) AS g
-) AS w
+      GROUP BY
+        t."annotator_id"
+    ) AS c
+  ) AS w
+) AS q
 WHERE
-  w.error_rate_lower > 0.3
+  q.error_rate_lower > 0.3
 {%- elif target.type in ('spark', 'databricks',) %}
 SELECT
   *
 FROM (
   SELECT
-    g.`annotator_id`,
-    g.n_audited,
-    g.n_errors,
-    g.error_rate,
+    w.`annotator_id`,
+    w.n_audited,
+    w.n_errors,
+    w.error_rate,
     (
-      g.error_rate + 3.8414588206941236 / (
-        2 * g.n_audited
-      ) - 1.9599639845400536 * SQRT(g.error_rate * (
-        1 - g.error_rate
-      ) / g.n_audited + 3.8414588206941236 / (
-        4 * g.n_audited * g.n_audited
+      w.error_rate + 3.8414588206941236 / (
+        2 * w.n
+      ) - 1.9599639845400536 * SQRT(w.error_rate * (
+        1 - w.error_rate
+      ) / w.n + 3.8414588206941236 / (
+        4 * w.n * w.n
       ))
     ) / (
-      1 + 3.8414588206941236 / g.n_audited
+      1 + 3.8414588206941236 / w.n
     ) AS error_rate_lower
   FROM (
     SELECT
-      e.`annotator_id`,
-      CAST(COUNT(*) AS DOUBLE) AS n_audited,
-      CAST(SUM(e.is_error) AS DOUBLE) AS n_errors,
-      CAST(SUM(e.is_error) AS DOUBLE) / COUNT(*) AS error_rate
+      c.`annotator_id`,
+      c.n_audited,
+      c.n_errors,
+      CAST(c.n_errors AS DOUBLE) / c.n_audited AS error_rate,
+      CAST(c.n_audited AS DOUBLE) AS n
     FROM (
       SELECT
         t.`annotator_id`,
-        CASE WHEN a.`verdict` IN ('incorrect') THEN 1 ELSE 0 END AS is_error
+        COUNT(*) AS n_audited,
+        SUM(CASE WHEN a.`verdict` IN ('incorrect') THEN 1 ELSE 0 END) AS n_errors
       FROM {{ ref('annotations') }} AS t
       JOIN {{ ref('audit_results') }} AS a
         ON a.`annotation_id` = t.`annotation_id`
-    ) AS e
-    GROUP BY
-      e.`annotator_id`
-  ) AS g
-) AS w
+      GROUP BY
+        t.`annotator_id`
+    ) AS c
+  ) AS w
+) AS q
 WHERE
-  w.error_rate_lower > 0.3
+  q.error_rate_lower > 0.3
 {%- else %}
 {{ exceptions.raise_compiler_error('labelpact: this check was compiled for duckdb, postgres, spark; run: labelpact compile --dialects ' ~ target.type) }}
 {%- endif %}

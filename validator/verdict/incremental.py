@@ -23,14 +23,17 @@ check reads. An incremental run then finds the batches that are new since, and:
   conditions as rules per item the new batches' counts add to the stored ones and the rule
   judges the totals (else it reads the whole table). The per-annotator rates of low-confidence
   and of corrected labels keep their counts the same way, added up whatever items the new
-  batches label (each row counts on its own);
+  batches label (each row counts on its own). So do the audited error rates: each audit result
+  names one label, and the audits naming the new batches' labels add to each group's stored
+  counts while the audit results naming older labels hash as in the last run (one pass over
+  the audit results: `ContractRun._keyed_signature`); an audit of an older label that arrived
+  or changed since sends the rule to the whole table;
 - everything else (items with no annotation, one instruction version per split, the registry,
-  audited error rates, the per-annotator label mix and turnaround) runs on the whole table, and
-  says so. Why these cannot add a count of the new batches to the stored one: a new row can
-  repair an old failure as well as add one (an item without annotations gets its first one),
-  a figure may not be a sum (a percentile, a divergence from the population's shares), or its
-  inputs arrive later (audit results), and the state keeps failure counts, not the failing
-  rows or items.
+  the per-annotator label mix and turnaround) runs on the whole table, and says so. Why these
+  cannot add a count of the new batches to the stored one: a new row can repair an old failure
+  as well as add one (an item without annotations gets its first one), a figure may not be a
+  sum (a percentile, a divergence from the population's shares), and the state keeps failure
+  counts, not the failing rows or items.
 
 New batches are found without counting the old ones (`new_batch_counts`): one `count(*)` of
 the relation checks the stored sizes still add up, and only the rows of batches that sort
@@ -64,7 +67,7 @@ from validator.errors import EngineError, LabelpactError
 from validator.settings import Settings
 from validator.verdict.run_metrics import Figures, figures
 
-STATE_FORMAT = 3  # 3: per-group sums of ITEM_SUMS and ROW_SUMS kinds
+STATE_FORMAT = 4  # 4: fingerprints of relations whose rows name the contract's
 SMALL_RELATION = 100_000  # other relations up to this size are compared by content, not size
 
 
@@ -116,11 +119,34 @@ def other_relations(check: Check) -> set[str]:
 
 
 def signatures(
-    wh: Warehouse, plan: Plan, contracts: dict[str, Contract], relations: dict[str, str]
+    wh: Warehouse,
+    plan: Plan,
+    contracts: dict[str, Contract],
+    relations: dict[str, str],
+    skip: set[str] | frozenset[str] = frozenset(),
 ) -> dict[str, dict[str, Any]]:
-    """`relation_signature` of every other contract's relation the plan's checks read."""
-    read = set().union(*(other_relations(c) for c in plan.checks))
-    return {name: relation_signature(wh, relations[name], contracts[name]) for name in sorted(read)}
+    """`relation_signature` of every other contract's relation the plan's checks read (but
+    `skip`), with a fingerprint whatever its size for those whose rows name the contract's
+    (`keyed_relations`)."""
+    read = set().union(*(other_relations(c) for c in plan.checks)) - skip
+    keyed = keyed_relations(plan)
+    return {
+        name: relation_signature(wh, relations[name], contracts[name], exact=name in keyed)
+        for name in sorted(read)
+    }
+
+
+def keyed_relations(plan: Plan) -> dict[str, str]:
+    """Other contracts whose rows each name a row of the plan's contract, read by checks run
+    from sums (`Params.keyed_records`): contract -> the column naming the key. Such a check
+    adds the new batches' counts only while the rows naming older rows are as before, which
+    their fingerprint shows. (A relation named through two columns is left out: its checks
+    read the whole table.)"""
+    named: dict[str, set[str]] = {}
+    for check in plan.checks:
+        if mode(check, plan.contract) == "row_sums" and (k := check.params.keyed_records()):
+            named.setdefault(k[0], set()).add(k[1])
+    return {name: cols.pop() for name, cols in named.items() if len(cols) == 1}
 
 
 def measure(
@@ -291,16 +317,20 @@ def _grouped_counts(
     return {_key(b): int(n) for b, n in rows}
 
 
-def relation_signature(wh: Warehouse, relation: str, contract: Contract) -> dict[str, Any]:
-    """Size of a relation, and its fingerprint when it is small enough to hash every time."""
-    _, rows = wh.query(
-        exp.select(exp.Count(this=exp.Star()))
-        .from_(_table(wh, relation))
-        .sql(dialect=wh.dialect.sqlglot)
-    )
-    n = int(rows[0][0])
-    if n > SMALL_RELATION:
-        return {"rows": n}
+def relation_signature(
+    wh: Warehouse, relation: str, contract: Contract, exact: bool = False
+) -> dict[str, Any]:
+    """Size of a relation, and its fingerprint when it is small enough to hash every time
+    (or `exact`)."""
+    if not exact:
+        _, rows = wh.query(
+            exp.select(exp.Count(this=exp.Star()))
+            .from_(_table(wh, relation))
+            .sql(dialect=wh.dialect.sqlglot)
+        )
+        n = int(rows[0][0])
+        if n > SMALL_RELATION:
+            return {"rows": n}
     fp = wh.fingerprint(relation, list(contract.columns))
     return {"rows": fp["rows"], "hash": fp["hash"]}
 
@@ -417,7 +447,12 @@ class ContractRun:
         self._check_columns()
         self.new = self._new_batches()
         self._check_corrections()
-        self.signatures = signatures(wh, plan, contracts, self.relations)
+        keyed = keyed_relations(plan)
+        self.signatures = signatures(wh, plan, contracts, self.relations, skip=set(keyed))
+        # contract -> whether its rows naming older rows are as the last run left them
+        self.keyed_same: dict[str, bool] = {}
+        for name, naming in keyed.items():
+            self.signatures[name], self.keyed_same[name] = self._keyed_signature(name, naming)
         self.items_reason = self._items_reason()
         self.sums: dict[str, list[list[Any]]] = {}  # ITEM_SUMS checks' totals after this run
 
@@ -481,6 +516,42 @@ class ContractRun:
         )
         if self._count(sql):
             raise NotIncremental("a row of an older batch names a row of a new batch as its parent")
+
+    def _keyed_signature(self, name: str, naming: str) -> tuple[dict[str, Any], bool]:
+        """(the signature of contract `name`'s relation, whether its rows that name no row of
+        the new batches by column `naming` hash as the whole relation did in the last run), in
+        one pass: rows naming a new row may be new, any other change shows."""
+        relation = self.relations[name]
+        columns = list(self.contracts[name].columns)
+        key = exp.column(self.contract.key[0], quoted=True)
+        new_keys = exp.select(key.as_("lp_k")).from_(self.restricted()).distinct()
+        flagged = (
+            exp.select(
+                "r.*",
+                exp.case()
+                .when(exp.column("lp_k", "k").is_(exp.null()), exp.Literal.number(0))
+                .else_(exp.Literal.number(1))
+                .as_("lp_new"),
+            )
+            .from_(_table(self.wh, relation).as_("r"))
+            .join(
+                new_keys.subquery("k"),
+                on=exp.column(naming, "r", quoted=True).eq(exp.column("lp_k", "k")),
+                join_type="left",
+            )
+            .subquery("lp_r")
+        )
+        query = (
+            self.wh.dialect.fingerprint(flagged, columns)
+            .select(exp.column("lp_new"))
+            .group_by(exp.column("lp_new"))
+        )
+        _, rows = self.wh.query(self._sql(query))
+        parts = {int(flag): [int(n), str(h or 0), str(x or 0)] for n, h, x, flag in rows}
+        total = Batches({str(flag): part for flag, part in parts.items()}).total()
+        older = Batches({"0": parts[0]} if 0 in parts else {}).total()
+        stored = self.state["signatures"].get(name, {})
+        return total, "hash" in stored and older == stored
 
     def _items_reason(self) -> str | None:
         """Why rules per item cannot run on the new batches alone (None: they can)."""
@@ -551,9 +622,11 @@ class ContractRun:
         p: Any = check.params
         stored = self.state["sums"].get(check.id)
         scope = "items" if how == "sums" else "rows"
+        keyed = p.keyed_records()
         if (
             stored is None
             or (how == "sums" and self.items_reason)
+            or (keyed is not None and not self.keyed_same.get(keyed[0], False))
             or self._others_changed(check, before, scope)
         ):
             how = "full"
@@ -572,8 +645,8 @@ class ContractRun:
 
     def _others_changed(self, check: Check, failures_before: int, how: str) -> bool:
         for name in other_relations(check):
-            if how == "items" and name == _records_of(check):
-                continue  # records of older items were compared in `_items_reason`
+            if name == _records_of(check, how):
+                continue  # compared in `_items_reason` / `_keyed_signature`
             old, now = self.state["signatures"].get(name), self.signatures.get(name)
             if old is None or now is None or old == now:
                 continue
@@ -633,10 +706,12 @@ class ContractRun:
         )
 
 
-def _records_of(check: Check) -> str | None:
-    """The contract whose records a per-item check reads item by item, if any."""
-    item_records = check.params.item_records()
-    return item_records[0] if item_records is not None else None
+def _records_of(check: Check, how: str) -> str | None:
+    """The contract whose records a check reads item by item (`how` = items), or row by row
+    (rows: their rows name its rows), if any."""
+    records = {"items": check.params.item_records(), "rows": check.params.keyed_records()}
+    found = records.get(how)
+    return found[0] if found is not None else None
 
 
 def _q(wh: Warehouse, name: str) -> str:

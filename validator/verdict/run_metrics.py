@@ -193,7 +193,7 @@ def measure(
     if s.uncertainty and s.uncertainty.batch:
         ((_, m.low_share),) = low_shares(wh, s.uncertainty, section_rows(plan, "uncertainty", rel))
     if s.audits:
-        m.audits = audit_counts(wh, contract, contracts, rel)
+        m.audits = audit_counts(wh, plan, rel, known)
     return m
 
 
@@ -267,38 +267,18 @@ def summary(plan: Plan, annotators: dict[str, AnnotatorFigures]) -> AnnotatorSum
 
 
 def audit_counts(
-    wh: Warehouse, contract: Contract, contracts: dict[str, Contract], rel: RelationFor
+    wh: Warehouse, plan: Plan, rel: RelationFor, known: Figures
 ) -> dict[str, dict[str, tuple[int, int]]]:
     """Per annotator and per batch (the audits section's columns): labels audited and how
-    many of those audits found an error."""
-    audits = contract.sections.audits
-    assert audits is not None
-    record = contracts[audits.contract].sections.audit_record
-    if record is None or len(contract.key) != 1:
-        return {}
+    many of those audits found an error (the figures of the audit rules)."""
+    checks = {c.id: c for c in plan.checks if c.kind is Kind.AUDIT_ERROR_RATE}
     out: dict[str, dict[str, tuple[int, int]]] = {}
-    for role, column in (("annotator", audits.annotator), ("batch", audits.batch)):
-        if not column:
-            continue
-        out[role] = {
-            str(g): (int(n), int(e or 0))
-            for g, n, e in rows_of(
-                wh,
-                template(
-                    "SELECT t.p_by, COUNT(*), SUM(CASE WHEN a.p_verdict IN (v_errors) THEN 1 "
-                    "ELSE 0 END) FROM r_t AS t JOIN r_a AS a ON a.p_ann = t.p_key "
-                    "GROUP BY t.p_by",
-                    ids={
-                        "p_by": column,
-                        "p_key": contract.key[0],
-                        "p_ann": record.annotation,
-                        "p_verdict": record.verdict,
-                    },
-                    values={"v_errors": list(audits.error_verdicts)},
-                    tables={"r_t": rel(contract.name), "r_a": rel(audits.contract)},
-                ),
-            )
-        }
+    for role in ("annotator", "batch"):
+        check = checks.get(f"{plan.contract.name}.audits.{role}_error_rate")
+        if check is not None:
+            out[role] = {
+                str(g): (int(n), int(e or 0)) for g, n, e, *_ in figures(wh, check, rel, known)
+            }
     return out
 
 

@@ -180,19 +180,32 @@ class Params:
         column)."""
         return None
 
+    def keyed_records(self) -> tuple[str, str] | None:
+        """ROW_SUMS kinds reading a second relation whose rows each name one row of this
+        contract by its key: (its contract, the column naming the key)."""
+        return None
+
 
 class RatioSums:
-    """Kinds run from sums (ITEM_SUMS, ROW_SUMS): `values` rows are (group, n, k, k / n) under
-    the names `sum_columns`, where n and k are counts over disjoint sets of rows that add up,
-    and `judge` fails the out-of-bounds rows of such values."""
+    """Kinds run from sums (ITEM_SUMS, ROW_SUMS): `values` rows are (group, n, k, *figures)
+    under the names `value_columns()`, where n and k are counts over disjoint sets of rows that
+    add up and the figures follow from them (`derive`; by default the ratio k / n), and `judge`
+    fails the out-of-bounds rows of such values."""
 
-    sum_columns: ClassVar[tuple[str, str, str, str]]
+    sum_columns: ClassVar[tuple[str, ...]]
+
+    def value_columns(self) -> tuple[str, ...]:
+        """The names of the `values` columns."""
+        return self.sum_columns
+
+    def derive(self, n: int, k: int) -> tuple[Any, ...]:
+        """The figures `values` computes from a group's counts n and k."""
+        return (k / n,)
 
     def judge(self, values: exp.Expr) -> exp.Query:
         raise NotImplementedError
 
-    @staticmethod
-    def add(*runs: Iterable[Sequence[Any]]) -> list[tuple[Any, int, int, float]]:
+    def add(self, *runs: Iterable[Sequence[Any]]) -> list[tuple[Any, ...]]:
         """`values` rows of disjoint sets of rows, summed per group (sorted by group): what
         `values` returns over all of them."""
         sums: dict[Any, list[int]] = {}
@@ -202,12 +215,13 @@ class RatioSums:
                 total[0] += int(n)
                 total[1] += int(k)
         return [
-            (group, n, k, k / n) for group, (n, k) in sorted(sums.items(), key=lambda r: str(r[0]))
+            (group, n, k, *self.derive(n, k))
+            for group, (n, k) in sorted(sums.items(), key=lambda r: str(r[0]))
         ]
 
     def judge_rows(self, rows: Sequence[Sequence[Any]]) -> exp.Query:
         """`judge` over rows as `values` returns them, held in the query (`add`'s totals)."""
-        columns = list(self.sum_columns)
+        columns = list(self.value_columns())
         held = exp.values([tuple(r) for r in rows], alias="v", columns=columns)
         return self.judge(exp.select(*columns).from_(held).subquery("q"))
 

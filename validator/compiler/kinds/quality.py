@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlglot import exp
 
@@ -247,15 +248,17 @@ class LabelDivergence(Current):
 
 
 @dataclass(frozen=True, kw_only=True)
-class AuditErrorRate(Params):
+class AuditErrorRate(RatioSums, Params):
     """Per group (`by`), the audited error rate is not above `max_rate` with confidence: the
     lower bound of its Wilson score interval (z from the section's confidence level) must not
     exceed `max_rate`. A group with few audits has a wide interval and fails only on a clear
     excess, where a bare ratio would fail (or pass) it by the luck of a small sample."""
 
     kind: ClassVar[Kind] = Kind.AUDIT_ERROR_RATE
-    # Audit results arrive after their batches were validated: always the whole table.
-    incremental: ClassVar[Incremental] = Incremental.FULL
+    # Each audit result names one label: the audits of the new batches' labels add to each
+    # group's counts, while the audits of older labels are as before (`keyed_records`; results
+    # arriving later for older labels make the run read the whole table).
+    incremental: ClassVar[Incremental] = Incremental.ROW_SUMS
     by: str = column()
     key: str = column()  # the audited contract's key, named by each audit result
     records: str = relation()
@@ -265,33 +268,49 @@ class AuditErrorRate(Params):
     max_rate: float
     z: float
 
-    def failing_rows(
-        self, check: Check, rel: RelationFor, d: Dialect, key: tuple[str, ...]
-    ) -> exp.Query:
+    def value_columns(self) -> tuple[str, ...]:
+        return (self.by, "n_audited", "n_errors", "error_rate", "error_rate_lower")
+
+    def keyed_records(self) -> tuple[str, str] | None:
+        return self.records, self.rec_annotation
+
+    def derive(self, n: int, k: int) -> tuple[Any, ...]:
+        rate, z2 = k / n, self.z * self.z
+        spread = self.z * math.sqrt(rate * (1 - rate) / n + z2 / (4 * n * n))
+        return rate, (rate + z2 / (2 * n) - spread) / (1 + z2 / n)
+
+    def values(self, check: Check, rel: RelationFor) -> exp.Select:
+        """Per group: `by`, `n_audited` (labels audited), `n_errors` (audits finding an
+        error), `error_rate`, `error_rate_lower` (the Wilson lower bound)."""
         # Wilson lower bound: (p + z^2/2n - z sqrt(p(1-p)/n + z^2/4n^2)) / (1 + z^2/n)
         return template(
-            "SELECT * FROM (SELECT g.p_by, g.n_audited, g.n_errors, g.error_rate, "
-            "(g.error_rate + v_z2 / (2 * g.n_audited) - v_z * SQRT(g.error_rate * "
-            "(1 - g.error_rate) / g.n_audited + v_z2 / (4 * g.n_audited * g.n_audited))) / "
-            "(1 + v_z2 / g.n_audited) AS error_rate_lower FROM (SELECT e.p_by, "
-            "CAST(COUNT(*) AS DOUBLE PRECISION) AS n_audited, CAST(SUM(e.is_error) AS DOUBLE "
-            "PRECISION) AS n_errors, CAST(SUM(e.is_error) AS DOUBLE PRECISION) / COUNT(*) AS "
-            "error_rate FROM (SELECT t.p_by, CASE WHEN a.p_verdict IN (v_errors) THEN 1 ELSE 0 "
-            "END AS is_error FROM r_t AS t JOIN r_a AS a ON a.p_ann = t.p_key) AS e "
-            "GROUP BY e.p_by) AS g) AS w WHERE w.error_rate_lower > v_max",
+            "SELECT w.p_by, w.n_audited, w.n_errors, w.error_rate, (w.error_rate + v_z2 / "
+            "(2 * w.n) - v_z * SQRT(w.error_rate * (1 - w.error_rate) / w.n + v_z2 / (4 * w.n "
+            "* w.n))) / (1 + v_z2 / w.n) AS error_rate_lower FROM (SELECT c.p_by, c.n_audited, "
+            "c.n_errors, CAST(c.n_errors AS DOUBLE PRECISION) / c.n_audited AS error_rate, "
+            "CAST(c.n_audited AS DOUBLE PRECISION) AS n FROM (SELECT t.p_by, COUNT(*) AS "
+            "n_audited, SUM(CASE WHEN a.p_verdict IN (v_errors) THEN 1 ELSE 0 END) AS n_errors "
+            "FROM r_t AS t JOIN r_a AS a ON a.p_ann = t.p_key GROUP BY t.p_by) AS c) AS w",
             ids={
                 "p_by": self.by,
                 "p_key": self.key,
                 "p_ann": self.rec_annotation,
                 "p_verdict": self.rec_verdict,
             },
-            values={
-                "v_errors": list(self.errors),
-                "v_z": self.z,
-                "v_z2": self.z * self.z,
-                "v_max": self.max_rate,
-            },
+            values={"v_errors": list(self.errors), "v_z": self.z, "v_z2": self.z * self.z},
             tables={"r_t": rel(check.contract), "r_a": rel(self.records)},
+        )
+
+    def failing_rows(
+        self, check: Check, rel: RelationFor, d: Dialect, key: tuple[str, ...]
+    ) -> exp.Query:
+        return self.judge(self.values(check, rel).subquery("q"))
+
+    def judge(self, values: exp.Expr) -> exp.Query:
+        return template(
+            "SELECT * FROM r_q AS q WHERE q.error_rate_lower > v_max",
+            values={"v_max": self.max_rate},
+            tables={"r_q": values},
         )
 
 
