@@ -157,12 +157,27 @@ SCENARIOS: dict[str, tuple[list[str], list[str]]] = {
             "(SELECT min(annotator_id) FROM raw.annotations)",
             # a dangling parent in an old batch stays a failure of the chain rules
             "UPDATE raw.annotations SET parent_annotation_id = 999999999 WHERE annotation_id = 42",
+            # an item nobody labelled: it stays without annotations
+            "DELETE FROM raw.annotations WHERE item_id = (SELECT min(item_id) FROM raw.items)",
             # the first batch's audits all found errors: its audited error rate fails
             "UPDATE raw.audit_results SET verdict = 'incorrect', error_type = 'wrong_class' "
             "WHERE annotation_id IN (SELECT annotation_id FROM raw.annotations "
             "WHERE batch_id = 'b0001')",
         ],
         [],
+    ),
+    # an item arrives that no new row labels, or a new row labels an older item nobody had:
+    # items without annotations are counted over the whole table
+    "a new item nobody labels: unannotated items read the whole table": (
+        [],
+        ["INSERT INTO raw.items VALUES ('zz-unlabelled', 'train', 's3://x/zz')"],
+    ),
+    "a new row labels an older unlabelled item: unannotated items read the whole table": (
+        ["DELETE FROM raw.annotations WHERE item_id = (SELECT min(item_id) FROM raw.items)"],
+        [
+            "UPDATE raw.annotations SET item_id = (SELECT min(item_id) FROM raw.items) "
+            "WHERE annotation_id = {lo}",
+        ],
     ),
     # audits of older labels arrive, or change: the audit rules read the whole table
     "a new audit of an old label: audits read the whole table": (
@@ -222,9 +237,14 @@ def test_incremental_verdict_equals_full_verdict(
     if not fell_back:  # the audit rules add the new labels' audits unless older ones changed
         whole = name.endswith("audits read the whole table") or name == "faults in the new batch"
         assert all(("whole table" in a.message) == whole for a in audits), name
+        # the stored count of items without annotations stands unless other items changed
+        whole = name.endswith("unannotated items read the whole table")
+        assert ("whole table" in by_id["annotations.coverage.unannotated_items"].message) == whole
     if name.startswith("faults"):  # each fault fails its rule, computed incrementally
         audited = audits[0].status == "fail" and "whole table" not in audits[0].message
         assert audited == (name != "faults in the new batch")
+    if name == "faults in the old batches carry over":
+        assert by_id["annotations.coverage.unannotated_items"].failures == 1
     if name in ("faults in the new batch", "faults in the old batches carry over"):
         for check in ("annotators.low_confidence", "revisions.parent_exists"):
             assert by_id[f"annotations.{check}"].status == "fail", check

@@ -26,14 +26,16 @@ check reads. An incremental run then finds the batches that are new since, and:
   batches label (each row counts on its own). So do the audited error rates: each audit result
   names one label, and the audits naming the new batches' labels add to each group's stored
   counts while the audit results naming older labels hash as in the last run (one pass over
-  the audit results: `ContractRun._keyed_signature`); an audit of an older label that arrived
+  the audit results: `ContractRun._matched_signature`); an audit of an older label that arrived
   or changed since sends the rule to the whole table;
-- everything else (items with no annotation, one instruction version per split, the registry,
-  the per-annotator label mix and turnaround) runs on the whole table, and says so. Why these
-  cannot add a count of the new batches to the stored one: a new row can repair an old failure
-  as well as add one (an item without annotations gets its first one), a figure may not be a
-  sum (a percentile, a divergence from the population's shares), and the state keeps failure
-  counts, not the failing rows or items.
+- items without annotations keep their stored failures while the items that no new row names
+  hash as the whole items relation did in the last run (the same one pass, over the items):
+  then the new rows name only items that are new as well, and every new item is named. A new
+  row naming an older item (which may repair a failure) or a new item nobody labels sends the
+  rule to the whole table;
+- everything else (one instruction version per split, the registry, the per-annotator label
+  mix and turnaround) runs on the whole table, and says so: a figure that is not a sum (a
+  percentile, a divergence from the population's shares), or a rule over the whole registry.
 
 New batches are found without counting the old ones (`new_batch_counts`): one `count(*)` of
 the relation checks the stored sizes still add up, and only the rows of batches that sort
@@ -58,6 +60,7 @@ from typing import Any
 from sqlglot import exp
 
 from validator.compiler.kinds import Incremental, UniqueKey
+from validator.compiler.kinds.base import filtered_rows
 from validator.compiler.plan import Check, Plan
 from validator.compiler.sql.checks import RelationFor, failing_rows
 from validator.compiler.sql.templates import literal
@@ -94,8 +97,8 @@ def batch_column(contract: Contract) -> str:
 
 
 def mode(check: Check, contract: Contract) -> str:
-    """How an incremental run computes `check`: rows | unique | items | sums | row_sums | full
-    | schema (as its kind declares: `Params.incremental`)."""
+    """How an incremental run computes `check`: rows | unique | items | sums | row_sums |
+    unmatched | full | schema (as its kind declares: `Params.incremental`)."""
     p = check.params
     if p.incremental is Incremental.PER_GROUP:
         return "rows" if p.group_column() == batch_column(contract) else "full"
@@ -109,6 +112,7 @@ def mode(check: Check, contract: Contract) -> str:
         Incremental.ROWS: "rows",
         Incremental.UNIQUE: "unique",
         Incremental.ROW_SUMS: "row_sums",
+        Incremental.UNMATCHED: "unmatched",
         Incremental.FULL: "full",
     }[p.incremental]
 
@@ -129,24 +133,28 @@ def signatures(
     `skip`), with a fingerprint whatever its size for those whose rows name the contract's
     (`keyed_relations`)."""
     read = set().union(*(other_relations(c) for c in plan.checks)) - skip
-    keyed = keyed_relations(plan)
+    matched = matched_relations(plan)
     return {
-        name: relation_signature(wh, relations[name], contracts[name], exact=name in keyed)
+        name: relation_signature(wh, relations[name], contracts[name], exact=name in matched)
         for name in sorted(read)
     }
 
 
-def keyed_relations(plan: Plan) -> dict[str, str]:
-    """Other contracts whose rows each name a row of the plan's contract, read by checks run
-    from sums (`Params.keyed_records`): contract -> the column naming the key. Such a check
-    adds the new batches' counts only while the rows naming older rows are as before, which
-    their fingerprint shows. (A relation named through two columns is left out: its checks
-    read the whole table.)"""
-    named: dict[str, set[str]] = {}
+def matched_relations(plan: Plan) -> dict[str, Check]:
+    """Other contracts whose rows checks run from the new batches match to the plan's
+    contract's rows (ROW_SUMS and UNMATCHED kinds with `Params.matched_records`): contract ->
+    such a check. The checks hold while the rows that no new row matches are as before, which
+    a fingerprint shows (`ContractRun._matched_signature`). A relation matched in two ways (by
+    other columns, or from rows another filter keeps) is left out: its checks read the whole
+    table."""
+    found: dict[str, dict[tuple[Any, ...], Check]] = {}
     for check in plan.checks:
-        if mode(check, plan.contract) == "row_sums" and (k := check.params.keyed_records()):
-            named.setdefault(k[0], set()).add(k[1])
-    return {name: cols.pop() for name, cols in named.items() if len(cols) == 1}
+        matched = check.params.matched_records()
+        if matched is None or mode(check, plan.contract) not in ("row_sums", "unmatched"):
+            continue
+        way = (*matched[1:], getattr(check.params, "where", None))
+        found.setdefault(matched[0], {})[way] = check
+    return {name: next(iter(ways.values())) for name, ways in found.items() if len(ways) == 1}
 
 
 def measure(
@@ -447,12 +455,12 @@ class ContractRun:
         self._check_columns()
         self.new = self._new_batches()
         self._check_corrections()
-        keyed = keyed_relations(plan)
-        self.signatures = signatures(wh, plan, contracts, self.relations, skip=set(keyed))
-        # contract -> whether its rows naming older rows are as the last run left them
-        self.keyed_same: dict[str, bool] = {}
-        for name, naming in keyed.items():
-            self.signatures[name], self.keyed_same[name] = self._keyed_signature(name, naming)
+        matched = matched_relations(plan)
+        self.signatures = signatures(wh, plan, contracts, self.relations, skip=set(matched))
+        # contract -> whether its rows that no new row matches are as the last run left them
+        self.matched_same: dict[str, bool] = {}
+        for name, check in matched.items():
+            self.signatures[name], self.matched_same[name] = self._matched_signature(check)
         self.items_reason = self._items_reason()
         self.sums: dict[str, list[list[Any]]] = {}  # ITEM_SUMS checks' totals after this run
 
@@ -517,14 +525,17 @@ class ContractRun:
         if self._count(sql):
             raise NotIncremental("a row of an older batch names a row of a new batch as its parent")
 
-    def _keyed_signature(self, name: str, naming: str) -> tuple[dict[str, Any], bool]:
-        """(the signature of contract `name`'s relation, whether its rows that name no row of
-        the new batches by column `naming` hash as the whole relation did in the last run), in
-        one pass: rows naming a new row may be new, any other change shows."""
+    def _matched_signature(self, check: Check) -> tuple[dict[str, Any], bool]:
+        """(the signature of the relation `check` matches rows to, whether its rows that no
+        row of the new batches matches hash as the whole relation did in the last run), in one
+        pass: rows a new row matches may be new, any other change shows."""
+        matched = check.params.matched_records()
+        assert matched is not None, "a check of `matched_relations`"
+        name, theirs, ours = matched
         relation = self.relations[name]
         columns = list(self.contracts[name].columns)
-        key = exp.column(self.contract.key[0], quoted=True)
-        new_keys = exp.select(key.as_("lp_k")).from_(self.restricted()).distinct()
+        mine = filtered_rows(check, self._rel_for(check, "rows"))
+        new_keys = exp.select(exp.column(ours, quoted=True).as_("lp_k")).from_(mine).distinct()
         flagged = (
             exp.select(
                 "r.*",
@@ -536,7 +547,7 @@ class ContractRun:
             .from_(_table(self.wh, relation).as_("r"))
             .join(
                 new_keys.subquery("k"),
-                on=exp.column(naming, "r", quoted=True).eq(exp.column("lp_k", "k")),
+                on=exp.column(theirs, "r", quoted=True).eq(exp.column("lp_k", "k")),
                 join_type="left",
             )
             .subquery("lp_r")
@@ -599,6 +610,12 @@ class ContractRun:
             return Outcome(None, how, time.monotonic() - started, "")
         if how in ("sums", "row_sums"):
             return self._summed(check, how, before, started)
+        if how == "unmatched":
+            matched = check.params.matched_records()
+            if matched is not None and self.matched_same.get(matched[0], False):
+                if not self._others_changed(check, before, how):
+                    return Outcome(before, how, time.monotonic() - started, "")
+            how = "full"
         if how in ("rows", "items") and self._others_changed(check, before, how):
             how = "full"
         if how == "items" and self.items_reason:
@@ -622,11 +639,11 @@ class ContractRun:
         p: Any = check.params
         stored = self.state["sums"].get(check.id)
         scope = "items" if how == "sums" else "rows"
-        keyed = p.keyed_records()
+        matched = p.matched_records()
         if (
             stored is None
             or (how == "sums" and self.items_reason)
-            or (keyed is not None and not self.keyed_same.get(keyed[0], False))
+            or (matched is not None and not self.matched_same.get(matched[0], False))
             or self._others_changed(check, before, scope)
         ):
             how = "full"
@@ -646,11 +663,12 @@ class ContractRun:
     def _others_changed(self, check: Check, failures_before: int, how: str) -> bool:
         for name in other_relations(check):
             if name == _records_of(check, how):
-                continue  # compared in `_items_reason` / `_keyed_signature`
+                continue  # compared in `_items_reason` / `_matched_signature`
             old, now = self.state["signatures"].get(name), self.signatures.get(name)
             if old is None or now is None or old == now:
                 continue
-            if "hash" in now or now["rows"] < old["rows"] or failures_before:
+            small = "hash" in now and now["rows"] <= SMALL_RELATION
+            if small or now["rows"] < old["rows"] or failures_before:
                 return True  # small relations: any change; large ones: shrank, or may fix
         return False
 
@@ -707,9 +725,14 @@ class ContractRun:
 
 
 def _records_of(check: Check, how: str) -> str | None:
-    """The contract whose records a check reads item by item (`how` = items), or row by row
-    (rows: their rows name its rows), if any."""
-    records = {"items": check.params.item_records(), "rows": check.params.keyed_records()}
+    """The contract whose records a check reads item by item (`how` = items), or matched to
+    its rows (rows, unmatched), if any."""
+    p = check.params
+    records = {
+        "items": p.item_records(),
+        "rows": p.matched_records(),
+        "unmatched": p.matched_records(),
+    }
     found = records.get(how)
     return found[0] if found is not None else None
 

@@ -476,6 +476,8 @@ def _incremental_result(check: Check, outcome: incremental.Outcome) -> CheckResu
         "items": "new batches (new items)",
         "sums": "new batches (new items), added to the stored counts per group",
         "row_sums": "new batches, added to the stored counts per group",
+        "unmatched": "new batches (they match only new rows of the other relation, whose "
+        "other rows are as before: the stored failures stand)",
         "unique": "values in new batches, against the whole table",
         "full": "whole table",
         "schema": "column signature",

@@ -88,6 +88,10 @@ class Incremental(StrEnum):
     # per group, from sums over rows (`values` rows as above): the last run's sums plus the new
     # batches', whatever items they label (every row counts on its own)
     ROW_SUMS = "row_sums"
+    # the rows of a second relation that no row matches (`matched_records`): the stored
+    # failures stand while that relation's rows that no new row matches are as before (new
+    # rows then match only rows that are new there too)
+    UNMATCHED = "unmatched"
     FULL = "full"  # always the whole table
 
 
@@ -180,9 +184,10 @@ class Params:
         column)."""
         return None
 
-    def keyed_records(self) -> tuple[str, str] | None:
-        """ROW_SUMS kinds reading a second relation whose rows each name one row of this
-        contract by its key: (its contract, the column naming the key)."""
+    def matched_records(self) -> tuple[str, str, str] | None:
+        """ROW_SUMS and UNMATCHED kinds: the second relation whose rows the rule matches to
+        this contract's rows by equal values, as (its contract, its column, this contract's
+        column)."""
         return None
 
 

@@ -197,9 +197,13 @@ class CoverageMissing(Filtered):
     """Every item of the items contract has at least one annotation."""
 
     kind: ClassVar[Kind] = Kind.COVERAGE_MISSING
+    incremental: ClassVar[Incremental] = Incremental.UNMATCHED
     item: str = column()
     items: str = relation()
     items_item: str = column()
+
+    def matched_records(self) -> tuple[str, str, str] | None:
+        return self.items, self.items_item, self.item
 
     def failing_rows(
         self, check: Check, rel: RelationFor, d: Dialect, key: tuple[str, ...]

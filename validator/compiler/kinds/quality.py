@@ -256,7 +256,7 @@ class AuditErrorRate(RatioSums, Params):
 
     kind: ClassVar[Kind] = Kind.AUDIT_ERROR_RATE
     # Each audit result names one label: the audits of the new batches' labels add to each
-    # group's counts, while the audits of older labels are as before (`keyed_records`; results
+    # group's counts, while the audits of older labels are as before (`matched_records`; results
     # arriving later for older labels make the run read the whole table).
     incremental: ClassVar[Incremental] = Incremental.ROW_SUMS
     by: str = column()
@@ -271,8 +271,8 @@ class AuditErrorRate(RatioSums, Params):
     def value_columns(self) -> tuple[str, ...]:
         return (self.by, "n_audited", "n_errors", "error_rate", "error_rate_lower")
 
-    def keyed_records(self) -> tuple[str, str] | None:
-        return self.records, self.rec_annotation
+    def matched_records(self) -> tuple[str, str, str] | None:
+        return self.records, self.rec_annotation, self.key
 
     def derive(self, n: int, k: int) -> tuple[Any, ...]:
         rate, z2 = k / n, self.z * self.z
