@@ -211,6 +211,32 @@ def test_counts_of_disjoint_rows_add_up_to_the_whole(params: Any) -> None:
     assert judged == _failing(df, params) and judged
 
 
+@pytest.mark.parametrize("measure", ["total_variation", "jensen_shannon"])
+def test_label_mix_counts_of_disjoint_rows_add_up_to_the_whole(measure: str) -> None:
+    """What `validate --incremental` relies on for the label mix (ROW_SUMS): the counts per
+    annotator and label of two sets of rows whose correction chains do not cross add up to
+    the whole's, and the rule judged from the totals fails the annotators it fails over all
+    rows."""
+    df = _data(5)
+    want = _mix_reference(df, measure)
+    bound = float(np.median([d for _, d in want.values()]))
+    params = _mix(measure, bound, min_labels=20)
+    first = _chains(df) % 2 == 0
+
+    def sums(part: pd.DataFrame) -> list[tuple[Any, ...]]:
+        con = duckdb.connect()
+        con.register("t", part)
+        return con.execute(params.sums(_check(params), _rel).sql("duckdb")).fetchall()
+
+    total = params.add(sums(df[first]), sums(df[~first]))
+    assert total == params.add(sums(df))
+    con = duckdb.connect()
+    judged = {r[0]: r[1:] for r in con.execute(params.judge_rows(total).sql("duckdb")).fetchall()}
+    assert set(judged) == _failing(df, params) and judged
+    for rater, (n, d) in judged.items():
+        assert (n, d) == (want[rater][0], pytest.approx(want[rater][1], abs=1e-9))
+
+
 def _pace(took: pd.Series, by: pd.Series) -> dict[str, tuple[int, float, float]]:
     g = took.dropna().groupby(by)  # pandas' quantile interpolates linearly (PERCENTILE_CONT)
     return {str(k): (len(v), float(v.median()), float(v.quantile(0.9))) for k, v in g}

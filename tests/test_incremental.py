@@ -125,9 +125,10 @@ SCENARIOS: dict[str, tuple[list[str], list[str]]] = {
                 f"WHERE annotation_id = ({PAIR.format(b)})"
                 for a, b in (("max", "min"), ("min", "max"))
             ),
-            # a newcomer unsure of all 40 of their labels: per-annotator low confidence fails
-            # on the new batches' counts
-            "UPDATE raw.annotations SET annotator_id = 'newcomer', confidence = 0.1 "
+            # a newcomer unsure of all 40 of their labels, all 'other': per-annotator low
+            # confidence and label mix fail on the new batches' counts
+            "UPDATE raw.annotations SET annotator_id = 'newcomer', confidence = 0.1, "
+            "label = 'other' "
             "WHERE annotation_id IN (SELECT annotation_id FROM raw.annotations "
             "WHERE annotation_id > {lo} + 100 ORDER BY annotation_id LIMIT 40)",
             # every audit of the new labels finds an error (the audit rules read the whole
@@ -246,7 +247,11 @@ def test_incremental_verdict_equals_full_verdict(
     if name == "faults in the old batches carry over":
         assert by_id["annotations.coverage.unannotated_items"].failures == 1
     if name in ("faults in the new batch", "faults in the old batches carry over"):
-        for check in ("annotators.low_confidence", "revisions.parent_exists"):
+        for check in (
+            "annotators.low_confidence",
+            "annotators.label_mix",
+            "revisions.parent_exists",
+        ):
             assert by_id[f"annotations.{check}"].status == "fail", check
             assert "whole table" not in by_id[f"annotations.{check}"].message
     if name == "faults in the new batch":
@@ -276,7 +281,10 @@ def test_incremental_run_reads_only_the_new_batches(
     assert "against the whole table" in by_id["annotations.annotation_id.unique"].message
     assert "new items" in by_id["annotations.coverage.min_annotations"].message
     assert "new batches" in by_id["annotations.revisions.parent_exists"].message
-    assert "whole table" in by_id["annotations.annotators.label_mix"].message
+    assert "whole table" in by_id["annotations.annotators.turnaround"].message
+    mix = by_id["annotations.annotators.label_mix"]
+    assert "added to the stored counts" in mix.message
+    assert "\"batch_id\" IN ('b0006'" in mix.sql and "'b0005'" not in mix.sql
     low = by_id["annotations.annotators.low_confidence"]
     assert "added to the stored counts" in low.message and "new items" not in low.message
     assert "\"batch_id\" IN ('b0006'" in low.sql and "'b0005'" not in low.sql

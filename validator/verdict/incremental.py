@@ -23,7 +23,8 @@ check reads. An incremental run then finds the batches that are new since, and:
   conditions as rules per item the new batches' counts add to the stored ones and the rule
   judges the totals (else it reads the whole table). The per-annotator rates of low-confidence
   and of corrected labels keep their counts the same way, added up whatever items the new
-  batches label (each row counts on its own). So do the audited error rates: each audit result
+  batches label (each row counts on its own), and so do the counts per annotator and label
+  that the label mix is computed from. So do the audited error rates: each audit result
   names one label, and the audits naming the new batches' labels add to each group's stored
   counts while the audit results naming older labels hash as in the last run (one pass over
   the audit results: `ContractRun._matched_signature`); an audit of an older label that arrived
@@ -33,9 +34,9 @@ check reads. An incremental run then finds the batches that are new since, and:
   then the new rows name only items that are new as well, and every new item is named. A new
   row naming an older item (which may repair a failure) or a new item nobody labels sends the
   rule to the whole table;
-- everything else (one instruction version per split, the registry, the per-annotator label
-  mix and turnaround) runs on the whole table, and says so: a figure that is not a sum (a
-  percentile, a divergence from the population's shares), or a rule over the whole registry.
+- everything else (one instruction version per split, the registry, the per-annotator
+  turnaround) runs on the whole table, and says so: a figure that is not a sum (a
+  percentile), or a rule over the whole registry.
 
 New batches are found without counting the old ones (`new_batch_counts`): one `count(*)` of
 the relation checks the stored sizes still add up, and only the rows of batches that sort
@@ -60,7 +61,7 @@ from typing import Any
 from sqlglot import exp
 
 from validator.compiler.kinds import Incremental, UniqueKey
-from validator.compiler.kinds.base import filtered_rows
+from validator.compiler.kinds.base import Summed, filtered_rows
 from validator.compiler.plan import Check, Plan
 from validator.compiler.sql.checks import RelationFor, failing_rows
 from validator.compiler.sql.templates import literal
@@ -72,6 +73,7 @@ from validator.verdict.run_metrics import Figures, figures
 
 STATE_FORMAT = 4  # 4: fingerprints of relations whose rows name the contract's
 SMALL_RELATION = 100_000  # other relations up to this size are compared by content, not size
+MAX_SUMS = 10_000  # a check's sums are kept up to this many rows (groups, or group and label)
 
 
 class NotIncremental(LabelpactError):
@@ -191,17 +193,27 @@ def measure(
 def _sums(
     wh: Warehouse, plan: Plan, relations: dict[str, str], known: Figures
 ) -> dict[str, list[list[Any]]]:
-    """Per check run from sums (ITEM_SUMS, ROW_SUMS kinds), its `values` over the whole table
-    (a check whose query failed has none: the next incremental run reads the whole table)."""
+    """Per check run from sums (ITEM_SUMS, ROW_SUMS kinds), its `sums` over the whole table
+    (a check whose query failed, or with more than MAX_SUMS rows of them, has none: the next
+    incremental run reads the whole table)."""
     out: dict[str, list[list[Any]]] = {}
     for check in plan.checks:
+        p = check.params
         if mode(check, plan.contract) not in ("sums", "row_sums"):
             continue
+        assert isinstance(p, Summed), f"{check.kind} runs from sums"
+
+        def rel(name: str) -> exp.Table:
+            return _table(wh, relations[name])
+
         try:
-            rows = figures(wh, check, lambda n: _table(wh, relations[n]), known)
+            rows = figures(wh, check, rel, known) if p.sums_are_values else None
+            if rows is None:
+                rows = wh.query(p.sums(check, rel).sql(dialect=wh.dialect.sqlglot))[1]
         except EngineError:
             continue
-        out[check.id] = [list(r) for r in check.params.add(rows)]  # type: ignore[attr-defined]
+        if len(rows) <= MAX_SUMS:
+            out[check.id] = [list(r) for r in p.add(rows)]
     return out
 
 
@@ -650,11 +662,15 @@ class ContractRun:
         sql = ""
         if how == "full" or self.new:
             read = self._rel_for(check, "full" if how == "full" else scope)
-            sql = self._sql(p.values(check, read))
+            sql = self._sql(p.sums(check, read))
             found = self.wh.query(sql)[1]
             rows = p.add(found) if how == "full" else p.add(stored, found)
         else:
             rows = p.add(stored)
+        if len(rows) > MAX_SUMS:  # too many to keep, or to judge held in a query
+            query = failing_rows(check, self._rel_for(check, "full"), self.wh.dialect, ())
+            sql = f"SELECT count(*) FROM ({self._sql(query)}) AS lp_f"
+            return Outcome(self._count(sql), "full", time.monotonic() - started, sql)
         self.sums[check.id] = [list(r) for r in rows]
         judged = f"SELECT count(*) FROM ({self._sql(p.judge_rows(rows))}) AS lp_f"
         failures = self._count(judged) if rows else 0

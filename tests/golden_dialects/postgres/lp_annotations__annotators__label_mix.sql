@@ -1,40 +1,39 @@
 SELECT
   *
 FROM (
-  WITH cur AS (
+  WITH per AS (
     SELECT
-      t."annotator_id" AS annotator,
-      CAST(t."label" AS VARCHAR) AS label
+      *
     FROM (
       SELECT
-        *
-      FROM analytics.annotations AS t
+        t."annotator_id" AS annotator,
+        CAST(t."label" AS VARCHAR) AS label,
+        COUNT(*) AS n
+      FROM (
+        SELECT
+          *
+        FROM analytics.annotations AS t
+        WHERE
+          NOT EXISTS(
+            SELECT
+              1
+            FROM analytics.annotations AS c
+            WHERE
+              c."parent_annotation_id" = t."annotation_id"
+          )
+      ) AS t
       WHERE
-        NOT EXISTS(
-          SELECT
-            1
-          FROM analytics.annotations AS c
-          WHERE
-            c."parent_annotation_id" = t."annotation_id"
-        )
-    ) AS t
-    WHERE
-      t."label" IS NOT NULL AND t."annotator_id" IS NOT NULL
+        t."label" IS NOT NULL AND t."annotator_id" IS NOT NULL
+      GROUP BY
+        t."annotator_id",
+        CAST(t."label" AS VARCHAR)
+    ) AS c
   ), pop AS (
     SELECT
       label,
-      CAST(COUNT(*) AS DOUBLE PRECISION) / SUM(COUNT(*)) OVER () AS q
-    FROM cur
+      CAST(SUM(n) AS DOUBLE PRECISION) / SUM(SUM(n)) OVER () AS q
+    FROM per
     GROUP BY
-      label
-  ), per AS (
-    SELECT
-      annotator,
-      label,
-      COUNT(*) AS n
-    FROM cur
-    GROUP BY
-      annotator,
       label
   ), tot AS (
     SELECT

@@ -4,14 +4,16 @@ low-confidence labels, rate of corrected labels, turnaround.
 Each kind has `values` (one row per annotator, or per group: the figures reports show) and
 fails the rows of `values` out of bounds, for annotators with at least `min_labels` labels.
 An annotator's labels span batches: the rates of low-confidence and of corrected labels are
-counts that add up over batches (ROW_SUMS: an incremental run adds the new batches' counts to
-the stored ones); the label mix and the turnaround percentiles read the whole table.
+counts that add up over batches, and the label mix follows from counts per annotator and label
+that do (ROW_SUMS: an incremental run adds the new batches' counts to the stored ones); the
+turnaround percentiles read the whole table.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlglot import exp
 
@@ -22,6 +24,7 @@ from validator.compiler.kinds.base import (
     Params,
     RatioSums,
     RelationFor,
+    Summed,
     column,
     from_current,
 )
@@ -53,45 +56,68 @@ def _judged(values: exp.Expr, min_labels: int, out_of_bounds: str, **bounds: obj
 
 
 @dataclass(frozen=True, kw_only=True)
-class AnnotatorLabelMix(Current):
+class AnnotatorLabelMix(Summed, Current):
     """Per annotator, the label shares of their current labels are within `max_divergence` of
     the population's (all current labels), by total variation or Jensen-Shannon divergence."""
 
     kind: ClassVar[Kind] = Kind.ANNOTATOR_LABEL_MIX
-    incremental: ClassVar[Incremental] = Incremental.FULL
+    # The divergence is no sum, but it follows from the counts per annotator and label, which
+    # add up over batches (`sums`; corrections never cross old and new batches, so the old
+    # rows stay current or not as stored).
+    incremental: ClassVar[Incremental] = Incremental.ROW_SUMS
     annotator: str = column()
     label: str = column()
     measure: str = "total_variation"
     max_divergence: float
     min_labels: int
 
+    def sums(self, check: Check, rel: RelationFor) -> exp.Select:
+        """Per annotator and label of the current labels: `annotator`, `label` (as text), `n`."""
+        return template(
+            "SELECT t.p_ann AS annotator, CAST(t.p_label AS VARCHAR) AS label, COUNT(*) AS n "
+            "FROM r_t AS t WHERE t.p_label IS NOT NULL AND t.p_ann IS NOT NULL "
+            "GROUP BY t.p_ann, CAST(t.p_label AS VARCHAR)",
+            ids={"p_ann": self.annotator, "p_label": self.label},
+            tables={"r_t": from_current(check, rel)(check.contract)},
+        )
+
+    def add(self, *runs: Iterable[Sequence[Any]]) -> list[tuple[Any, ...]]:
+        total: dict[tuple[Any, Any], int] = {}
+        for rows in runs:
+            for annotator, label, n in rows:
+                total[(annotator, label)] = total.get((annotator, label), 0) + int(n)
+        return [(a, lab, n) for (a, lab), n in sorted(total.items(), key=lambda r: str(r[0]))]
+
+    def judge_rows(self, rows: Sequence[Sequence[Any]]) -> exp.Query:
+        held = exp.values([tuple(r) for r in rows], alias="v", columns=["annotator", "label", "n"])
+        return self._judge(self._values(exp.select("annotator", "label", "n").from_(held)))
+
     def values(self, check: Check, rel: RelationFor) -> exp.Select:
         """Per annotator: `annotator`, `n_labels`, `divergence`."""
+        return self._values(self.sums(check, rel))
+
+    def _values(self, counts: exp.Select) -> exp.Select:
+        """`values` from the rows of `sums`: the population's shares are summed from them."""
         return template(
-            "WITH cur AS (SELECT t.p_ann AS annotator, CAST(t.p_label AS VARCHAR) AS label "
-            "FROM r_t AS t WHERE t.p_label IS NOT NULL AND t.p_ann IS NOT NULL), "
-            "pop AS (SELECT label, CAST(COUNT(*) AS DOUBLE PRECISION) / SUM(COUNT(*)) OVER () "
-            "AS q FROM cur GROUP BY label), "
-            "per AS (SELECT annotator, label, COUNT(*) AS n FROM cur GROUP BY annotator, label), "
+            "WITH per AS (SELECT * FROM r_c AS c), "
+            "pop AS (SELECT label, CAST(SUM(n) AS DOUBLE PRECISION) / SUM(SUM(n)) OVER () "
+            "AS q FROM per GROUP BY label), "
             "tot AS (SELECT annotator, SUM(n) AS n_labels FROM per GROUP BY annotator), "
             "grid AS (SELECT s.annotator, s.n_labels, o.q, CAST(COALESCE(r.n, 0) AS DOUBLE "
             "PRECISION) / s.n_labels AS p FROM tot AS s CROSS JOIN pop AS o LEFT JOIN per AS r "
             "ON r.annotator = s.annotator AND r.label = o.label) "
             f"SELECT annotator, n_labels, {MEASURES[self.measure]} AS divergence FROM grid "
             "GROUP BY annotator, n_labels",
-            ids={"p_ann": self.annotator, "p_label": self.label},
-            tables={"r_t": from_current(check, rel)(check.contract)},
+            tables={"r_c": counts.subquery("c")},
         )
 
     def failing_rows(
         self, check: Check, rel: RelationFor, d: Dialect, key: tuple[str, ...]
     ) -> exp.Query:
-        return _judged(
-            self.values(check, rel),
-            self.min_labels,
-            "q.divergence > v_max",
-            v_max=self.max_divergence,
-        )
+        return self._judge(self.values(check, rel))
+
+    def _judge(self, values: exp.Select) -> exp.Query:
+        return _judged(values, self.min_labels, "q.divergence > v_max", v_max=self.max_divergence)
 
 
 @dataclass(frozen=True, kw_only=True)

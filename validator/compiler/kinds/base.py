@@ -191,13 +191,41 @@ class Params:
         return None
 
 
-class RatioSums:
-    """Kinds run from sums (ITEM_SUMS, ROW_SUMS): `values` rows are (group, n, k, *figures)
-    under the names `value_columns()`, where n and k are counts over disjoint sets of rows that
-    add up and the figures follow from them (`derive`; by default the ratio k / n), and `judge`
-    fails the out-of-bounds rows of such values."""
+class Summed:
+    """Kinds run from sums (ITEM_SUMS, ROW_SUMS): `sums` rows are counts over a set of rows,
+    that `add` sums for disjoint sets; `judge_rows` fails what is out of bounds in such totals,
+    as `failing_rows` does over the whole table."""
 
+    # the `values` rows (the figures a run fetches with the check) are the sums themselves
+    sums_are_values: ClassVar[bool] = False
+
+    def sums(self, check: Check, rel: RelationFor) -> exp.Select:
+        raise NotImplementedError
+
+    def add(self, *runs: Iterable[Sequence[Any]]) -> list[tuple[Any, ...]]:
+        """`sums` rows of disjoint sets of rows, summed (sorted): what `sums` returns over all
+        of them."""
+        raise NotImplementedError
+
+    def judge_rows(self, rows: Sequence[Sequence[Any]]) -> exp.Query:
+        """The failing rows, judged from `add`'s totals (held in the query)."""
+        raise NotImplementedError
+
+
+class RatioSums(Summed):
+    """Kinds whose `values` are their sums: rows (group, n, k, *figures) under the names
+    `value_columns()`, where n and k are counts over disjoint sets of rows that add up and the
+    figures follow from them (`derive`; by default the ratio k / n), and `judge` fails the
+    out-of-bounds rows of such values."""
+
+    sums_are_values = True
     sum_columns: ClassVar[tuple[str, ...]]
+
+    def values(self, check: Check, rel: RelationFor) -> exp.Select:
+        raise NotImplementedError
+
+    def sums(self, check: Check, rel: RelationFor) -> exp.Select:
+        return self.values(check, rel)
 
     def value_columns(self) -> tuple[str, ...]:
         """The names of the `values` columns."""
