@@ -108,6 +108,10 @@ SCENARIOS: dict[str, tuple[list[str], list[str]]] = {
             "WHERE annotation_id IN ({lo} + 1, {lo} + 2)",
             "UPDATE raw.annotations SET tool = NULL WHERE annotation_id = {lo} + 9",
             "UPDATE raw.annotations SET confidence = 1.5 WHERE annotation_id = {lo} + 10",
+            # a label of an item the items table does not have (looked up among the items
+            # the new rows name)
+            "UPDATE raw.annotations SET item_id = 'zz-missing' WHERE annotation_id = "
+            "(SELECT min(annotation_id) FROM raw.annotations WHERE annotation_id > {lo} + 10)",
             # agreement collapses in one new batch
             "UPDATE raw.annotations SET label = CASE annotation_id % 5 WHEN 0 THEN 'cat' WHEN 1 "
             "THEN 'dog' WHEN 2 THEN 'bird' WHEN 3 THEN 'fish' ELSE 'other' END "
@@ -256,6 +260,9 @@ def test_incremental_verdict_equals_full_verdict(
             assert "whole table" not in by_id[f"annotations.{check}"].message
     if name == "faults in the new batch":
         assert by_id["annotations.revisions.no_cycles"].failures == 2
+        missing = by_id["annotations.item_id.relationship"]
+        assert (missing.failures, missing.message) == (1, "1 failing; checked: new batches")
+        assert '"items" WHERE "item_id" IN (SELECT "item_id" FROM' in missing.sql
     if name == "faults in the old batches carry over":
         agreement = by_id["annotations.agreement.per_annotator"]
         assert agreement.status == "fail" and "added to the stored counts" in agreement.message
@@ -290,13 +297,52 @@ def test_incremental_run_reads_only_the_new_batches(
     assert "\"batch_id\" IN ('b0006'" in low.sql and "'b0005'" not in low.sql
     agreement = by_id["annotations.agreement.per_annotator"]
     assert "added to the stored counts" in agreement.message
-    audits = by_id["annotations.audits.batch_error_rate"]
+    audits = by_id["annotations.audits.annotator_error_rate"]
     assert "added to the stored counts" in audits.message
     assert "\"batch_id\" IN ('b0006'" in audits.sql and "'b0005'" not in audits.sql
+    by_batch = by_id["annotations.audits.batch_error_rate"]  # new groups: nothing to add to
+    assert by_batch.message == "checked: new batches" and "'b0005'" not in by_batch.sql
     assert "\"batch_id\" IN ('b0006'" in agreement.sql and "'b0005'" not in agreement.sql
     sql = by_id["annotations.label.accepted_values"].sql
     # the base data has batches b0001-b0005: only the appended ones are read
     assert "\"batch_id\" IN ('b0006'" in sql and "'b0005'" not in sql
+
+
+@pytest.mark.parametrize(
+    ("known", "new", "natural"),
+    [
+        (["b0998", "b0999"], ["b1000", "b1001"], False),  # after them in the warehouse's order
+        (["b9998", "b9999"], ["b10000", "b10001"], True),  # only in natural order
+    ],
+)
+def test_new_batches_are_found_without_a_pass_over_the_old_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, known: list[str], new: list[str], natural: bool
+) -> None:
+    import json
+
+    from validator.engines.warehouse import Warehouse
+    from validator.verdict.incremental import new_batch_counts
+
+    db = tmp_path / "w.duckdb"
+    _sql(
+        db,
+        "CREATE TABLE t (batch_id VARCHAR)",
+        *(f"INSERT INTO t SELECT '{b}' FROM range(3)" for b in known),
+        *(f"INSERT INTO t SELECT '{b}' FROM range(2)" for b in new),
+    )
+    issued: list[str] = []
+    real = Warehouse.query
+
+    def recorded(self: Warehouse, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+        issued.append(sql)
+        return real(self, sql)
+
+    monkeypatch.setattr(Warehouse, "query", recorded)
+    with Warehouse(_duckdb_settings(db, tmp_path / "l.jsonl")) as wh:
+        total, found = new_batch_counts(wh, "main.t", "batch_id", {json.dumps(b): 3 for b in known})
+    assert (total, found) == (3 * len(known) + 2 * len(new), {json.dumps(b): 2 for b in new})
+    assert not any("NOT (" in s for s in issued)  # no pass over the known batches
+    assert any("LENGTH(" in s for s in issued) == natural
 
 
 def test_without_state_the_run_is_full_and_says_why(

@@ -153,7 +153,8 @@ def test_incremental_mode_follows_the_grouping_and_item_columns(plans) -> None: 
     assert modes["annotations.revisions.no_cycles"] == "rows"  # chains never span old and new
     assert modes["annotations.agreement.per_annotator"] == "sums"
     assert modes["annotations.annotators.low_confidence"] == "row_sums"
-    assert modes["annotations.audits.batch_error_rate"] == "row_sums"  # audits name labels
+    assert modes["annotations.audits.annotator_error_rate"] == "row_sums"  # audits name labels
+    assert modes["annotations.audits.batch_error_rate"] == "rows"  # per batch: new groups only
     assert modes["annotations.annotators.turnaround"] == "full"
     assert modes["annotations.annotation_id.unique"] == "unique"
     assert modes["annotations.schema"] == "schema"

@@ -104,6 +104,8 @@ def mode(check: Check, contract: Contract) -> str:
     p = check.params
     if p.incremental is Incremental.PER_GROUP:
         return "rows" if p.group_column() == batch_column(contract) else "full"
+    if p.incremental is Incremental.ROW_SUMS and p.group_column() == batch_column(contract):
+        return "rows"  # groups of new batches only: nothing to add to
     if p.incremental in (Incremental.PER_ITEM, Incremental.ITEM_SUMS):
         item = item_column(contract)
         if item is None or item not in p.item_columns():
@@ -152,7 +154,7 @@ def matched_relations(plan: Plan) -> dict[str, Check]:
     found: dict[str, dict[tuple[Any, ...], Check]] = {}
     for check in plan.checks:
         matched = check.params.matched_records()
-        if matched is None or mode(check, plan.contract) not in ("row_sums", "unmatched"):
+        if matched is None or mode(check, plan.contract) not in ("rows", "row_sums", "unmatched"):
             continue
         way = (*matched[1:], getattr(check.params, "where", None))
         found.setdefault(matched[0], {})[way] = check
@@ -291,9 +293,11 @@ def new_batch_counts(
     the rows whose batch sorts after the last known one are grouped and counted: a range
     filter, which warehouses with min/max statistics (DuckDB's zone maps, Parquet, Snowflake
     micro-partitions) answer by skipping the old batches' blocks when batches are appended in
-    order. Only when those rows do not account for every new row (batch ids out of order, NULL
-    batches, or an old batch changed) does one pass over the batch column group and count the
-    rows outside the known batches. What the detector cannot see: rows moved between old
+    order; for text ids, then those sorting after the last one in natural order (longer, or
+    as long and greater: `b10000` after `b9999`, which the warehouse sorts before it). Only
+    when neither accounts for every new row (batch ids out of order, NULL batches, or an old
+    batch changed) does one pass over the batch column group and count the rows outside the
+    known batches. What the detector cannot see: rows moved between old
     batches, or deleted from one and added to another in equal numbers (as an edit inside a
     batch that keeps its size: run a full validation on a schedule)."""
     table = _table(wh, relation)
@@ -306,22 +310,28 @@ def new_batch_counts(
         return total, {}
     col = exp.column(batch, quoted=True)
     values = _values(list(known))
-    last = _last(values)
-    if last is not None:
-        tail = _grouped_counts(wh, table, col, exp.GT(this=col.copy(), expression=literal(last)))
+    for after in _after_known(col, values):
+        tail = _grouped_counts(wh, table, col, after)
         if sum(tail.values()) == expected and not set(tail) & set(known):
             return total, tail
     outside = _grouped_counts(wh, table, col, _old_batches(batch, values))
     return total, outside
 
 
-def _last(values: list[Any]) -> Any:
-    """The largest known batch value, when all are strings or all integers (else None)."""
-    if values and all(isinstance(v, str) for v in values):
-        return max(values)
+def _after_known(col: exp.Column, values: list[Any]) -> list[exp.Expr]:
+    """Conditions for the batches that sort after every known one, when all known values are
+    strings or all integers: in the warehouse's order, and for strings in natural order."""
     if values and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
-        return max(values)
-    return None
+        return [col.copy() > literal(max(values))]
+    if not values or not all(isinstance(v, str) for v in values):
+        return []
+    last = max(values, key=lambda v: (len(v), v))
+    length = exp.Length(this=col.copy())
+    natural = exp.or_(
+        length > exp.Literal.number(len(last)),
+        exp.and_(length.copy().eq(exp.Literal.number(len(last))), col.copy() > literal(last)),
+    )
+    return [col.copy() > literal(max(values)), natural]
 
 
 def _grouped_counts(
@@ -471,8 +481,10 @@ class ContractRun:
         self.signatures = signatures(wh, plan, contracts, self.relations, skip=set(matched))
         # contract -> whether its rows that no new row matches are as the last run left them
         self.matched_same: dict[str, bool] = {}
+        self.matched_by: dict[str, tuple[str, str]] = {}  # contract -> (its column, ours)
         for name, check in matched.items():
             self.signatures[name], self.matched_same[name] = self._matched_signature(check)
+            self.matched_by[name] = check.params.matched_records()[1:]  # type: ignore[index]
         self.items_reason = self._items_reason()
         self.sums: dict[str, list[list[Any]]] = {}  # ITEM_SUMS checks' totals after this run
 
@@ -582,27 +594,25 @@ class ContractRun:
         if item is None or not self.new:
             return None
         new = self._sql(self.restricted())
-        old = (
-            f"(SELECT * FROM {self.own} WHERE "
-            f"{self._sql(_old_batches(self.batch, _values(self.new)))})"
-        )
+        old = self._sql(_old_batches(self.batch, _values(self.new)))
+        i = _q(self.wh, item)
+        # An inner join on the new items first: the old batches' rows are only scanned, and
+        # the old-batch condition is evaluated on the few that match.
         if self._count(
-            f"SELECT count(*) FROM {old} AS o WHERE {_q(self.wh, item)} IN "
-            f"(SELECT {_q(self.wh, item)} FROM {new})"
+            f"SELECT count(*) FROM {self.own} AS o JOIN (SELECT DISTINCT {i} AS lp_i FROM "
+            f"{new} WHERE {i} IS NOT NULL) AS n ON o.{i} = n.lp_i WHERE {old}"
         ):
             return "the new batches label items that older batches labelled too"
-        for check in self.plan.checks:
-            if (item_records := check.params.item_records()) is not None:
-                contract, rec_item = item_records
-                records = self.relations[contract]
-                before = self.state["signatures"].get(contract, {}).get("rows")
-                i, r = _q(self.wh, item), _q(self.wh, rec_item)
-                n = self._count(
-                    f"SELECT count(*) FROM {records} WHERE {r} IS NULL OR {r} "
-                    f"NOT IN (SELECT {i} FROM {new} WHERE {i} IS NOT NULL)"
-                )
-                if n != before:
-                    return "adjudication records of older items changed"
+        records_of = {x for c in self.plan.checks if (x := c.params.item_records()) is not None}
+        for contract, rec_item in sorted(records_of):
+            before = self.state["signatures"].get(contract, {}).get("rows")
+            rec = _q(self.wh, rec_item)
+            n = self._count(
+                f"SELECT count(*) FROM {self.relations[contract]} WHERE {rec} IS NULL OR {rec} "
+                f"NOT IN (SELECT {i} FROM {new} WHERE {i} IS NOT NULL)"
+            )
+            if n != before:
+                return "adjudication records of older items changed"
         return None
 
     def _sql(self, node: exp.Expr) -> str:
@@ -623,12 +633,12 @@ class ContractRun:
         if how in ("sums", "row_sums"):
             return self._summed(check, how, before, started)
         if how == "unmatched":
-            matched = check.params.matched_records()
-            if matched is not None and self.matched_same.get(matched[0], False):
-                if not self._others_changed(check, before, how):
-                    return Outcome(before, how, time.monotonic() - started, "")
+            if self._matched_same(check) and not self._others_changed(check, before, how):
+                return Outcome(before, how, time.monotonic() - started, "")
             how = "full"
         if how in ("rows", "items") and self._others_changed(check, before, how):
+            how = "full"
+        if how == "rows" and not self._matched_same(check):
             how = "full"
         if how == "items" and self.items_reason:
             how = "full"
@@ -651,11 +661,10 @@ class ContractRun:
         p: Any = check.params
         stored = self.state["sums"].get(check.id)
         scope = "items" if how == "sums" else "rows"
-        matched = p.matched_records()
         if (
             stored is None
             or (how == "sums" and self.items_reason)
-            or (matched is not None and not self.matched_same.get(matched[0], False))
+            or not self._matched_same(check)
             or self._others_changed(check, before, scope)
         ):
             how = "full"
@@ -676,10 +685,23 @@ class ContractRun:
         failures = self._count(judged) if rows else 0
         return Outcome(failures, how, time.monotonic() - started, sql or judged)
 
+    def _matched_same(self, check: Check) -> bool:
+        """Whether the rows the check matches to this contract's rows, other than those new
+        rows match, are as in the last run (True: it matches none)."""
+        matched = check.params.matched_records()
+        return matched is None or self.matched_same.get(matched[0], False)
+
     def _others_changed(self, check: Check, failures_before: int, how: str) -> bool:
+        lookup = check.params.lookup(check) if how == "rows" else None
         for name in other_relations(check):
             if name == _records_of(check, how):
                 continue  # compared in `_items_reason` / `_matched_signature`
+            if lookup and lookup[0] == name and self.matched_by.get(name) == lookup[1:]:
+                # fingerprinted: the rows no new row names are as before, so old rows find
+                # what they found (a failure might now be fixed: then the whole table)
+                if not self.matched_same[name] or failures_before:
+                    return True
+                continue
             old, now = self.state["signatures"].get(name), self.signatures.get(name)
             if old is None or now is None or old == now:
                 continue
@@ -689,9 +711,22 @@ class ContractRun:
         return False
 
     def _rel_for(self, check: Check, how: str) -> RelationFor:
+        p = check.params
+        # A relation new rows look values up in, or whose rows are matched to theirs: only
+        # its rows holding the new rows' values matter (read through a semi-join).
+        looked_up = (p.lookup(check) or p.matched_records()) if how == "rows" else None
+
         def rel(name: str) -> exp.Expr:
             if how != "full" and name == self.contract.name:
                 return self.restricted()
+            if looked_up is not None and name == looked_up[0]:
+                mine = exp.select(exp.column(looked_up[2], quoted=True)).from_(self.restricted())
+                return (
+                    exp.select("*")
+                    .from_(_table(self.wh, self.relations[name]))
+                    .where(exp.column(looked_up[1], quoted=True).isin(query=mine))
+                    .subquery("lp_looked_up")
+                )
             if (
                 how == "items"
                 and (item_records := check.params.item_records()) is not None

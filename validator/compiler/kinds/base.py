@@ -172,7 +172,8 @@ class Params:
         return None
 
     def group_column(self) -> str | None:
-        """PER_GROUP kinds: the column the rule groups rows by (None: the whole table)."""
+        """PER_GROUP (and ROW_SUMS) kinds: the column the rule groups rows by (None: the
+        whole table, or groups of another kind)."""
         return None
 
     def item_columns(self) -> tuple[str, ...]:
@@ -182,6 +183,12 @@ class Params:
     def item_records(self) -> tuple[str, str] | None:
         """PER_ITEM kinds reading a second relation per item: (its contract, its item
         column)."""
+        return None
+
+    def lookup(self, check: Check) -> tuple[str, str, str] | None:
+        """ROWS kinds looking each row's value up in another relation: (its contract, its
+        column, this contract's column). On new batches that relation is read only where it
+        holds their values."""
         return None
 
     def matched_records(self) -> tuple[str, str, str] | None:

@@ -285,6 +285,10 @@ class Relationship(Params):
     def dbt_test(self) -> tuple[str, dict[str, Any]]:
         return "labelpact_relationship", {"to": "ref('" + self.to + "')", "field": self.to_column}
 
+    def lookup(self, check: Check) -> tuple[str, str, str] | None:
+        assert check.column
+        return self.to, self.to_column, check.column
+
 
 @dataclass(frozen=True, kw_only=True)
 class CustomExpression(Params):

@@ -271,6 +271,9 @@ class AuditErrorRate(RatioSums, Params):
     def value_columns(self) -> tuple[str, ...]:
         return (self.by, "n_audited", "n_errors", "error_rate", "error_rate_lower")
 
+    def group_column(self) -> str | None:
+        return self.by
+
     def matched_records(self) -> tuple[str, str, str] | None:
         return self.records, self.rec_annotation, self.key
 
