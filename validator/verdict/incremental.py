@@ -6,9 +6,11 @@ check's failure count, the column signature of the relation and the size of ever
 check reads. An incremental run then finds the batches that are new since, and:
 
 - row rules (not null, accepted values, ranges, provenance, instruction versions, custom
-  expressions, ...), rules per batch (agreement, uncertainty, label mix, when grouped by the
-  batch column) and revision chains (the parent exists, no cycle, a correction is later than
-  what it corrects) run on the new batches only; their failures add to the stored ones. For
+  expressions, references, ...), rules per batch (agreement, uncertainty, label mix, audited
+  error rates, when grouped by the batch column) and revision chains (the parent exists, no
+  cycle, a correction is later than what it corrects) run on the new batches only; their
+  failures add to the stored ones. A relation the new rows look values up in (the items of a
+  reference, the audit results of their labels) is read only where it holds their values. For
   revision chains this holds because the run goes on only while no row of a new batch and no
   row of an older one name each other as parent: every chain lies within the old batches or
   within the new ones;
@@ -40,8 +42,9 @@ check reads. An incremental run then finds the batches that are new since, and:
 
 New batches are found without counting the old ones (`new_batch_counts`): one `count(*)` of
 the relation checks the stored sizes still add up, and only the rows of batches that sort
-after the last validated one (a range the warehouse can skip old blocks for), or failing that
-the rows outside the validated batches, are grouped and counted.
+after the last validated one (a range the warehouse can skip old blocks for; for text ids
+also in natural order, `b10000` after `b9999`), or failing that the rows outside the
+validated batches, are grouped and counted.
 
 The fingerprint of the data is the stored fingerprint of the old batches plus that of the new
 ones (row hashes are summed and xor-ed, so this equals the fingerprint of the whole table that
