@@ -321,7 +321,7 @@ def test_new_batches_are_found_without_a_pass_over_the_old_ones(
     import json
 
     from validator.engines.warehouse import Warehouse
-    from validator.verdict.incremental import new_batch_counts
+    from validator.verdict.batches import new_batch_counts
 
     db = tmp_path / "w.duckdb"
     _sql(

@@ -23,7 +23,8 @@ from validator.engines.dbt_runner import BuildResult, CheckOutcome, DbtProject
 from validator.engines.warehouse import Warehouse
 from validator.errors import ExitCode, LabelpactError, UsageError
 from validator.settings import Settings
-from validator.verdict import evidence, incremental, run_metrics
+from validator.verdict import batches as batch_data
+from validator.verdict import evidence, incremental, incremental_run, run_metrics
 from validator.verdict.ledger import ledger_for, mirror_to_warehouse
 from validator.verdict.pseudonyms import read_secret
 from validator.verdict.samples import failed_checks, sample_rows
@@ -401,13 +402,13 @@ def validate_incremental(
         with warehouse as wh:
             for plan in plans:
                 name = plan.contract.name
-                run = incremental.ContractRun(wh, plan, contracts, states[name])
+                run = incremental_run.ContractRun(wh, plan, contracts, states[name])
                 say(f"{name}: {len(run.new)} new batch(es)")
                 mine = [_run_new_batches(wh, run, check, contracts, say) for check in plan.checks]
-                new = incremental.batch_fingerprints(
+                new = batch_data.batch_fingerprints(
                     wh, run.restricted(run.source), plan.contract, run.source_columns
                 )
-                batches = incremental.Batches({**states[name]["batches"], **new.rows})
+                batches = batch_data.Batches({**states[name]["batches"], **new.rows})
                 fp = incremental.source_fingerprint(wh, {**states[name], "batches": batches})
                 verdicts[name] = _verdict(
                     plan,
@@ -453,7 +454,7 @@ def validate_incremental(
 
 def _run_new_batches(
     wh: Warehouse,
-    run: incremental.ContractRun,
+    run: incremental_run.ContractRun,
     check: Check,
     contracts: dict[str, Contract],
     say: Callable[[str], None],
@@ -468,7 +469,7 @@ def _run_new_batches(
     return result
 
 
-def _incremental_result(check: Check, outcome: incremental.Outcome) -> CheckResult:
+def _incremental_result(check: Check, outcome: incremental_run.Outcome) -> CheckResult:
     failing = (outcome.failures or 0) > 0
     status = ("warn" if check.severity == "warn" else "fail") if failing else "pass"
     scope = {
