@@ -184,6 +184,14 @@ SCENARIOS: dict[str, tuple[list[str], list[str]]] = {
             "WHERE annotation_id = {lo}",
         ],
     ),
+    # a new row labels an item that older rows labelled: rules per item read the whole table
+    "a new row labels an item older rows labelled: items read the whole table": (
+        [],
+        [
+            "UPDATE raw.annotations SET item_id = (SELECT min(item_id) FROM raw.annotations) "
+            "WHERE annotation_id = {lo}",
+        ],
+    ),
     # audits of older labels arrive, or change: the audit rules read the whole table
     "a new audit of an old label: audits read the whole table": (
         [],
@@ -242,14 +250,18 @@ def test_incremental_verdict_equals_full_verdict(
     if not fell_back:  # the audit rules add the new labels' audits unless older ones changed
         whole = name.endswith("audits read the whole table") or name == "faults in the new batch"
         assert all(("whole table" in a.message) == whole for a in audits), name
-        # the stored count of items without annotations stands unless other items changed
-        whole = name.endswith("unannotated items read the whole table")
+        # the stored count of items without annotations stands unless the new rows label an
+        # item that is not new, or an item arrives that they do not label
+        whole = name.endswith("items read the whole table")
         assert ("whole table" in by_id["annotations.coverage.unannotated_items"].message) == whole
     if name.startswith("faults"):  # each fault fails its rule, computed incrementally
         audited = audits[0].status == "fail" and "whole table" not in audits[0].message
         assert audited == (name != "faults in the new batch")
     if name == "faults in the old batches carry over":
         assert by_id["annotations.coverage.unannotated_items"].failures == 1
+    if not fell_back:  # rules per item read the new batches unless they label older items
+        whole = name.startswith("a new row labels an")
+        assert ("whole table" in by_id["annotations.coverage.min_annotations"].message) == whole
     if name in ("faults in the new batch", "faults in the old batches carry over"):
         for check in (
             "annotators.low_confidence",
@@ -474,6 +486,9 @@ def test_incremental_queries_read_old_batches_only_where_documented(
     reads = [s for s in issued if '"annotations"' in s]
     assert detector in reads and any(discovery in s for s in reads)
     assert not any("NOT (\"batch_id\" IN ('b0001'" in s for s in reads)  # no fallback pass
+    # the items' fingerprint already shows the new rows label new items only: no probe of the
+    # old rows for them
+    assert not any("AS lp_i FROM" in s for s in reads)
     unexplained = [
         s
         for s in reads

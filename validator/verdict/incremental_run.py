@@ -70,6 +70,10 @@ class ContractRun:
         for name, check in matched.items():
             self.signatures[name], self.matched_same[name] = self._matched_signature(check)
             self.matched_by[name] = check.params.matched_records()[1:]  # type: ignore[index]
+        self.matched_filtered = {
+            name: getattr(check.params, "where", None) is not None
+            for name, check in matched.items()
+        }
         self.items_reason = self._items_reason()
         self.sums: dict[str, list[list[Any]]] = {}  # ITEM_SUMS checks' totals after this run
 
@@ -173,6 +177,26 @@ class ContractRun:
         stored = self.state["signatures"].get(name, {})
         return total, "hash" in stored and older == stored
 
+    def _items_all_new(self, item: str) -> bool:
+        """Whether the fingerprints already show that no old row names an item a new row
+        names: every old row's item was in the items relation (its reference had no failures)
+        and the items that no new row names hash as before, so any item a new row names is
+        one the relation did not have (else that item's row would have left the unchanged
+        part), hence no old row's."""
+        for check in self.plan.checks:
+            look = check.params.lookup(check)
+            if look is None or look[2] != item:
+                continue
+            name = look[0]
+            if (
+                self.matched_by.get(name) == look[1:]
+                and self.matched_same.get(name, False)
+                and not self.matched_filtered.get(name, True)
+                and int(self.state["failures"][check.id]) == 0
+            ):
+                return True
+        return False
+
     def _items_reason(self) -> str | None:
         """Why rules per item cannot run on the new batches alone (None: they can)."""
         item = item_column(self.contract)
@@ -183,7 +207,7 @@ class ContractRun:
         i = _q(self.wh, item)
         # An inner join on the new items first: the old batches' rows are only scanned, and
         # the old-batch condition is evaluated on the few that match.
-        if self._count(
+        if not self._items_all_new(item) and self._count(
             f"SELECT count(*) FROM {self.own} AS o JOIN (SELECT DISTINCT {i} AS lp_i FROM "
             f"{new} WHERE {i} IS NOT NULL) AS n ON o.{i} = n.lp_i WHERE {old}"
         ):
