@@ -134,7 +134,7 @@ def signatures(
 ) -> dict[str, dict[str, Any]]:
     """`relation_signature` of every other contract's relation the plan's checks read (but
     `skip`), with a fingerprint whatever its size for those whose rows name the contract's
-    (`keyed_relations`)."""
+    (`matched_relations`)."""
     read = set().union(*(other_relations(c) for c in plan.checks)) - skip
     matched = matched_relations(plan)
     return {
@@ -208,8 +208,9 @@ def _sums(
             return relation_table(wh, relations[name])
 
         try:
-            rows = figures(wh, check, rel, known) if p.sums_are_values else None
-            if rows is None:
+            if p.sums_are_values:  # the figures the run fetched, or read now
+                rows = figures(wh, check, rel, known)
+            else:
                 rows = wh.query(p.sums(check, rel).sql(dialect=wh.dialect.sqlglot))[1]
         except EngineError:
             continue

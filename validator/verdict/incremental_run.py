@@ -62,18 +62,12 @@ class ContractRun:
         self._check_columns()
         self.new = self._new_batches()
         self._check_corrections()
-        matched = matched_relations(plan)
-        self.signatures = signatures(wh, plan, contracts, self.relations, skip=set(matched))
+        self.matched = matched_relations(plan)  # contract -> the check matching its rows
+        self.signatures = signatures(wh, plan, contracts, self.relations, skip=set(self.matched))
         # contract -> whether its rows that no new row matches are as the last run left them
         self.matched_same: dict[str, bool] = {}
-        self.matched_by: dict[str, tuple[str, str]] = {}  # contract -> (its column, ours)
-        for name, check in matched.items():
+        for name, check in self.matched.items():
             self.signatures[name], self.matched_same[name] = self._matched_signature(check)
-            self.matched_by[name] = check.params.matched_records()[1:]  # type: ignore[index]
-        self.matched_filtered = {
-            name: getattr(check.params, "where", None) is not None
-            for name, check in matched.items()
-        }
         self.items_reason = self._items_reason()
         self.sums: dict[str, list[list[Any]]] = {}  # ITEM_SUMS checks' totals after this run
 
@@ -187,15 +181,20 @@ class ContractRun:
             look = check.params.lookup(check)
             if look is None or look[2] != item:
                 continue
-            name = look[0]
             if (
-                self.matched_by.get(name) == look[1:]
-                and self.matched_same.get(name, False)
-                and not self.matched_filtered.get(name, True)
+                self._matched_like(look)
+                and getattr(self.matched[look[0]].params, "where", None) is None
+                and self.matched_same[look[0]]
                 and int(self.state["failures"][check.id]) == 0
             ):
                 return True
         return False
+
+    def _matched_like(self, look: tuple[str, str, str]) -> bool:
+        """Whether a lookup (contract, its column, ours) goes by the columns its relation's
+        rows are matched by (`matched_relations`)."""
+        check = self.matched.get(look[0])
+        return check is not None and check.params.matched_records() == look
 
     def _items_reason(self) -> str | None:
         """Why rules per item cannot run on the new batches alone (None: they can)."""
@@ -305,7 +304,7 @@ class ContractRun:
         for name in other_relations(check):
             if name == _records_of(check, how):
                 continue  # compared in `_items_reason` / `_matched_signature`
-            if lookup and lookup[0] == name and self.matched_by.get(name) == lookup[1:]:
+            if lookup and lookup[0] == name and self._matched_like(lookup):
                 # fingerprinted: the rows no new row names are as before, so old rows find
                 # what they found (a failure might now be fixed: then the whole table)
                 if not self.matched_same[name] or failures_before:
@@ -329,31 +328,29 @@ class ContractRun:
             if how != "full" and name == self.contract.name:
                 return self.restricted()
             if looked_up is not None and name == looked_up[0]:
-                mine = exp.select(exp.column(looked_up[2], quoted=True)).from_(self.restricted())
-                return (
-                    exp.select("*")
-                    .from_(relation_table(self.wh, self.relations[name]))
-                    .where(exp.column(looked_up[1], quoted=True).isin(query=mine))
-                    .subquery("lp_looked_up")
-                )
+                return self._holding_new(name, looked_up[1], looked_up[2], "lp_looked_up")
             if (
                 how == "items"
                 and (item_records := check.params.item_records()) is not None
                 and (name == item_records[0])
             ):
-                item = exp.column(item_records[1], quoted=True)
                 own_item = item_column(self.contract)
                 assert own_item, "items mode is chosen only for contracts with an item column"
-                mine = exp.select(exp.column(own_item, quoted=True)).from_(self.restricted())
-                return (
-                    exp.select("*")
-                    .from_(relation_table(self.wh, self.relations[name]))
-                    .where(item.isin(query=mine))
-                    .subquery("lp_records")
-                )
+                return self._holding_new(name, item_records[1], own_item, "lp_records")
             return relation_table(self.wh, self.relations[name])
 
         return rel
+
+    def _holding_new(self, name: str, theirs: str, ours: str, alias: str) -> exp.Expr:
+        """Contract `name`'s relation, only its rows whose column `theirs` holds a value of
+        the new rows' column `ours` (a semi-join)."""
+        mine = exp.select(exp.column(ours, quoted=True)).from_(self.restricted())
+        return (
+            exp.select("*")
+            .from_(relation_table(self.wh, self.relations[name]))
+            .where(exp.column(theirs, quoted=True).isin(query=mine))
+            .subquery(alias)
+        )
 
     def sample_relation(self, check: Check, how: str) -> RelationFor | None:
         """Relations to draw failing rows from: the new batches where the check read them
@@ -388,13 +385,11 @@ def _records_of(check: Check, how: str) -> str | None:
     """The contract whose records a check reads item by item (`how` = items), or matched to
     its rows (rows, unmatched), if any."""
     p = check.params
-    records = {
-        "items": p.item_records(),
-        "rows": p.matched_records(),
-        "unmatched": p.matched_records(),
-    }
-    found = records.get(how)
-    return found[0] if found is not None else None
+    if how == "items":
+        return (p.item_records() or (None,))[0]
+    if how in ("rows", "unmatched"):
+        return (p.matched_records() or (None,))[0]
+    return None
 
 
 def _q(wh: Warehouse, name: str) -> str:

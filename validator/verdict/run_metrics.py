@@ -23,6 +23,7 @@ from sqlglot import exp
 
 from validator.compiler.kinds import Agreement as AgreementParams
 from validator.compiler.kinds import AnnotatorAgreement, Filtered, Kind, current_rows
+from validator.compiler.kinds.quality import wilson_interval
 from validator.compiler.plan import Check, Plan
 from validator.compiler.sql.checks import RelationFor
 from validator.compiler.sql.filters import filter_rows
@@ -288,11 +289,8 @@ def wilson(errors: int, n: int, confidence: float = 0.95) -> tuple[float, float]
 
     if n == 0:
         return (0.0, 1.0)
-    z = NormalDist().inv_cdf(0.5 + confidence / 2)
-    p = errors / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    lower, upper = wilson_interval(errors, n, NormalDist().inv_cdf(0.5 + confidence / 2))
+    return (max(0.0, lower), min(1.0, upper))
 
 
 # --- the ledger form ------------------------------------------------------------------------

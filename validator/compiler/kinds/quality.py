@@ -247,6 +247,15 @@ class LabelDivergence(Current):
         )
 
 
+def wilson_interval(k: int, n: int, z: float) -> tuple[float, float]:
+    """The Wilson score interval of the proportion k / n (n > 0) at normal quantile `z`, as
+    `AuditErrorRate` computes its lower bound in SQL (not clipped to [0, 1])."""
+    p, z2 = k / n, z * z
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+    return centre - half, centre + half
+
+
 @dataclass(frozen=True, kw_only=True)
 class AuditErrorRate(RatioSums, Params):
     """Per group (`by`), the audited error rate is not above `max_rate` with confidence: the
@@ -278,9 +287,7 @@ class AuditErrorRate(RatioSums, Params):
         return self.records, self.rec_annotation, self.key
 
     def derive(self, n: int, k: int) -> tuple[Any, ...]:
-        rate, z2 = k / n, self.z * self.z
-        spread = self.z * math.sqrt(rate * (1 - rate) / n + z2 / (4 * n * n))
-        return rate, (rate + z2 / (2 * n) - spread) / (1 + z2 / n)
+        return k / n, wilson_interval(k, n, self.z)[0]
 
     def values(self, check: Check, rel: RelationFor) -> exp.Select:
         """Per group: `by`, `n_audited` (labels audited), `n_errors` (audits finding an
