@@ -12,12 +12,20 @@ def test_golden_is_current(name: str) -> None:
 
 
 def test_a_stale_golden_is_reported(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    golden = GOLDENS["corpus"]
-    (path,) = golden.files()
-    fake = tmp_path / "lint_corpus.json"
-    fake.write_text(path.read_text(encoding="utf-8") + " ", encoding="utf-8")
-    monkeypatch.setattr("helpers.lint_corpus.CORPUS", fake)
+    """A changed, a missing and an orphaned file are each named (on the JSON Schema golden,
+    the quickest to produce: the mechanism is the same for every golden)."""
     import helpers.goldens as goldens
 
+    golden = goldens.GOLDENS["schema"]
+    ((path, text),) = golden.files().items()
+    fake = tmp_path / path.relative_to(goldens.ROOT)
+    fake.parent.mkdir(parents=True)
     monkeypatch.setattr(goldens, "ROOT", tmp_path)
-    assert goldens.stale(goldens.GOLDENS["corpus"]) == ["changed: lint_corpus.json"]
+    monkeypatch.setattr(goldens, "SCHEMA_FILE", fake)
+    assert goldens.stale(golden) == ["missing: validator/schema/contract.schema.json"]
+    fake.write_text(text + " ", encoding="utf-8")
+    assert goldens.stale(golden) == ["changed: validator/schema/contract.schema.json"]
+    fake.write_text(text, encoding="utf-8")
+    assert goldens.stale(golden) == []
+    orphan = goldens.Golden("schema", golden.files, lambda: {fake, tmp_path / "gone.json"})
+    assert goldens.stale(orphan) == ["not produced any more: gone.json"]

@@ -265,7 +265,7 @@ def test_concurrent_validate_and_gate_keep_the_ledger_intact(warehouses, tmp_pat
         LABELPACT_LEDGER=str(settings.ledger_path),
     )
     procs = []
-    for i in range(8):
+    for i in range(6):
         cmd = ["validate", "--select", "items"] if i % 2 == 0 else ["gate", "items"]
         procs.append(
             subprocess.Popen(
