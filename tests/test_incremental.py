@@ -290,6 +290,30 @@ def test_incremental_verdict_equals_full_verdict(
     assert ("data changed" in verdict.reason) is False
 
 
+@pytest.mark.parametrize("where", ["stored", "totals"])
+def test_sums_beyond_the_limit_read_the_whole_table(
+    tmp_path: Path, base: Path, project: DbtProject, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """A rule whose sums outgrow MAX_SUMS is counted on the whole table, with the verdict of a
+    full run: either the sums were too many to store ("stored"), or the stored sums plus the new
+    batches' are too many to judge in one query ("totals")."""
+    from validator.verdict import incremental, incremental_run
+
+    if where == "stored":
+        monkeypatch.setattr(incremental, "MAX_SUMS", 3)
+    monkeypatch.setattr(incremental_run, "MAX_SUMS", 3)
+    inc, full, _ = _scenario(
+        tmp_path, base, project, *SCENARIOS["faults in the old batches carry over"]
+    )
+    assert inc.mode == "incremental", inc.warnings
+    assert _outcomes(inc) == _outcomes(full)
+    by_id = {r.check_id: r for r in inc.results}
+    # per-annotator label mix and low confidence: one sum per annotator (and label), > 3
+    for check in ("annotators.label_mix", "annotators.low_confidence"):
+        result = by_id[f"annotations.{check}"]
+        assert result.status == "fail" and "whole table" in result.message, check
+
+
 def test_incremental_run_reads_only_the_new_batches(
     tmp_path: Path, base: Path, project: DbtProject
 ) -> None:
