@@ -48,8 +48,23 @@ SPARK_FAULTS = {
 SPARK_GX_FAULTS = {"bad_pattern", "mistyped_column"}
 
 
+def _uses_spark(item: pytest.Item) -> bool:
+    """Whether `item` runs on the shared Spark session (an engine parameter, however named, or
+    the Spark fixtures; a `dialect` parameter only renders SQL)."""
+    params = getattr(item, "callspec", None)
+    named = params is not None and any(
+        value == "spark" and key != "dialect" for key, value in params.params.items()
+    )
+    fixtures = getattr(item, "fixturenames", ())
+    return named or "spark_server" in fixtures or "spark_warehouses" in fixtures
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
+        # `./run tests` runs pytest-xdist workers (`--dist loadgroup`): every Spark test goes to
+        # one worker, so one JVM serves them all, as in a serial run.
+        if _uses_spark(item):
+            item.add_marker(pytest.mark.xdist_group("spark"))
         params = getattr(item, "callspec", None)
         if params is None or params.params.get("engine") != "spark":
             continue
