@@ -63,8 +63,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         # `./run tests` runs pytest-xdist workers (`--dist loadgroup`): every Spark test goes to
         # one worker, so one JVM serves them all, as in a serial run.
-        if _uses_spark(item):
-            item.add_marker(pytest.mark.xdist_group("spark"))
+        if not _uses_spark(item):
+            continue
+        item.add_marker(pytest.mark.xdist_group("spark"))
         params = getattr(item, "callspec", None)
         if params is None or params.params.get("engine") != "spark":
             continue

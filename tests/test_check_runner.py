@@ -82,8 +82,8 @@ def test_shared_scans_count_what_dbt_build_counts(request, name, fault, tmp_path
     assert any(all(c.startswith("annotations.") for c in q.checks) for q in shared)
     assert sum(len(q.checks) for q in shared) >= 14
     # the checks judging per-group figures (agreement per batch, per annotator) fetched the
-    # figures once; the run's metrics taken from them equal the metrics read afresh (on the
-    # data whose figures differ: clean, and the faults of agreement and of annotators)
+    # figures once; the run's metrics taken from them equal the metrics read afresh
+    # (METRIC_FAULTS)
     valued = {c.id for c in checks if c.kind in (Kind.AGREEMENT, Kind.ANNOTATOR_AGREEMENT)}
     assert len(valued) >= 2 and valued <= set(run.values)
     if fault not in METRIC_FAULTS:
