@@ -9,10 +9,10 @@ from importlib import metadata
 DISTRIBUTIONS = ("labelpact", "dbt-core", "dbt-duckdb", "great-expectations", "duckdb", "sqlglot")
 
 
-def versions() -> dict[str, str]:
-    """Installed version of each of `DISTRIBUTIONS` (those not installed are left out)."""
+def versions(distributions: tuple[str, ...] = DISTRIBUTIONS) -> dict[str, str]:
+    """Installed version of each of `distributions` (those not installed are left out)."""
     out = {}
-    for dist in DISTRIBUTIONS:
+    for dist in distributions:
         with contextlib.suppress(metadata.PackageNotFoundError):
             out[dist] = metadata.version(dist)
     return out

@@ -164,7 +164,7 @@ def _init(args: argparse.Namespace) -> int:
     from validator.contract import infer
     from validator.contract.init import contract_name, default_owner, init_project
     from validator.contract.lint import lint
-    from validator.engines.warehouse import Warehouse
+    from validator.engines.recorded import warehouse_for
     from validator.errors import EngineError, UsageError
 
     settings = _settings(args)
@@ -179,7 +179,7 @@ def _init(args: argparse.Namespace) -> int:
     path = contracts / f"{name}.yml"
     if path.exists() and not args.force:
         raise UsageError(f"{path} exists; pass --force to overwrite it, or --name another name")
-    with Warehouse(settings) as wh:
+    with warehouse_for(settings) as wh:
         try:
             columns = wh.schema(args.relation)
         except EngineError as exc:

@@ -332,7 +332,7 @@ def _audit(args: argparse.Namespace) -> int:
     from validator.audit.sample import draw_sample, write_sample
     from validator.contract.resolve import load_contracts
     from validator.engines.dbt_runner import DbtProject
-    from validator.engines.warehouse import Warehouse
+    from validator.engines.recorded import warehouse_for
 
     settings = _settings(args)
     contracts = {c.name: c for c in load_contracts([settings.contracts_dir])}
@@ -345,7 +345,7 @@ def _audit(args: argparse.Namespace) -> int:
         )
     project = DbtProject.from_settings(settings)
     relations = {name: project.relation_name(name) for name in contracts}
-    with Warehouse(settings) as wh:
+    with warehouse_for(settings) as wh:
         sample = draw_sample(
             wh,
             contracts[args.contract],

@@ -43,6 +43,13 @@ def _validate_args(p: argparse.ArgumentParser) -> None:
         "validation, saying why, when that is not possible",
     )
     p.add_argument(
+        "--always-dbt",
+        action="store_true",
+        help="have dbt build the models even when nothing dbt reads changed since it last "
+        "built them (by default such a run builds them from dbt's recorded compiled SQL "
+        "without starting dbt, and falls back to dbt when a relation's columns differ)",
+    )
+    p.add_argument(
         "--new-ledger",
         action="store_true",
         help="first move the ledger aside (as `labelpact ledger rotate` does) and start a new "
@@ -74,7 +81,13 @@ def _validate(args: argparse.Namespace) -> int:
     if args.incremental:
         run = validate_incremental(settings, select=args.select, progress=_progress)
     else:
-        run = validate(settings, select=args.select, progress=_progress, gx=args.gx)
+        run = validate(
+            settings,
+            select=args.select,
+            progress=_progress,
+            gx=args.gx,
+            replay_models=not args.always_dbt,
+        )
     if args.format == "console":
         text = reports.console(run, verbose=args.verbose)
     elif args.format == "json":

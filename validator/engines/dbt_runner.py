@@ -53,6 +53,8 @@ class BuildResult:
     # shared per-item models' times, (the checks reading one, seconds).
     models: dict[str, str] = field(default_factory=dict)
     shared: list[tuple[list[str], float]] = field(default_factory=list)
+    # What dbt ran for each model, in the order its results came (`replay.py` runs it again).
+    nodes: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def failing_ids(self) -> set[str]:
@@ -221,12 +223,14 @@ def _collect(result: Any, log: str) -> BuildResult:
     outcomes: dict[str, CheckOutcome] = {}
     shared: list[tuple[list[str], float]] = []
     models: dict[str, str] = {}
+    nodes: list[dict[str, Any]] = []
     for node_result in result.result.results:
         node = node_result.node
         meta = (node.config.meta or {}).get("labelpact", {})
         status = str(node_result.status).lower()
         if node.resource_type == "model":
             models[str(node.name)] = status
+            nodes.append(_model_node(node, node_result))
         if node.resource_type == "model" and meta.get("shared_by"):
             shared.append((list(meta["shared_by"]), float(node_result.execution_time or 0.0)))
             continue
@@ -272,5 +276,36 @@ def _collect(result: Any, log: str) -> BuildResult:
                 outcomes[i], duration=outcomes[i].duration + seconds / len(readers)
             )
     return BuildResult(
-        success=bool(result.success), outcomes=outcomes, log=log, models=models, shared=shared
+        success=bool(result.success),
+        outcomes=outcomes,
+        log=log,
+        models=models,
+        shared=shared,
+        nodes=nodes,
     )
+
+
+def _model_node(node: Any, node_result: Any) -> dict[str, Any]:
+    """A model as dbt built it: its relation, materialization and compiled SQL, and what
+    else dbt did around the SQL (hooks, grants, comments, an enforced contract)."""
+    config = node.config
+    contract = getattr(config, "contract", None)
+    meta = (config.meta or {}).get("labelpact") or {}
+    return {
+        "name": str(node.name),
+        "relation": str(node.relation_name or ""),
+        "materialized": str(config.materialized),
+        "sql": str(getattr(node, "compiled_code", "") or ""),
+        "status": str(node_result.status).lower(),
+        "message": str(node_result.message or ""),
+        "seconds": float(node_result.execution_time or 0.0),
+        "enforced": bool(getattr(contract, "enforced", False)),
+        "check_id": str(meta.get("schema_check_id") or ""),  # its schema check, if any
+        "shared_by": list(meta.get("shared_by") or []),
+        "extras": bool(
+            getattr(config, "pre_hook", None)
+            or getattr(config, "post_hook", None)
+            or getattr(config, "grants", None)
+            or getattr(config, "persist_docs", None)
+        ),
+    }

@@ -185,9 +185,12 @@ class Warehouse:
             sql = statement if isinstance(statement, str) else statement.sql(self.dialect.sqlglot)
             self._cursor(sql, begin=True)
         try:
-            self._adapter.connections.commit_if_has_connection()
+            self._commit()
         except Exception as exc:
             raise EngineError(f"audit write failed: {_first_line(exc)}") from exc
+
+    def _commit(self) -> None:
+        self._adapter.connections.commit_if_has_connection()
 
     def query(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
         """Run one statement; returns column names and rows (driver values, not agate's

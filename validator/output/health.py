@@ -20,6 +20,7 @@ from validator.compiler.plan import Check, Plan, build_plan
 from validator.compiler.sql.checks import current_rows
 from validator.contract.model import Contract
 from validator.contract.sections import Provenance
+from validator.engines.recorded import warehouse_for
 from validator.engines.warehouse import Warehouse
 from validator.output.dashboard import queries
 from validator.output.dashboard.history import Point, points
@@ -83,7 +84,7 @@ def gather(
     roles."""
     m = Metrics(contract.name)
     plan = build_plan(contract, contracts)
-    warehouse = Warehouse(settings)
+    warehouse = warehouse_for(settings)
     dialect = warehouse.dialect.sqlglot
 
     def rel(name: str) -> exp.Table:

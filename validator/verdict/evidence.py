@@ -84,9 +84,9 @@ def recorded(settings: Settings, plans: list[Plan], contract: Contract) -> dict[
 def warehouse_identity(settings: Settings) -> dict[str, str]:
     """Which warehouse a run reads: adapter type, dbt target, and the database file or server,
     as the dbt profile of `settings` names them."""
-    from validator.engines.warehouse import Warehouse
+    from validator.engines.recorded import warehouse_for
 
-    where = Warehouse(settings).describe()
+    where = warehouse_for(settings).describe()
     location = where["location"]
     if "path" in location:  # a database file (DuckDB)
         database = str(Path(location["path"]).resolve())

@@ -126,7 +126,7 @@ def _unchanged(contract: str, verdict: dict[str, Any], settings: Settings) -> li
     """Every way the contract, compiled checks, warehouse or data differ from the verdict's."""
     from validator.compiler.plan import build_plans
     from validator.contract.resolve import load_contracts
-    from validator.engines.warehouse import Warehouse
+    from validator.engines.recorded import warehouse_for
 
     contracts = load_contracts([settings.contracts_dir])
     current = next((c for c in contracts if c.name == contract), None)
@@ -155,7 +155,7 @@ def _unchanged(contract: str, verdict: dict[str, Any], settings: Settings) -> li
     if other:  # the recorded relation may not even exist there: compare nothing
         return [*reasons, other]
     stored = verdict["fingerprint"]
-    with Warehouse(settings) as wh:
+    with warehouse_for(settings) as wh:
         missing = evidence.missing_source(wh, contract, stored["relation"])
         if missing:
             return [*reasons, missing]

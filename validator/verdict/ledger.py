@@ -401,9 +401,9 @@ def mirror_all(settings: Any, entries: list[Entry], ledger_id: str) -> None:
     """Copy every entry into the mirror table (idempotent: each entry replaces its own row):
     repairs a mirror after failed writes, or fills it for a ledger mirrored before. Writes
     nothing, raising `MirrorConflict`, when any row there differs from its entry."""
-    from validator.engines.warehouse import Warehouse
+    from validator.engines.recorded import warehouse_for
 
-    with Warehouse(settings, audit=True) as wh:
+    with warehouse_for(settings, audit=True) as wh:
         wh.write(_mirror_ddl(wh.dialect))
         conflicts = mirror_conflicts(wh, entries, ledger_id)
         if conflicts:
@@ -497,14 +497,14 @@ def mirror_statements(dialect: Any, entry: Entry, ledger_id: str) -> list[Any]:
 def compare_with_warehouse(settings: Any, entries: list[Entry]) -> list[str]:
     """Differences between the JSONL ledger and its rows in the warehouse mirror (the rows
     of other ledgers mirrored into the same warehouse are not compared)."""
-    from validator.engines.warehouse import Warehouse
+    from validator.engines.recorded import warehouse_for
     from validator.errors import EngineError
 
     if not entries:
         return []
     ledger_id = entries[0].hash
     try:
-        with Warehouse(settings) as wh:
+        with warehouse_for(settings) as wh:
             query = (
                 exp.select("seq", "prev", "hash", "record")
                 .from_(exp.to_table(f"{AUDIT_SCHEMA}.{AUDIT_TABLE}"))

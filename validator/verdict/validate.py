@@ -8,7 +8,7 @@ import getpass
 import platform
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -18,8 +18,10 @@ from validator.compiler.sql.dialects import DEFAULT_DIALECTS
 from validator.compiler.targets.dbt import item_stats_models
 from validator.contract.model import Contract
 from validator.contract.resolve import load_contracts
+from validator.engines import replay
 from validator.engines.check_runner import run_checks
-from validator.engines.dbt_runner import BuildResult, CheckOutcome, DbtProject
+from validator.engines.dbt_runner import CheckOutcome, DbtProject
+from validator.engines.recorded import warehouse_for
 from validator.engines.warehouse import Warehouse
 from validator.errors import ExitCode, LabelpactError, UsageError
 from validator.settings import Settings
@@ -88,6 +90,8 @@ class ValidationRun:
     mode: str = "full"  # or "incremental" (`validate --incremental`)
     # Key metrics per contract (`run_metrics`), kept in the ledger for trends; full runs only.
     metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The models were built from dbt's recorded compiled SQL, without dbt (`engines.replay`).
+    replayed: bool = False
 
     @property
     def exit_code(self) -> ExitCode:
@@ -117,6 +121,7 @@ class ValidationRun:
             ],
             "environment": self.environment,
             **({"mode": self.mode} if self.mode != "full" else {}),
+            **({"models": "replayed dbt run"} if self.replayed else {}),
             **({"metrics": self.metrics} if self.metrics else {}),
         }
 
@@ -222,34 +227,43 @@ def validate(
     record: bool = True,
     gx: bool = False,
     dbt_tests: bool = False,
+    replay_models: bool = True,
 ) -> ValidationRun:
     """Build and test the selected contracts, fingerprint their data, record the verdict.
 
     dbt builds the models (their enforced contracts are the schema checks) and the checks run
     on one connection, sharing scans (`engines.check_runner`); `dbt_tests=True` runs them as
-    `dbt build` does, one dbt node each (the same counts, at dbt's per-node cost)."""
+    `dbt build` does, one dbt node each (the same counts, at dbt's per-node cost). When
+    nothing dbt reads changed since it last built the same models, the models are built from
+    dbt's recorded compiled SQL without starting dbt (`engines.replay`; `replay_models=False`
+    always runs dbt)."""
     say = progress or (lambda _m: None)
     started = time.monotonic()
     started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     all_plans, plans = load_plans(settings, select)
     secret = read_secret(settings.pseudonym_key)  # a bad key file stops the run before dbt
     # Loads the profile first: a warehouse that does not exist stops the run here, by name.
-    warehouse = Warehouse(settings)
-    project = project or DbtProject.from_settings(settings)
+    warehouse = warehouse_for(settings)
     contracts = {p.contract.name: p.contract for p in all_plans}
     by_dbt = dbt_tests or _chained(plans, contracts)
-    build = _build(project, settings, plans, say, tests=by_dbt)
-    relations = {name: project.relation_name(name) for name in contracts}
-    sources = {p.contract.name: evidence.source_relation(project, p.contract.name) for p in plans}
+    selector = _selector(plans)
+    models = None
+    if replay_models and not by_dbt and not gx:
+        models = _replayed(settings, selector, warehouse, say)
+    if models is None:
+        project = project or DbtProject.from_settings(settings)
+        models = _build(project, settings, plans, contracts, say, by_dbt)
+    build, relations, sources = models.build, models.relations, models.sources
     results: list[CheckResult] = []
     verdicts: dict[str, ContractVerdict] = {}
     with warehouse as wh:
+        if not models.replayed and not by_dbt and replay_models:
+            replay.record(settings, selector, models, wh)
         outcomes = dict(build.outcomes)
         known: run_metrics.Figures = {}
         if not by_dbt:
             say(f"checks: {sum(len(p.checks) for p in plans)} on one connection")
-            shared = {m: project.relation_name(m) for p in plans for m in item_stats_models(p)}
-            checks = run_checks(wh, plans, relations | shared, build, say)
+            checks = run_checks(wh, plans, relations | models.shared, build, say)
             outcomes.update(checks.outcomes)
             known = checks.values
             say(f"checks finished: {len(checks.queries)} queries")
@@ -274,7 +288,7 @@ def validate(
     run = ValidationRun(
         started_at, time.monotonic() - started, results, verdicts, _environment(warehouse)
     )
-    run.metrics, run.warnings = metrics, metric_warnings
+    run.metrics, run.warnings, run.replayed = metrics, metric_warnings, models.replayed
     if record:
         _record(settings, run, say)
         failures = _state_failures(results)
@@ -290,26 +304,55 @@ def validate(
     return run
 
 
+def _selector(plans: list[Plan]) -> str:
+    """dbt's selection of the models of the selected contracts and of the contracts their
+    checks read, plus every test and shared model tagged with a selected contract."""
+    models = {p.contract.name for p in plans}
+    for p in plans:
+        models |= p.contract.depends_on()
+    return " ".join(sorted(models) + [f"tag:labelpact_{p.contract.name}" for p in plans])
+
+
+def _replayed(
+    settings: Settings, selector: str, warehouse: Warehouse, say: Callable[[str], None]
+) -> replay.Models | None:
+    """The models built from dbt's recorded run, when nothing dbt reads changed since."""
+    data = replay.load(settings, selector)
+    if data is None:
+        return None
+    say(f"dbt run: replayed without dbt ({len(data['nodes'])} models; nothing dbt reads changed)")
+    with warehouse as wh:
+        models = replay.replay(data, wh)
+    if models is None:
+        say("dbt run: a relation differs from what dbt built last; dbt builds the models")
+        return None
+    say(f"dbt run finished: {len(models.build.models)} models replayed")
+    return models
+
+
 def _build(
     project: DbtProject,
     settings: Settings,
     plans: list[Plan],
+    contracts: Iterable[str],
     say: Callable[[str], None],
     tests: bool = True,
-) -> BuildResult:
-    """`dbt build` of the models of the selected contracts and of the contracts their checks
-    read, plus every test tagged with a selected contract (a check may read only another
-    contract's relation); without `tests`, `dbt run` of the same models (the shared per-item
-    models are tagged too)."""
+) -> replay.Models:
+    """`dbt build` of `_selector(plans)`; without `tests`, `dbt run` of the same models (the
+    shared per-item models are tagged too). With the relations dbt names for the models of
+    `contracts`, the shared models and the sources of the selected contracts."""
     command = "build" if tests else "run"
     say(f"dbt {command}: {', '.join(p.contract.name for p in plans)}")
-    models = {p.contract.name for p in plans}
-    for p in plans:
-        models |= p.contract.depends_on()
-    selector = " ".join(sorted(models) + [f"tag:labelpact_{p.contract.name}" for p in plans])
-    build = project.build(env=settings.env, select=selector, command=command)
+    build = project.build(env=settings.env, select=_selector(plans), command=command)
     say(f"dbt {command} finished: {len(build.outcomes)} results")
-    return build
+    return replay.Models(
+        build,
+        relations={n: project.relation_name(n) for n in contracts},
+        shared={m: project.relation_name(m) for p in plans for m in item_stats_models(p)},
+        sources={
+            p.contract.name: evidence.source_relation(project, p.contract.name) for p in plans
+        },
+    )
 
 
 def _chained(plans: list[Plan], contracts: dict[str, Contract]) -> bool:
@@ -385,7 +428,7 @@ def validate_incremental(
     started = time.monotonic()
     started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     all_plans, plans = load_plans(settings, select)
-    warehouse = Warehouse(settings)
+    warehouse = warehouse_for(settings)
     contracts = {p.contract.name: p.contract for p in all_plans}
     if not select:  # the contracts that declare batches; others need a full validation
         plans = [p for p in plans if p.contract.sections.incremental] or plans
