@@ -217,3 +217,20 @@ def test_the_selector_is_what_was_recorded(recorded_clean) -> None:  # type: ign
     assert replay.load(settings, _selector(plans)) is not None
     assert replay.load(settings, _selector(plans[:1])) is None  # never recorded
     assert recorded.recorded_profile(settings) is not None
+
+
+def test_great_expectations_opens_the_recorded_file(recorded_clean) -> None:  # type: ignore[no-untyped-def]
+    """`validate --gx` after a recorded run: GX reads the file the profile names."""
+    from validator.engines.gx_sources import DuckDBSource, _source
+
+    base, db, _ = recorded_clean
+    settings = Settings(
+        project_dir=ROOT,
+        ledger_path=base / "ledger" / "ledger.jsonl",
+        env={"LABELPACT_DUCKDB": str(db)},
+    )
+    wh = recorded.warehouse_for(settings)
+    assert isinstance(wh, recorded.DuckDBFile)
+    source = _source(None, None, None, "raw", warehouse=wh)
+    assert isinstance(source, DuckDBSource)
+    assert str(db.resolve()) in source.url

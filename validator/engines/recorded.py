@@ -23,6 +23,7 @@ import os
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from sqlglot import exp
@@ -160,6 +161,8 @@ class DuckDBFile(Warehouse):
     def __init__(self, settings: Settings, record: dict[str, Any], audit: bool = False) -> None:
         self.settings, self.audit, self.record = settings, audit, record
         self.dialect = dialect_for_adapter("duckdb")
+        # what readers of dbt's credentials use (GX opens the same file: `gx_sources`)
+        self.credentials = SimpleNamespace(type="duckdb", path=record["path"])
         self._con: Any = None
         self._transaction = False
         self._check_exists()
