@@ -234,3 +234,22 @@ def test_great_expectations_opens_the_recorded_file(recorded_clean) -> None:  # 
     source = _source(None, None, None, "raw", warehouse=wh)
     assert isinstance(source, DuckDBSource)
     assert str(db.resolve()) in source.url
+
+
+def test_a_relation_that_cannot_be_described_leaves_the_models_to_dbt(
+    recorded_clean, duckdb_warehouses, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    from validator.errors import EngineError
+
+    settings = _replaying(recorded_clean, duckdb_warehouses.path(None), tmp_path)
+    _, plans = load_plans(settings)
+    data = replay.load(settings, _selector(plans))
+    assert data is not None
+    wh = recorded.warehouse_for(settings)
+
+    def unreadable(self: Any, relation: str) -> list[tuple[str, str]]:
+        raise EngineError(f"relation {relation} does not exist or has no columns")
+
+    monkeypatch.setattr(recorded.DuckDBFile, "schema", unreadable)
+    with wh:
+        assert replay.replay(data, wh) is None

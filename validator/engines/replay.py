@@ -200,9 +200,12 @@ def replay(data: dict[str, Any], wh: Warehouse) -> Models | None:
         except EngineError:
             return None  # dbt runs it, and reports the failure its own way
         seconds[node["name"]] = time.monotonic() - started
-    for node in data["nodes"]:
-        if [list(c) for c in wh.schema(node["relation"])] != node["columns"]:
-            return None
+    try:
+        for node in data["nodes"]:
+            if [list(c) for c in wh.schema(node["relation"])] != node["columns"]:
+                return None
+    except EngineError:
+        return None
     outcomes = {k: CheckOutcome(**v) for k, v in data["outcomes"].items()}
     for node in data["nodes"]:
         if node["check_id"] in outcomes:
