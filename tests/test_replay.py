@@ -148,6 +148,19 @@ def test_anything_dbt_reads_changes_the_digest(project: Path, change: str) -> No
     assert replay.run_digest(settings, "annotations") != before
 
 
+def test_a_linked_local_package_is_read_through_its_link(project: Path, tmp_path: Path) -> None:
+    """`dbt deps` installs a local package as a symbolic link in dbt_packages."""
+    package = tmp_path / "local_package"
+    _write(package / "macros" / "m.sql", "{% macro m() %}1{% endmacro %}")
+    (project / "dbt_packages").mkdir()
+    (project / "dbt_packages" / "pkg").symlink_to(package)
+    (package / "macros" / "loop").symlink_to(package)  # a cycle is walked once
+    settings = Settings(project_dir=project)
+    before = replay.run_digest(settings, "annotations")
+    (package / "macros" / "m.sql").write_text("{% macro m() %}2{% endmacro %}")
+    assert replay.run_digest(settings, "annotations") != before
+
+
 def test_the_digest_follows_the_variables_dbt_reads_and_nothing_else(project: Path) -> None:
     def digest(**env: str) -> str | None:
         settings = Settings(project_dir=project, env={"LABELPACT_DUCKDB": "x.duckdb", **env})

@@ -51,13 +51,28 @@ def digest(parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def _files_under(root: Path) -> list[Path]:
+    """Every file below `root`, through symbolic links (`dbt deps` links a local package into
+    dbt_packages), each linked directory once."""
+    out: list[Path] = []
+    seen: set[str] = set()
+    for directory, subdirs, names in os.walk(root, followlinks=True):
+        real = os.path.realpath(directory)
+        if real in seen:
+            subdirs.clear()
+            continue
+        seen.add(real)
+        out += [Path(directory) / name for name in names]
+    return sorted(out)
+
+
 def file_digests(paths: Iterable[Path]) -> tuple[dict[str, str], set[str]]:
     """(SHA-256 of each file, or 'missing'; the environment variables they name in
     `env_var()`). Directories are walked."""
     out: dict[str, str] = {}
     names: set[str] = set()
     for path in paths:
-        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        files = _files_under(path) if path.is_dir() else [path]
         for file in files:
             try:
                 data = file.read_bytes()
