@@ -52,6 +52,22 @@ def recorded_clean(duckdb_warehouses, tmp_path_factory):  # type: ignore[no-unty
     return base, db, run
 
 
+def _key(settings: Settings, selector: str) -> str:
+    key = replay.run_digest(settings, selector)
+    assert key is not None
+    return key
+
+
+def _recorded_settings(recorded_clean: Any) -> Settings:
+    """Settings of the recorded run itself (its file, its ledger and state)."""
+    base, db, _ = recorded_clean
+    return Settings(
+        project_dir=ROOT,
+        ledger_path=base / "ledger" / "ledger.jsonl",
+        env={"LABELPACT_DUCKDB": str(db)},
+    )
+
+
 def _replaying(recorded_clean: Any, source: Path, tmp_path: Path) -> Settings:  # type: ignore[no-untyped-def]
     """Settings on the recorded file with `source`'s data in it, and the recorded state."""
     base, db, _ = recorded_clean
@@ -220,15 +236,11 @@ def test_a_replayed_validate_does_not_import_dbt(
 
 
 def test_the_selector_is_what_was_recorded(recorded_clean) -> None:  # type: ignore[no-untyped-def]
-    base, db, _ = recorded_clean
-    settings = Settings(
-        project_dir=ROOT,
-        ledger_path=base / "ledger" / "ledger.jsonl",
-        env={"LABELPACT_DUCKDB": str(db)},
-    )
+    settings = _recorded_settings(recorded_clean)
     _, plans = load_plans(settings)
-    assert replay.load(settings, _selector(plans)) is not None
-    assert replay.load(settings, _selector(plans[:1])) is None  # never recorded
+    selector, other = _selector(plans), _selector(plans[:1])
+    assert replay.load(settings, selector, _key(settings, selector)) is not None
+    assert replay.load(settings, other, _key(settings, other)) is None  # never recorded
     assert recorded.recorded_profile(settings) is not None
 
 
@@ -236,17 +248,12 @@ def test_great_expectations_opens_the_recorded_file(recorded_clean) -> None:  # 
     """`validate --gx` after a recorded run: GX reads the file the profile names."""
     from validator.engines.gx_sources import DuckDBSource, _source
 
-    base, db, _ = recorded_clean
-    settings = Settings(
-        project_dir=ROOT,
-        ledger_path=base / "ledger" / "ledger.jsonl",
-        env={"LABELPACT_DUCKDB": str(db)},
-    )
+    settings = _recorded_settings(recorded_clean)
     wh = recorded.warehouse_for(settings)
     assert isinstance(wh, recorded.DuckDBFile)
     source = _source(None, None, None, "raw", warehouse=wh)
     assert isinstance(source, DuckDBSource)
-    assert str(db.resolve()) in source.url
+    assert str(recorded_clean[1].resolve()) in source.url
 
 
 def test_a_relation_that_cannot_be_described_leaves_the_models_to_dbt(
@@ -256,7 +263,8 @@ def test_a_relation_that_cannot_be_described_leaves_the_models_to_dbt(
 
     settings = _replaying(recorded_clean, duckdb_warehouses.path(None), tmp_path)
     _, plans = load_plans(settings)
-    data = replay.load(settings, _selector(plans))
+    selector = _selector(plans)
+    data = replay.load(settings, selector, _key(settings, selector))
     assert data is not None
     wh = recorded.warehouse_for(settings)
 

@@ -49,12 +49,18 @@ class BuildResult:
     success: bool
     outcomes: dict[str, CheckOutcome] = field(default_factory=dict)
     log: str = ""
-    # Every model the run built, by name: dbt's status (success | error | skipped); and the
-    # shared per-item models' times, (the checks reading one, seconds).
-    models: dict[str, str] = field(default_factory=dict)
-    shared: list[tuple[list[str], float]] = field(default_factory=list)
     # What dbt ran for each model, in the order its results came (`replay.py` runs it again).
     nodes: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def models(self) -> dict[str, str]:
+        """Every model the run built, by name: dbt's status (success | error | skipped)."""
+        return {n["name"]: n["status"] for n in self.nodes}
+
+    @property
+    def shared(self) -> list[tuple[list[str], float]]:
+        """The shared per-item models' times: (the checks reading one, seconds)."""
+        return [(n["shared_by"], n["seconds"]) for n in self.nodes if n["shared_by"]]
 
     @property
     def failing_ids(self) -> set[str]:
@@ -221,18 +227,14 @@ class DbtProject:
 
 def _collect(result: Any, log: str) -> BuildResult:
     outcomes: dict[str, CheckOutcome] = {}
-    shared: list[tuple[list[str], float]] = []
-    models: dict[str, str] = {}
     nodes: list[dict[str, Any]] = []
     for node_result in result.result.results:
         node = node_result.node
         meta = (node.config.meta or {}).get("labelpact", {})
         status = str(node_result.status).lower()
         if node.resource_type == "model":
-            models[str(node.name)] = status
             nodes.append(_model_node(node, node_result))
         if node.resource_type == "model" and meta.get("shared_by"):
-            shared.append((list(meta["shared_by"]), float(node_result.execution_time or 0.0)))
             continue
         if node.resource_type == "model":
             check_id = meta.get("schema_check_id")
@@ -268,21 +270,15 @@ def _collect(result: Any, log: str) -> BuildResult:
             duration=float(node_result.execution_time or 0.0),
             sql=str(getattr(node, "compiled_code", "") or ""),
         )
+    build = BuildResult(success=bool(result.success), outcomes=outcomes, log=log, nodes=nodes)
     # A model computed once for several checks (a per-item aggregate): its time is theirs.
-    for check_ids, seconds in shared:
+    for check_ids, seconds in build.shared:
         readers = [i for i in check_ids if i in outcomes]
         for i in readers:
             outcomes[i] = replace(
                 outcomes[i], duration=outcomes[i].duration + seconds / len(readers)
             )
-    return BuildResult(
-        success=bool(result.success),
-        outcomes=outcomes,
-        log=log,
-        models=models,
-        shared=shared,
-        nodes=nodes,
-    )
+    return build
 
 
 def _model_node(node: Any, node_result: Any) -> dict[str, Any]:
@@ -297,7 +293,6 @@ def _model_node(node: Any, node_result: Any) -> dict[str, Any]:
         "materialized": str(config.materialized),
         "sql": str(getattr(node, "compiled_code", "") or ""),
         "status": str(node_result.status).lower(),
-        "message": str(node_result.message or ""),
         "seconds": float(node_result.execution_time or 0.0),
         "enforced": bool(getattr(contract, "enforced", False)),
         "check_id": str(meta.get("schema_check_id") or ""),  # its schema check, if any

@@ -29,7 +29,7 @@ from typing import Any
 from sqlglot import exp
 
 from validator.compiler.sql.dialects import dialect_for_adapter
-from validator.engines.warehouse import Warehouse, _first_line
+from validator.engines.warehouse import Warehouse, _first_line, missing_file
 from validator.errors import EngineError
 from validator.settings import Settings
 from validator.versions import versions
@@ -193,12 +193,7 @@ class DuckDBFile(Warehouse):
         path = self.record["path"]
         if not Path(path).exists():
             where = self.record["describe"]
-            raise EngineError(
-                f"duckdb database file {path} does not exist (profile '{where['profile']}', "
-                f"target '{where['target']}' in {self.settings.profiles / 'profiles.yml'}); "
-                "dbt would create it empty. Point the profile at the warehouse, or write "
-                "example data with `labelpact generate`"
-            )
+            raise missing_file(self.settings, "duckdb", path, where["profile"], where["target"])
 
     def _open(self) -> None:
         import duckdb

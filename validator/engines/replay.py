@@ -131,22 +131,28 @@ def _path(settings: Settings, selector: str) -> Path:
     return state_dir(settings) / f"dbt-run-{digest(selector)[:16]}.json"
 
 
-def record(settings: Settings, selector: str, models: Models, wh: Warehouse) -> tuple[bool, str]:
-    """Record what dbt ran for `selector` (after a `dbt run` that built every model); (True,
-    '') or (False, why it cannot be replayed)."""
-    build = models.build
+def replayable(models: Models, wh: Warehouse) -> bool:
+    """Whether the DDL `_ddl` renders is all dbt ran for these models on this connection: a
+    plain DuckDB file, every model built, each a plain view or table (no enforced contract on
+    a table: dbt creates that one with the declared types first)."""
     if not isinstance(wh, DuckDBFile) and plain_duckdb(wh) is None:
-        return False, "the profile is not a plain DuckDB file"
-    if not build.success or any(n["status"] != "success" for n in build.nodes):
-        return False, "a model did not build"
-    for node in build.nodes:
-        if node["materialized"] not in ("view", "table") or node["extras"]:
-            return False, f"model {node['name']} is not a plain view or table"
-        if node["materialized"] == "table" and node["enforced"]:
-            return False, f"model {node['name']} is a table with an enforced contract"
-    key = run_digest(settings, selector)
-    if key is None:
-        return False, "dbt_project.yml names its paths with Jinja or has run hooks"
+        return False
+    build = models.build
+    return build.success and all(
+        n["status"] == "success"
+        and n["materialized"] in ("view", "table")
+        and not n["extras"]
+        and not (n["materialized"] == "table" and n["enforced"])
+        for n in build.nodes
+    )
+
+
+def record(settings: Settings, selector: str, key: str, models: Models, wh: Warehouse) -> None:
+    """Record what dbt ran for `selector` (after a `dbt run` that built every model), under
+    `key` (`run_digest`), when it is `replayable`."""
+    if not replayable(models, wh):
+        return
+    build = models.build
     nodes = [{**n, "columns": [list(c) for c in wh.schema(n["relation"])]} for n in build.nodes]
     _write_json(
         _path(settings, selector),
@@ -161,15 +167,12 @@ def record(settings: Settings, selector: str, models: Models, wh: Warehouse) -> 
             "sources": models.sources,
         },
     )
-    return True, ""
 
 
-def load(settings: Settings, selector: str) -> dict[str, Any] | None:
-    """The record of `selector`, when nothing dbt reads changed since it was written."""
+def load(settings: Settings, selector: str, key: str) -> dict[str, Any] | None:
+    """The record of `selector`, when it was made under `key` (nothing dbt reads changed)."""
     data = read_json(_path(settings, selector))
-    if data is None or data.get("selector") != selector:
-        return None
-    if data.get("digest") != run_digest(settings, selector):
+    if data is None or data.get("selector") != selector or data.get("digest") != key:
         return None
     return data
 
@@ -212,13 +215,8 @@ def replay(data: dict[str, Any], wh: Warehouse) -> Models | None:
             outcomes[node["check_id"]] = replace(
                 outcomes[node["check_id"]], duration=seconds[node["name"]]
             )
-    build = BuildResult(
-        success=True,
-        outcomes=outcomes,
-        models={n["name"]: "success" for n in data["nodes"]},
-        shared=[(n["shared_by"], seconds[n["name"]]) for n in data["nodes"] if n["shared_by"]],
-        nodes=data["nodes"],
-    )
+    nodes = [{**n, "seconds": seconds[n["name"]]} for n in data["nodes"]]
+    build = BuildResult(success=True, outcomes=outcomes, nodes=nodes)
     return Models(
         build, dict(data["relations"]), dict(data["shared"]), dict(data["sources"]), replayed=True
     )

@@ -112,13 +112,8 @@ class Warehouse:
             return
         path = str(getattr(self.credentials, field, "") or "")
         if path and not path.startswith(self.dialect.not_a_file) and not Path(path).exists():
-            raise EngineError(
-                f"{self.credentials.type} database file {path} does not exist (profile "
-                f"'{self.config.profile_name}', target '{self.target_name}' in "
-                f"{self.settings.profiles / 'profiles.yml'}); dbt would create it empty. "
-                "Point the profile at the warehouse, or write example data with "
-                "`labelpact generate`"
-            )
+            profile, target = self.config.profile_name, self.target_name
+            raise missing_file(self.settings, self.credentials.type, path, profile, target)
 
     def __enter__(self) -> Warehouse:
         for attempt in range(OPEN_RETRIES):
@@ -251,6 +246,17 @@ class Warehouse:
         if schema is not None:
             result["schema"] = [list(c) for c in schema]
         return result
+
+
+def missing_file(
+    settings: Settings, adapter: str, path: str, profile: str, target: str
+) -> EngineError:
+    """The error for a profile naming a database file that is not there."""
+    return EngineError(
+        f"{adapter} database file {path} does not exist (profile '{profile}', target "
+        f"'{target}' in {settings.profiles / 'profiles.yml'}); dbt would create it empty. "
+        "Point the profile at the warehouse, or write example data with `labelpact generate`"
+    )
 
 
 def _first_line(exc: BaseException) -> str:

@@ -247,18 +247,18 @@ def validate(
     contracts = {p.contract.name: p.contract for p in all_plans}
     by_dbt = dbt_tests or _chained(plans, contracts)
     selector = _selector(plans)
-    models = None
-    if replay_models and not by_dbt and not gx:
-        models = _replayed(settings, selector, warehouse, say)
+    # everything dbt reads, hashed once (None: this project is always built by dbt)
+    key = replay.run_digest(settings, selector) if replay_models and not by_dbt else None
+    models = _replayed(settings, selector, key, warehouse, say) if key and not gx else None
     if models is None:
         project = project or DbtProject.from_settings(settings)
-        models = _build(project, settings, plans, contracts, say, by_dbt)
+        models = _build(project, settings, plans, selector, contracts, say, by_dbt)
     build, relations, sources = models.build, models.relations, models.sources
     results: list[CheckResult] = []
     verdicts: dict[str, ContractVerdict] = {}
     with warehouse as wh:
-        if not models.replayed and not by_dbt and replay_models:
-            replay.record(settings, selector, models, wh)
+        if key and not models.replayed:
+            replay.record(settings, selector, key, models, wh)
         outcomes = dict(build.outcomes)
         known: run_metrics.Figures = {}
         if not by_dbt:
@@ -314,10 +314,10 @@ def _selector(plans: list[Plan]) -> str:
 
 
 def _replayed(
-    settings: Settings, selector: str, warehouse: Warehouse, say: Callable[[str], None]
+    settings: Settings, selector: str, key: str, warehouse: Warehouse, say: Callable[[str], None]
 ) -> replay.Models | None:
     """The models built from dbt's recorded run, when nothing dbt reads changed since."""
-    data = replay.load(settings, selector)
+    data = replay.load(settings, selector, key)
     if data is None:
         return None
     say(f"dbt run: replayed without dbt ({len(data['nodes'])} models; nothing dbt reads changed)")
@@ -334,16 +334,17 @@ def _build(
     project: DbtProject,
     settings: Settings,
     plans: list[Plan],
+    selector: str,
     contracts: Iterable[str],
     say: Callable[[str], None],
     tests: bool = True,
 ) -> replay.Models:
-    """`dbt build` of `_selector(plans)`; without `tests`, `dbt run` of the same models (the
-    shared per-item models are tagged too). With the relations dbt names for the models of
-    `contracts`, the shared models and the sources of the selected contracts."""
+    """`dbt build` of `selector` (`_selector(plans)`); without `tests`, `dbt run` of the same
+    models (the shared per-item models are tagged too). With the relations dbt names for the
+    models of `contracts`, the shared models and the sources of the selected contracts."""
     command = "build" if tests else "run"
     say(f"dbt {command}: {', '.join(p.contract.name for p in plans)}")
-    build = project.build(env=settings.env, select=_selector(plans), command=command)
+    build = project.build(env=settings.env, select=selector, command=command)
     say(f"dbt {command} finished: {len(build.outcomes)} results")
     return replay.Models(
         build,
